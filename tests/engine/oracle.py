@@ -1,0 +1,37 @@
+"""One helper compares an engine computation with torch.autograd, forward and gradient,
+so that each op's test is one line (after tinygrad's ``helper_test_op``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+
+from engine import Tensor
+
+
+def check(
+    engine_fn: Callable,
+    torch_fn: Callable,
+    inputs: Sequence[np.ndarray],
+    grad_inputs: Sequence[bool] | None = None,
+    atol: float = 1e-8,
+    rtol: float = 1e-6,
+    seed: int = 0,
+) -> None:
+    """Run ``engine_fn`` on engine tensors and ``torch_fn`` on torch tensors made from the
+    same float64 ``inputs``; assert equal outputs, then backpropagate the same random
+    upstream gradient through both and assert equal gradients for every input."""
+    grad_inputs = grad_inputs or [True] * len(inputs)
+    ours = [Tensor(np.array(a, dtype=np.float64), requires_grad=g) for a, g in zip(inputs, grad_inputs)]
+    theirs = [torch.tensor(np.array(a, dtype=np.float64), requires_grad=g) for a, g in zip(inputs, grad_inputs)]
+    out, expected = engine_fn(*ours), torch_fn(*theirs)
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), atol=atol, rtol=rtol, err_msg="forward")
+    assert out.shape == tuple(expected.shape), f"shape {out.shape} != torch's {tuple(expected.shape)}"
+    upstream = np.random.default_rng(seed).standard_normal(out.shape)
+    (out * Tensor(upstream)).sum().backward()
+    (expected * torch.tensor(upstream)).sum().backward()
+    for i, (a, b) in enumerate(zip(ours, theirs)):
+        if b.requires_grad:
+            np.testing.assert_allclose(a.grad, b.grad.numpy(), atol=atol, rtol=rtol, err_msg=f"gradient of input {i}")

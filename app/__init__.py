@@ -1,0 +1,1 @@
+"""deepviz's web application: thin routers over the engine, server-rendered pages."""

@@ -1,0 +1,49 @@
+"""The notes' table of contents, and where each of their figures lives now. The base
+layout's navigation and the home page are both drawn from this one list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Figure:
+    number: str
+    title: str
+    href: str | None  # None: not live yet
+
+
+@dataclass(frozen=True)
+class Chapter:
+    number: int
+    title: str
+    href: str | None  # None: coming
+    sections: tuple[str, ...] = ()
+    figures: tuple[Figure, ...] = field(default_factory=tuple)
+
+
+CHAPTERS: tuple[Chapter, ...] = (
+    Chapter(1, "Introduction and general overview", "/#chapter-1",
+            ("What is deep learning?", "The machine-learning pipeline", "Multi-layer perceptron")),
+    Chapter(2, "Automatic differentiation", "/backprop",
+            ("Loss functions and gradient descent", "Optimization methods", "Computing gradients",
+             "Automatic differentiation"),
+            (Figure("2.1", "Gradient descent, step by step", "/backprop#descent"),
+             Figure("2.2", "The graph of L(softmax(Wx + b), y)", "/backprop?preset=softmax"),
+             Figure("2.3", "The graph of f = (x + y)·z", "/backprop?preset=notes"),
+             Figure("2.4", "Forward pass", "/backprop?preset=notes&phase=forward"),
+             Figure("2.5", "Upstream × local = downstream", "/backprop?preset=notes&phase=backward"))),
+    Chapter(3, "Introduction to reinforcement learning", None),
+    Chapter(4, "Optimization and loss functions", None),
+    Chapter(5, "Convolutional neural networks", None,
+            ("Convolution layers", "Padding, stride and receptive fields", "Pooling layers", "LeNet-5"),
+            (Figure("5.1–5.12", "Convolution, padding, stride, receptive fields, pooling", None),
+             Figure("5.13", "LeNet-5", None))),
+    Chapter(6, "Recursive neural networks", None),
+    Chapter(7, "Attention and transformers", None),
+    Chapter(8, "Robustness and regularity", None),
+    Chapter(9, "Q-deep learning for Breakout", None),
+    Chapter(10, "Autoencoders", None),
+    Chapter(11, "Generative adversarial networks", None),
+    Chapter(12, "Normalizing flows", None),
+)  # fmt: skip

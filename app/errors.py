@@ -1,0 +1,32 @@
+"""Bad input gets a 4xx whose JSON says what is wrong and where, in the same shape as
+FastAPI's validation errors: {"detail": [{"loc": [...], "msg": "...", "type": "..."}]}."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
+from engine.expr import ExprError
+
+
+class InputError(Exception):
+    """Input that passed the schema but not a limit or a check of the engine."""
+
+    def __init__(self, loc: list, msg: str, kind: str = "value_error", position: int | None = None, status: int = 422):
+        self.loc, self.msg, self.kind, self.position, self.status = loc, msg, kind, position, status
+
+
+def error_response(status: int, loc: list, msg: str, kind: str, position: int | None = None) -> JSONResponse:
+    item = {"loc": loc, "msg": msg, "type": kind}
+    if position is not None:
+        item["position"] = position
+    return JSONResponse({"detail": [item]}, status_code=status)
+
+
+async def input_error_handler(request: Request, error: InputError) -> JSONResponse:
+    return error_response(error.status, error.loc, error.msg, error.kind, error.position)
+
+
+async def expr_error_handler(request: Request, error: ExprError) -> JSONResponse:
+    message = str(error)
+    return error_response(422, ["body", *error.field], message, "expression_error", error.position)

@@ -1,0 +1,74 @@
+"""create_app(): the FastAPI application, its routers, pages, static files and headers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from app.errors import InputError, expr_error_handler, input_error_handler
+from app.mathml import tex
+from app.middleware import BodyLimit, SecurityHeaders
+from app.routers import backprop, pages
+from app.settings import Settings, get_settings
+from engine.expr import ExprError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _vendor_file(package: str, *parts: str) -> Path:
+    """A file shipped inside an installed package (plotly.js, Swagger UI): served, never fetched."""
+    module = __import__(package)
+    return Path(module.__file__).resolve().parent.joinpath(*parts)
+
+
+VENDOR = {
+    "plotly.min.js": ("plotly", "package_data", "plotly.min.js"),
+    "swagger-ui-bundle.js": ("fastapi_offline", "static", "swagger-ui-bundle.js"),
+    "swagger-ui.css": ("fastapi_offline", "static", "swagger-ui.css"),
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="deepviz",
+        version="1.0.0",
+        summary="Backprop, convolutions and LeNet-5, live: the API behind deepviz's pages.",
+        docs_url=None,  # our own /docs serves Swagger UI from local files
+        redoc_url=None,
+    )
+    app.dependency_overrides[get_settings] = lambda: settings
+    app.state.settings = settings
+
+    templates = Jinja2Templates(directory=ROOT / "templates")
+    templates.env.filters["tex"] = tex  # {% filter tex %}\frac{a}{b}{% endfilter %}
+    templates.env.filters["texblock"] = lambda latex: tex(latex, display=True)
+    app.state.templates = templates
+
+    app.add_exception_handler(ExprError, expr_error_handler)
+    app.add_exception_handler(InputError, input_error_handler)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+
+    app.include_router(backprop.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+
+    for name, parts in VENDOR.items():
+        path = _vendor_file(*parts)
+
+        def serve(path: Path = path) -> FileResponse:
+            return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
+
+        app.add_api_route(f"/vendor/{name}", serve, methods=["GET"], include_in_schema=False)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,129 @@
+"""Request and response models of the HTTP API v1. Every size a user controls is bounded
+here or, where the bound is a setting, checked in the router against ``Settings``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Row = Annotated[list[Finite], Field(max_length=256)]
+VariableValue = Finite | Row | Annotated[list[Row], Field(max_length=256)]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z_0-9]*$", max_length=40)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorItem(BaseModel):
+    loc: list[str | int] = Field(description="where: e.g. ['body', 'expression']")
+    msg: str = Field(description="what is wrong")
+    type: str
+    position: int | None = Field(None, description="0-based character position in the expression")
+
+
+class ErrorOut(BaseModel):
+    detail: list[ErrorItem]
+
+
+class GraphRequest(Strict):
+    expression: str = Field(
+        max_length=20_000,
+        description="e.g. (x + y) * z, or named steps: q = x + y; f = q * z",
+        examples=["(x + y) * z"],
+    )
+    values: dict[Name, VariableValue] = Field(
+        default_factory=dict,
+        max_length=64,
+        description="a number, a list or a list of lists for each variable",
+        examples=[{"x": -2, "y": 5, "z": -4}],
+    )
+    check: bool = Field(True, description="also compute numerical and symbolic derivatives")
+    h: float = Field(1e-5, gt=0, le=1, description="step of the central difference")
+
+
+class NodeOut(BaseModel):
+    id: int
+    kind: Literal["variable", "constant", "op"]
+    op: str
+    label: str
+    formula: str = Field(description="how the node is computed from its inputs' labels")
+    shape: list[int]
+    value: JsonValue
+    grad: JsonValue = None
+    inputs: list[int]
+
+
+class EdgeOut(BaseModel):
+    source: int
+    target: int
+    slot: int = Field(description="which argument of the target the source is")
+
+
+class InputStepOut(BaseModel):
+    node: int
+    rule: str = Field(description="the local gradient ∂node/∂input, in words")
+    local: JsonValue = Field(None, description="its value, for elementwise ops")
+    downstream: JsonValue = Field(None, description="local × upstream")
+
+
+class StepOut(BaseModel):
+    node: int
+    upstream: JsonValue
+    inputs: list[InputStepOut]
+
+
+class SymbolicOut(BaseModel):
+    text: str | None = Field(description="the derivative's expression, None when too large")
+    size: int = Field(description="nodes in the derivative's expression tree")
+    value: JsonValue
+
+
+class CheckOut(BaseModel):
+    name: str
+    autodiff: JsonValue
+    numeric: JsonValue = None
+    relative_error: JsonValue = None
+    symbolic: SymbolicOut | None = None
+
+
+class GradientCheckOut(BaseModel):
+    h: float
+    function_size: int
+    variables: list[CheckOut]
+    notes: list[str]
+
+
+class GraphOut(BaseModel):
+    value: JsonValue
+    shape: list[int]
+    gradients: dict[str, JsonValue]
+    output: int = Field(description="id of the output node")
+    nodes: list[NodeOut]
+    edges: list[EdgeOut]
+    backward: list[StepOut] = Field(description="backward steps, from the output to the inputs")
+    note: str = ""
+    check: GradientCheckOut | None = None
+
+
+class DescentRequest(Strict):
+    expression: str = Field(max_length=2000, examples=["(w - 3)^2 + 1"])
+    parameter: Name = "w"
+    start: Finite = Field(-1.0, ge=-1e6, le=1e6)
+    learning_rate: Finite = Field(0.1, gt=0, le=100)
+    steps: int = Field(10, ge=1, le=100)
+
+
+class DescentStepOut(BaseModel):
+    step: int
+    theta: JsonValue
+    loss: JsonValue
+    gradient: JsonValue
+
+
+class DescentOut(BaseModel):
+    steps: list[DescentStepOut]
+    curve_theta: list[float]
+    curve_loss: list[JsonValue]

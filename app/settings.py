@@ -1,0 +1,31 @@
+"""Every limit and setting in one place. Each can be overridden by an environment variable
+named DEEPVIZ_<FIELD> (for example DEEPVIZ_MAX_EXPRESSION_NODES=500)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DEEPVIZ_")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    max_body_bytes: int = 1_000_000  # any request body
+    # expressions (/api/v1/graph)
+    max_expression_length: int = 2000  # characters
+    max_expression_depth: int = 200  # nesting levels
+    max_expression_nodes: int = 2000  # parse-tree nodes
+    max_variables: int = 32
+    max_tensor_elements: int = 256  # per variable
+    max_numeric_work: int = 200_000  # elements × nodes for the central-difference check
+    max_symbolic_print: int = 400  # derivative trees larger than this are sized, not printed
+    max_descent_steps: int = 100
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

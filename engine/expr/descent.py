@@ -1,0 +1,58 @@
+"""Gradient descent on one parameter (figure 2.1 of the notes), with the engine's gradients:
+
+    for step in range(steps):
+        compute ∇θ L
+        θ = θ - γ ∇θ L
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.expr.evaluate import compute, evaluate
+from engine.expr.parser import Expression, ExprError
+from engine.tensor import Tensor, no_grad
+
+
+@dataclass
+class DescentStep:
+    step: int
+    theta: float
+    loss: float
+    gradient: float
+
+
+def gradient_descent(
+    expression: Expression, parameter: str, start: float, learning_rate: float, steps: int
+) -> list[DescentStep]:
+    """Run ``steps`` updates θ ← θ - γ ∂L/∂θ from ``start``; one record per visited θ."""
+    if expression.variables != [parameter]:
+        raise ExprError(f"the loss must depend on the one parameter {parameter} only")
+    history, theta = [], float(start)
+    for step in range(steps + 1):
+        run = evaluate(expression, {parameter: theta})
+        grad = run.gradients[parameter]
+        gradient = float(grad) if grad is not None else 0.0
+        history.append(DescentStep(step, theta, float(run.value), gradient))
+        if not np.isfinite(theta - learning_rate * gradient):
+            break  # diverged: the learning rate is too large
+        theta = theta - learning_rate * gradient
+    return history
+
+
+def curve(expression: Expression, parameter: str, low: float, high: float, points: int = 201):
+    """L(θ) on an even grid, in one vectorised evaluation (every op is elementwise)."""
+    thetas = np.linspace(low, high, points)
+    with no_grad():
+        losses = compute(expression, {parameter: Tensor(thetas)}).data
+    return thetas, np.broadcast_to(losses, thetas.shape)
+
+
+def curve_around(expression: Expression, parameter: str, thetas: list[float], points: int = 201):
+    """L(θ) over a range that holds every visited θ, with a margin on both sides."""
+    finite = [t for t in thetas if np.isfinite(t)] or [0.0]
+    low, high = min(finite), max(finite)
+    margin = 0.25 * (high - low) + 1.0
+    return curve(expression, parameter, low - margin, high + margin, points)

@@ -4,6 +4,7 @@ FastAPI's validation errors: {"detail": [{"loc": [...], "msg": "...", "type": ".
 from __future__ import annotations
 
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from engine.expr import ExprError
@@ -12,7 +13,14 @@ from engine.expr import ExprError
 class InputError(Exception):
     """Input that passed the schema but not a limit or a check of the engine."""
 
-    def __init__(self, loc: list, msg: str, kind: str = "value_error", position: int | None = None, status: int = 422):
+    def __init__(
+        self,
+        loc: list,
+        msg: str,
+        kind: str = "value_error",
+        position: int | None = None,
+        status: int = 422,
+    ):
         self.loc, self.msg, self.kind, self.position, self.status = loc, msg, kind, position, status
 
 
@@ -30,3 +38,9 @@ async def input_error_handler(request: Request, error: InputError) -> JSONRespon
 async def expr_error_handler(request: Request, error: ExprError) -> JSONResponse:
     message = str(error)
     return error_response(422, ["body", *error.field], message, "expression_error", error.position)
+
+
+async def validation_error_handler(request: Request, error: RequestValidationError) -> JSONResponse:
+    """Pydantic's errors without the echoed input: it may hold NaN (not JSON) or be large."""
+    detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
+    return JSONResponse({"detail": detail}, status_code=422)

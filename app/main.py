@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from app.errors import InputError, expr_error_handler, input_error_handler
+from app.errors import InputError, expr_error_handler, input_error_handler, validation_error_handler
 from app.mathml import tex
 from app.middleware import BodyLimit, SecurityHeaders
 from app.routers import backprop, pages
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_exception_handler(ExprError, expr_error_handler)
     app.add_exception_handler(InputError, input_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 

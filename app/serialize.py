@@ -73,7 +73,11 @@ def trace_json(trace: Trace) -> dict:
         for n in trace.nodes
     ]
     edges = [{"source": s, "target": t, "slot": slot} for s, t, slot in trace.edges()]
-    return {"nodes": nodes, "edges": edges, "backward": [step_json(s, trace, labels) for s in trace.backward]}
+    return {
+        "nodes": nodes,
+        "edges": edges,
+        "backward": [step_json(s, trace, labels) for s in trace.backward],
+    }
 
 
 def step_json(step: BackwardStep, trace: Trace, labels: list[str]) -> dict:
@@ -106,7 +110,11 @@ def check_json(check) -> dict:
                 "relative_error": None if v.relative_error is None else number(v.relative_error),
                 "symbolic": None
                 if v.symbolic is None
-                else {"text": v.symbolic.text, "size": v.symbolic.size, "value": number(v.symbolic.value)},
+                else {
+                    "text": v.symbolic.text,
+                    "size": v.symbolic.size,
+                    "value": number(v.symbolic.value),
+                },
             }
             for v in check.variables
         ],

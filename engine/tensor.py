@@ -21,6 +21,7 @@ Semantics of ``backward`` (as in PyTorch):
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
@@ -28,18 +29,23 @@ import numpy as np
 from engine import ops
 from engine.function import Array, Function
 
-_grad_enabled = True
+# Whether ops record the graph. Per thread, as in torch: a server computes requests in
+# several threads, and one request's no_grad() must not switch off another's gradients.
+_mode = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    return getattr(_mode, "enabled", True)
 
 
 @contextlib.contextmanager
 def no_grad() -> Iterator[None]:
     """Compute without recording a graph (inference): less memory, less time."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
+    previous, _mode.enabled = is_grad_enabled(), False
     try:
         yield
     finally:
-        _grad_enabled = previous
+        _mode.enabled = previous
 
 
 def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
@@ -87,7 +93,7 @@ class Tensor:
         fn = fn_class(needs_grad)
         fn.params = params
         out = Tensor(fn.forward(*(t.data for t in tensors), **params))
-        if _grad_enabled:
+        if is_grad_enabled():
             out.requires_grad = any(needs_grad)
             out._fn, out._parents = fn, tensors
         return out
@@ -134,8 +140,7 @@ class Tensor:
                 down = unbroadcast(np.asarray(down, dtype=parent.data.dtype), parent.shape)
                 if down.shape != parent.shape:
                     raise RuntimeError(
-                        f"'{fn.name}' gave a gradient of shape {down.shape} "
-                        f"for an input of shape {parent.shape}"
+                        f"'{fn.name}' gave a gradient of shape {down.shape} for an input of shape {parent.shape}"
                     )
                 steps.append((parent, down))
                 key = id(parent)

@@ -35,7 +35,8 @@ def _check_sizes(values: dict, settings: Settings) -> None:
         size = sum(len(r) if isinstance(r, list) else 1 for r in rows)
         if size > settings.max_tensor_elements:
             raise InputError(
-                ["body", "values", name], f"{name} has {size} elements; the limit is {settings.max_tensor_elements}"
+                ["body", "values", name],
+                f"{name} has {size} elements; the limit is {settings.max_tensor_elements}",
             )
 
 
@@ -67,8 +68,12 @@ def descent(request: DescentRequest, settings: SettingsDep) -> dict:
     thetas, losses = curve_around(expression, request.parameter, [s.theta for s in steps])
     return {
         "steps": [
-            {"step": s.step, "theta": serialize.number(s.theta), "loss": serialize.number(s.loss),
-             "gradient": serialize.number(s.gradient)}
+            {
+                "step": s.step,
+                "theta": serialize.number(s.theta),
+                "loss": serialize.number(s.loss),
+                "gradient": serialize.number(s.gradient),
+            }
             for s in steps
         ],
         "curve_theta": thetas.tolist(),

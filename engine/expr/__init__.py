@@ -2,6 +2,6 @@
 ways of differentiating (numerical and symbolic) that section 2.3 compares with autodiff."""
 
 from engine.expr.evaluate import Evaluation, evaluate
-from engine.expr.parser import Expression, ExprError, parse
+from engine.expr.parser import ExprError, Expression, parse
 
 __all__ = ["Evaluation", "ExprError", "Expression", "evaluate", "parse"]

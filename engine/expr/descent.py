@@ -1,8 +1,8 @@
 """Gradient descent on one parameter (figure 2.1 of the notes), with the engine's gradients:
 
-    for step in range(steps):
-        compute ∇θ L
-        θ = θ - γ ∇θ L
+for step in range(steps):
+    compute ∇θ L
+    θ = θ - γ ∇θ L
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.expr.evaluate import compute, evaluate
-from engine.expr.parser import Expression, ExprError
+from engine.expr.parser import ExprError, Expression
 from engine.tensor import Tensor, no_grad
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -9,7 +10,18 @@ import numpy as np
 
 from engine import functional as F
 from engine import ops
-from engine.expr.parser import Binary, Call, Expression, ExprError, Index, Num, Unary, Var, parse, postorder
+from engine.expr.parser import (
+    Binary,
+    Call,
+    ExprError,
+    Expression,
+    Index,
+    Num,
+    Unary,
+    Var,
+    parse,
+    postorder,
+)
 from engine.tensor import Tensor
 from engine.trace import Trace, graph_order, record
 
@@ -54,7 +66,8 @@ def as_value(name: str, value) -> np.ndarray:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as error:
         raise ExprError(
-            f"the value of {name} is not a number or a rectangular list of numbers", field=("values", name)
+            f"the value of {name} is not a number or a rectangular list of numbers",
+            field=("values", name),
         ) from error
     if array.ndim > 2:
         raise ExprError(f"the value of {name} has {array.ndim} dimensions; at most 2", field=("values", name))
@@ -122,7 +135,8 @@ def _integers(t: Tensor, bound: int, what: str, pos: int) -> np.ndarray:
 
 def _label_intermediates(expression: Expression, output: Tensor, trace_order: list[Tensor]) -> None:
     taken = set(expression.variables) | set(expression.labels.values())
-    free = iter([name for name in _AUTO_LABELS if name not in taken] + [f"n{i}" for i in range(1, 10_000)])
+    spare = (f"n{i}" for i in itertools.count(1))  # after the letters run out: n1, n2, …
+    free = itertools.chain((name for name in _AUTO_LABELS if name not in taken), (n for n in spare if n not in taken))
     if not output.label:
         output.label = "f" if "f" not in taken else "out"
     for t in trace_order:

@@ -13,9 +13,32 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.expr.parser import Binary, Call, Expression, Index, Node, Num, Unary, Var, children, postorder
+from engine.expr.parser import (
+    Binary,
+    Call,
+    Expression,
+    Index,
+    Node,
+    Num,
+    Unary,
+    Var,
+    children,
+    postorder,
+)
 
-_SCALAR_FUNCTIONS = {"exp", "log", "tanh", "sigmoid", "relu", "sin", "cos", "sqrt", "abs", "max", "min"}
+_SCALAR_FUNCTIONS = {
+    "exp",
+    "log",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "sin",
+    "cos",
+    "sqrt",
+    "abs",
+    "max",
+    "min",
+}
 
 
 class NotSymbolic(ValueError):
@@ -226,14 +249,20 @@ def to_text(root: Node) -> str:
             text[id(node)] = (node.name, 5)
         elif isinstance(node, Unary):
             inner, p = text[id(node.operand)]
-            text[id(node)] = (inner if node.op == "+" else "-" + _wrap(inner, p, 3), 3 if node.op == "-" else p)
+            text[id(node)] = (
+                inner if node.op == "+" else "-" + _wrap(inner, p, 3),
+                3 if node.op == "-" else p,
+            )
         elif isinstance(node, Binary):
             p = _PRECEDENCE[node.op]
             (left, lp), (right, rp) = text[id(node.left)], text[id(node.right)]
             right_assoc = node.op == "^"
             left = _wrap(left, lp, p + 1 if right_assoc else p)
             right = _wrap(right, rp, p if right_assoc else p + 1)
-            text[id(node)] = (f"{left}{node.op}{right}" if node.op == "^" else f"{left} {node.op} {right}", p)
+            text[id(node)] = (
+                f"{left}{node.op}{right}" if node.op == "^" else f"{left} {node.op} {right}",
+                p,
+            )
         else:
             args = ", ".join(text[id(a)][0] for a in node.args)
             text[id(node)] = (f"{node.name}({args})", 5)

@@ -90,8 +90,9 @@ function narrate(frame) {
     : `${n.label} = ${n.formula} = ${n.shape.length ? n.shape.join("×") : fmt(n.value)}; upstream ∂${out}/∂${n.label} = ${fmt(up)}`;
   const parts = frame.step.inputs.filter((i) => i.downstream !== null).map((i) => {
     const name = data.nodes[i.node].label;
-    const local = i.local !== null && !Array.isArray(i.local) ? ` = ${fmt(i.local)}` : "";
-    const product = i.local !== null && !Array.isArray(i.local) && !Array.isArray(up) ? `${fmt(i.local)} × ${fmt(up)} = ` : "";
+    const scalarLocal = i.local !== null && !Array.isArray(i.local);
+    const local = scalarLocal && i.rule !== fmt(i.local) ? ` = ${fmt(i.local)}` : "";
+    const product = scalarLocal && !Array.isArray(up) ? `${fmt(i.local)} × ${fmt(up)} = ` : "";
     return `to ${name}: local ∂${n.label}/∂${name} = ${i.rule}${local}; downstream ${product}${fmt(i.downstream)}`;
   });
   return [head, ...parts].join("; ");
@@ -108,7 +109,8 @@ function detail(frame) {
     const cell = (v, kind) => (Array.isArray(v) ? grid(v, { kind }) : fmt(v));
     table.append(el("tr", {},
       el("th", { scope: "row" }, name),
-      el("td", {}, `∂${n.label}/∂${name} = ${i.rule}`, i.local !== null ? el("div", {}, cell(i.local, "local")) : ""),
+      el("td", {}, `∂${n.label}/∂${name} = ${i.rule}`,
+        i.local !== null && i.rule !== fmt(i.local) ? el("div", {}, cell(i.local, "local")) : ""),
       el("td", {}, cell(frame.step.upstream, "grad")),
       el("td", { class: "downstream" }, i.downstream === null ? "(a constant: no gradient)" : cell(i.downstream, "grad"))));
   }

@@ -70,7 +70,10 @@ def page(browser, server_url):
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     # a 422 is the answer bad input is meant to get; anything else is a defect
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "status of 422" not in m.text else None)
+    page.on(
+        "console",
+        lambda m: errors.append(m.text) if m.type == "error" and "status of 422" not in m.text else None,
+    )
     yield page
     context.close()
     assert not errors, f"the page reported errors: {errors}"

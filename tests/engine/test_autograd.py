@@ -47,13 +47,23 @@ def test_micrograd_more_ops():
 
 def test_a_two_layer_network_with_broadcasting():
     rng = np.random.default_rng(1)
-    x, w1, b1, w2 = rng.standard_normal((5, 3)), rng.standard_normal((3, 4)), rng.standard_normal(4), rng.standard_normal((4, 2))
+    x, w1, b1, w2 = (
+        rng.standard_normal((5, 3)),
+        rng.standard_normal((3, 4)),
+        rng.standard_normal(4),
+        rng.standard_normal((4, 2)),
+    )
 
     def build(x, w1, b1, w2, lib):
         h = (x @ w1 + b1).tanh()
         return lib.log_softmax(h @ w2, -1).mean()
 
-    check(lambda *t: build(*t, F), lambda *t: build(*t, torch), [x, w1, b1, w2], grad_inputs=[False, True, True, True])
+    check(
+        lambda *t: build(*t, F),
+        lambda *t: build(*t, torch),
+        [x, w1, b1, w2],
+        grad_inputs=[False, True, True, True],
+    )
 
 
 def test_fan_out_sums_the_gradients():
@@ -116,3 +126,27 @@ def test_long_chains_do_not_hit_the_recursion_limit():
         y = y + x
     y.backward()
     assert x.grad == 5001.0
+
+
+def test_no_grad_in_one_thread_leaves_other_threads_recording():
+    # regression: the server computes requests in threads; a global flag made one
+    # request's numerical check switch off another's gradients
+    import threading
+
+    inside, release = threading.Event(), threading.Event()
+
+    def hold_no_grad():
+        with no_grad():
+            inside.set()
+            release.wait(5)
+
+    other = threading.Thread(target=hold_no_grad)
+    other.start()
+    inside.wait(5)
+    try:
+        x = Tensor(2.0, requires_grad=True)
+        (x * x).backward()
+        assert x.grad == 4.0
+    finally:
+        release.set()
+        other.join()

@@ -98,7 +98,11 @@ def test_matmul_vectors_and_matrices(data):
     n, k, m = (data.draw(st.integers(1, 5)) for _ in range(3))
     a_shape = data.draw(st.sampled_from([(n, k), (k,)]))
     b_shape = data.draw(st.sampled_from([(k, m), (k,)]))
-    check(lambda a, b: a @ b, lambda a, b: a @ b, [data.draw(arrays(a_shape)), data.draw(arrays(b_shape))])
+    check(
+        lambda a, b: a @ b,
+        lambda a, b: a @ b,
+        [data.draw(arrays(a_shape)), data.draw(arrays(b_shape))],
+    )
 
 
 @given(data=st.data())
@@ -121,7 +125,11 @@ def test_max_routes_the_gradient_to_the_argmax(data):
         check(lambda x: x.max(), lambda x: x.max(), [a])
     else:
         check(lambda x: x.max(axis), lambda x: x.max(dim=axis).values, [a])
-        check(lambda x: x.max(axis, keepdims=True), lambda x: x.max(dim=axis, keepdim=True).values, [a])
+        check(
+            lambda x: x.max(axis, keepdims=True),
+            lambda x: x.max(dim=axis, keepdim=True).values,
+            [a],
+        )
 
 
 @given(a=arrays(hnp.array_shapes(min_dims=2, max_dims=3, max_side=4)))
@@ -152,14 +160,25 @@ def test_cross_entropy_and_nll_loss(data):
     logits = data.draw(arrays((n, c), st.floats(-30, 30, width=64)))
     targets = np.array(data.draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n)))
     t = torch.tensor(targets)
-    check(lambda z: F.cross_entropy(z, targets), lambda z: torch.nn.functional.cross_entropy(z, t), [logits])
-    check(lambda z: F.nll_loss(F.log_softmax(z), targets),
-          lambda z: torch.nn.functional.nll_loss(torch.log_softmax(z, -1), t), [logits])
+    check(
+        lambda z: F.cross_entropy(z, targets),
+        lambda z: torch.nn.functional.cross_entropy(z, t),
+        [logits],
+    )
+    check(
+        lambda z: F.nll_loss(F.log_softmax(z), targets),
+        lambda z: torch.nn.functional.nll_loss(torch.log_softmax(z, -1), t),
+        [logits],
+    )
 
 
 def test_cross_entropy_of_one_vector_and_its_famous_gradient():
     z = np.array([1.0, 2.0, 0.5])
-    check(lambda z: F.cross_entropy(z, 1), lambda z: torch.nn.functional.cross_entropy(z[None], torch.tensor([1])), [z])
+    check(
+        lambda z: F.cross_entropy(z, 1),
+        lambda z: torch.nn.functional.cross_entropy(z[None], torch.tensor([1])),
+        [z],
+    )
     logits = Tensor(z, requires_grad=True)
     F.cross_entropy(logits, 1).backward()
     p = np.exp(z) / np.exp(z).sum()
@@ -177,5 +196,8 @@ def test_mse_loss(pair):
 def test_binary_cross_entropy(data):
     p = data.draw(arrays((4,), st.floats(0.05, 0.95, width=64)))
     y = np.array(data.draw(st.lists(st.sampled_from([0.0, 1.0]), min_size=4, max_size=4)))
-    check(lambda p: F.binary_cross_entropy(p, y),
-          lambda p: torch.nn.functional.binary_cross_entropy(p, torch.tensor(y)), [p])
+    check(
+        lambda p: F.binary_cross_entropy(p, y),
+        lambda p: torch.nn.functional.binary_cross_entropy(p, torch.tensor(y)),
+        [p],
+    )

@@ -1,11 +1,14 @@
 // The gradient-check table: autodiff, central difference, relative error, symbolic.
 import { el, fmt } from "../format.js";
+import { grid } from "./grid.js";
 
 function verdict(err) {
   if (err === null || err === undefined) return "";
   if (typeof err === "string") return "bad";
   return err < 1e-6 ? "good" : err < 1e-3 ? "fair" : "bad";
 }
+
+const cell = (v, kind) => (Array.isArray(v) ? grid(v, { kind }) : fmt(v, 8));
 
 export function drawCheck(container, check, note) {
   if (!check) {
@@ -23,9 +26,9 @@ export function drawCheck(container, check, note) {
     const err = v.relative_error;
     body.append(el("tr", { "data-name": v.name },
       el("th", { scope: "row" }, `∂f/∂${v.name}`),
-      el("td", { class: "autodiff" }, fmt(v.autodiff, 8)),
-      el("td", { class: "numeric" }, fmt(v.numeric, 8)),
-      el("td", { class: `error ${verdict(err)}` }, err === null ? "–" : fmt(err, 2)),
+      el("td", { class: "autodiff" }, cell(v.autodiff, "grad")),
+      el("td", { class: "numeric" }, cell(v.numeric, "value")),
+      el("td", { class: `relerr ${verdict(err)}` }, err === null ? "–" : fmt(err, 2)),
       el("td", { class: "symbolic" }, sym ? (sym.text ?? "(too large to print)") : "–"),
       el("td", {}, sym ? `${sym.size} nodes` : "–")));
   }

@@ -1,0 +1,24 @@
+# deepviz: one stateless web process. Build: docker build -t deepviz .
+# Run: docker run -p 8000:8000 deepviz   (then open http://localhost:8000)
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# The app needs no torch at run time (torch is the tests' oracle only), so none is installed.
+RUN useradd --create-home --uid 10001 deepviz
+WORKDIR /app
+COPY --chown=deepviz:deepviz pyproject.toml README.md ./
+COPY --chown=deepviz:deepviz app ./app
+COPY --chown=deepviz:deepviz engine ./engine
+COPY --chown=deepviz:deepviz templates ./templates
+COPY --chown=deepviz:deepviz static ./static
+RUN pip install --no-cache-dir -e .
+
+USER 10001
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
+CMD ["deepviz", "serve", "--host", "0.0.0.0", "--port", "8000"]

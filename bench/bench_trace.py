@@ -1,0 +1,116 @@
+"""Time tracing and serializing expression graphs: a 1,000-node expression and the
+softmax-regression graph of figure 2.2, against the same computation in torch.autograd,
+measured in the same run. Prints medians and ratios (no thresholds: the machine is noisy).
+
+    .venv/bin/python bench/bench_trace.py [--repeat 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app import serialize  # noqa: E402
+from engine.expr import evaluate, parse  # noqa: E402
+from engine.expr.check import gradient_check  # noqa: E402
+from engine.expr.parser import Binary, Call, Index, Num, Unary, Var, postorder  # noqa: E402
+
+TORCH_CALLS = {
+    "exp": torch.exp, "log": torch.log, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu,
+    "sin": torch.sin, "cos": torch.cos, "sqrt": torch.sqrt, "abs": torch.abs, "softmax": lambda z: torch.softmax(z, -1),
+    "sum": torch.sum, "mean": torch.mean, "max": torch.maximum, "min": torch.minimum,
+}  # fmt: skip
+TORCH_BINARY = {"+": torch.add, "-": torch.sub, "*": torch.mul, "/": torch.div, "^": torch.pow, "@": torch.matmul}
+
+
+def torch_forward_backward(expression, values):
+    """The same graph, node for node, in torch.autograd: forward, then backward."""
+    leaves = {k: torch.tensor(np.asarray(v, dtype=np.float64), requires_grad=True) for k, v in values.items()}
+    done = {}
+    for node in postorder(expression.root):
+        if id(node) in done:
+            continue
+        if isinstance(node, Num):
+            out = torch.tensor(node.value, dtype=torch.float64)
+        elif isinstance(node, Var):
+            out = leaves[node.name]
+        elif isinstance(node, Unary):
+            out = -done[id(node.operand)] if node.op == "-" else done[id(node.operand)]
+        elif isinstance(node, Binary):
+            out = TORCH_BINARY[node.op](done[id(node.left)], done[id(node.right)])
+        elif isinstance(node, Index):
+            out = done[id(node.target)][int(done[id(node.index)].item())]
+        elif isinstance(node, Call):
+            out = TORCH_CALLS[node.name](*(done[id(a)] for a in node.args))
+        done[id(node)] = out
+    done[id(expression.root)].backward()
+    return {k: t.grad for k, t in leaves.items()}
+
+
+def thousand_node_expression() -> tuple[str, dict]:
+    """100 terms of 10 nodes each, summed: about 1,000 nodes, 100 levels deep."""
+    terms = [f"sin(x * {i % 7 + 1} + y) * tanh(z - {i / 100:g})" for i in range(100)]
+    return " + ".join(terms), {"x": 0.3, "y": -1.2, "z": 0.8}
+
+
+SOFTMAX = (
+    "z = W @ x + b; p = softmax(z); L = -log(p[y])",
+    {"W": [[0.2, -0.5], [1.5, 1.3], [0.0, 0.25]], "x": [1.0, -2.0], "b": [1.1, 3.2, -1.2], "y": 2},
+)
+
+
+def median_us(fn, repeat: int) -> float:
+    fn()  # warm up
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e6
+
+
+def bench(name: str, source: str, values: dict, repeat: int) -> None:
+    limits = {"max_nodes": 5000, "max_depth": 500, "max_length": 20000}
+    parsed = parse(source, **limits)
+    run = evaluate(parsed, values)
+    payload = serialize.trace_json(run.trace)
+    nodes = len(run.trace.nodes)
+    parse_us = median_us(lambda: parse(source, **limits), repeat)
+    trace_us = median_us(lambda: evaluate(parsed, values), repeat)
+    torch_us = median_us(lambda: torch_forward_backward(parsed, values), repeat)
+    serialize_us = median_us(lambda: serialize.trace_json(evaluate(parsed, values).trace), repeat) - trace_us
+    encode_us = median_us(lambda: json.dumps(payload), repeat)
+    check_us = median_us(lambda: gradient_check(evaluate(parsed, values)), max(3, repeat // 10)) - trace_us
+    size = len(json.dumps(payload))
+    print(f"\n{name}: {nodes} nodes, {len(run.trace.backward)} backward steps, {size / 1024:.1f} KiB of JSON")
+    print(f"  parse                              {parse_us:10.0f} µs")
+    print(f"  evaluate + trace (fwd + bwd)       {trace_us:10.0f} µs   ({trace_us / nodes:.1f} µs a node)")
+    print(f"  torch.autograd, same graph         {torch_us:10.0f} µs   engine/torch = {trace_us / torch_us:.2f}")
+    print(f"  serialize the trace                {serialize_us:10.0f} µs")
+    print(f"  json.dumps                         {encode_us:10.0f} µs")
+    print(f"  gradient check (numeric+symbolic)  {check_us:10.0f} µs")
+    total = parse_us + trace_us + serialize_us + encode_us
+    print(f"  parse + trace + serialize + encode {total:10.0f} µs   (what /api/v1/graph does before its check)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=50)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    print(f"numpy {np.__version__}, torch {torch.__version__} (1 thread), medians of {args.repeat} runs")
+    bench("1,000-node expression", *thousand_node_expression(), args.repeat)
+    bench("softmax regression (figure 2.2)", *SOFTMAX, args.repeat)
+
+
+if __name__ == "__main__":
+    main()

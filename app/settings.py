@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     max_expression_nodes: int = 2000  # parse-tree nodes
     max_variables: int = 32
     max_tensor_elements: int = 256  # per variable
+    max_graph_values: int = 20_000  # numbers held by all the graph's nodes together
     max_numeric_work: int = 200_000  # elements × nodes for the central-difference check
     max_symbolic_print: int = 400  # derivative trees larger than this are sized, not printed
     max_descent_steps: int = 100

@@ -28,6 +28,7 @@ import numpy as np
 
 from engine import ops
 from engine.function import Array, Function
+from engine.walk import postorder
 
 # Whether ops record the graph. Per thread, as in torch: a server computes requests in
 # several threads, and one request's no_grad() must not switch off another's gradients.
@@ -151,22 +152,8 @@ class Tensor:
                 fn.release()
 
     def _topological_order(self) -> list[Tensor]:
-        """Every tensor this one depends on (that requires grad), inputs before outputs.
-        Iterative, so that long chains do not hit Python's recursion limit."""
-        order: list[Tensor] = []
-        seen: set[int] = set()
-        stack: list[tuple[Tensor, bool]] = [(self, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                order.append(node)
-                continue
-            if id(node) in seen or not node.requires_grad:
-                continue
-            seen.add(id(node))
-            stack.append((node, True))
-            stack.extend((p, False) for p in node._parents if id(p) not in seen)
-        return order
+        """Every tensor this one depends on that requires grad, inputs before outputs."""
+        return postorder(self, lambda t: (p for p in t._parents if p.requires_grad))
 
     # ---------------------------------------------------------------- array-like
 

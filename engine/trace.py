@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.tensor import Tensor
+from engine.walk import postorder
 
 
 @dataclass
@@ -57,16 +58,7 @@ class Trace:
 
 def graph_order(output: Tensor) -> list[Tensor]:
     """Every tensor ``output`` was made from, constants included, inputs first."""
-    order, seen, stack = [], set(), [(output, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-        elif id(node) not in seen:
-            seen.add(id(node))
-            stack.append((node, True))
-            stack.extend((p, False) for p in reversed(node.parents) if id(p) not in seen)
-    return order
+    return postorder(output, lambda t: t.parents)
 
 
 def record(output: Tensor, backward: bool = True) -> Trace:

@@ -45,7 +45,7 @@ def _check_sizes(values: dict, settings: Settings) -> None:
 def graph(request: GraphRequest, settings: SettingsDep) -> dict:
     """Evaluate an expression, run its backward pass, and return the traced graph."""
     _check_sizes(request.values, settings)
-    run = evaluate(request.expression, request.values, **_limits(settings))
+    run = evaluate(request.expression, request.values, max_values=settings.max_graph_values, **_limits(settings))
     out = {
         "value": serialize.values(run.value),
         "shape": list(run.output.shape),

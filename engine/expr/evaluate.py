@@ -74,16 +74,21 @@ def as_value(name: str, value) -> np.ndarray:
     return array
 
 
-def compute(expression: Expression, env: Mapping[str, Tensor]) -> Tensor:
+def compute(expression: Expression, env: Mapping[str, Tensor], max_values: int | None = None) -> Tensor:
     """The output tensor of ``expression`` with variables bound by ``env``. Iterative, and
-    shared subtrees (named statements) are computed once, so their gradients add up."""
+    shared subtrees (named statements) are computed once, so their gradients add up.
+    ``max_values`` bounds how many numbers all the nodes hold together (broadcasting a
+    column against a row can make a small input large)."""
     done: dict[int, Tensor] = {}
+    total = 0
     with np.errstate(all="ignore"):  # overflow gives inf, 0/0 gives nan: reported, not raised
         for node in postorder(expression.root):
-            if id(node) not in done:
-                done[id(node)] = tensor = _compute_node(node, done, env)
-                if id(node) in expression.labels:  # named by the user: q = x + y
-                    tensor.label = expression.labels[id(node)]
+            done[id(node)] = tensor = _compute_node(node, done, env)
+            if id(node) in expression.labels:  # named by the user: q = x + y
+                tensor.label = expression.labels[id(node)]
+            total += tensor.data.size
+            if max_values is not None and total > max_values:
+                raise ExprError(f"the graph would hold more than {max_values} numbers", node.pos)
     return done[id(expression.root)]
 
 
@@ -148,18 +153,20 @@ def evaluate(
     expression: str | Expression,
     values: Mapping[str, object],
     backward: bool = True,
+    max_values: int | None = None,
     **limits: int,
 ) -> Evaluation:
     """Evaluate ``expression`` at ``values`` (numbers, or nested lists for tensors) and
     trace it: ``evaluate("(x + y) * z", {"x": -2, "y": 5, "z": -4}).gradients`` is
-    ``{"x": -4, "y": -4, "z": 3}``. ``limits`` go to ``parse`` (max_length, …)."""
+    ``{"x": -4, "y": -4, "z": 3}``. ``max_values`` bounds the numbers the graph holds;
+    ``limits`` go to ``parse`` (max_length, max_depth, max_nodes)."""
     parsed = parse(expression, **limits) if isinstance(expression, str) else expression
     env = {
         name: Tensor(as_value(name, values[name]), requires_grad=True, label=name)
         for name in parsed.variables
         if name in values
     }
-    output = compute(parsed, env)
+    output = compute(parsed, env, max_values)
     _label_intermediates(parsed, output, graph_order(output))
     note = ""
     if backward and output.data.size != 1:

@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from engine import walk
+
 FUNCTIONS = {  # name -> number of arguments
     "exp": 1, "log": 1, "tanh": 1, "sigmoid": 1, "relu": 1, "sin": 1, "cos": 1,
     "sqrt": 1, "abs": 1, "max": 2, "min": 2,
@@ -98,16 +100,9 @@ def children(node: Node) -> tuple[Node, ...]:
 
 
 def postorder(root: Node) -> list[Node]:
-    """Every node, children before parents (iterative: deep trees are fine)."""
-    order, stack = [], [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-        else:
-            stack.append((node, True))
-            stack.extend((c, False) for c in reversed(children(node)))
-    return order
+    """Every node once, children before parents. A named step used many times is one
+    shared node: walking it once per use would take exponential time on a = x*x; b = a*a; …"""
+    return walk.postorder(root, children)
 
 
 def depth(root: Node) -> int:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine import walk
 from engine.expr.parser import (
     Binary,
     Call,
@@ -196,16 +197,7 @@ def tree_size(root: Node) -> int:
 
 
 def _unique_postorder(root: Node) -> list[Node]:
-    order, seen, stack = [], set(), [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-        elif id(node) not in seen:
-            seen.add(id(node))
-            stack.append((node, True))
-            stack.extend((c, False) for c in reversed(children(node)))
-    return order
+    return walk.postorder(root, children)
 
 
 _NUMPY = {

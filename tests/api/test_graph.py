@@ -128,6 +128,13 @@ def test_limits_are_enforced_with_clear_messages():
     assert r.status_code == 413
 
 
+def test_broadcasting_cannot_blow_up_the_graph(client):
+    column = [[float(i)] for i in range(256)]
+    row = list(range(256))
+    r = graph(client, "sum(c + r) + sum(c * r)", {"c": column, "r": row})
+    assert r.status_code == 422 and "more than 20000 numbers" in r.json()["detail"][0]["msg"]
+
+
 def test_the_numerical_check_is_skipped_beyond_its_budget():
     client = small_client(max_numeric_work=10)
     r = graph(client, "sum(v * v)", {"v": [1, 2, 3, 4]})

@@ -125,3 +125,12 @@ def test_fuzz_arbitrary_text(source):
         parse(source)
     except ExprError as error:
         assert error.position is None or 0 <= error.position <= len(source)
+
+
+def test_repeated_squaring_of_named_steps_takes_linear_time():
+    # regression: a tree walk visits a shared step once per path, 2^40 times here
+    source = "; ".join(["a1 = x * x"] + [f"a{i} = a{i - 1} * a{i - 1}" for i in range(2, 41)])
+    run = evaluate(source, {"x": 1.0000001})
+    assert len(run.trace.nodes) == 41 and run.gradients["x"] > 0
+    derivative = symbolic_derivatives(run.expression, {"x": 1.0000001}, max_print=100)["x"]
+    assert derivative.text is None and derivative.size > 2**40

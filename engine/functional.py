@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine import ops
+from engine import cnn_ops, ops
 from engine.tensor import Tensor
 
 
@@ -55,3 +55,58 @@ def binary_cross_entropy(p: Tensor, target) -> Tensor:
     """Logistic loss -[y log p + (1 - y) log(1 - p)], averaged. The notes write it without
     the minus sign: without it, minimising would push p away from y."""
     return -(target * p.log() + (1 - target) * (1 - p).log()).mean()
+
+
+# ----------------------------------------------------------------------------- CNN layers
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ weightᵀ + bias: x (N, in), weight (out, in), bias (out,)."""
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    return Tensor.apply(cnn_ops.Linear, *inputs)
+
+
+def conv2d(
+    x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int = 1, padding: int = 0, dilation: int = 1
+) -> Tensor:
+    """2-D cross-correlation of x (N, C_in, H, W) with weight (C_out, C_in, K, K), plus
+    bias (C_out,): what CNN layers and torch compute. The output is
+    (N, C_out, ⌊(H + 2P - D(K - 1) - 1)/S⌋ + 1, the same for W)."""
+    if min(stride, dilation) < 1 or padding < 0:
+        raise ValueError("conv2d needs stride ≥ 1, dilation ≥ 1 and padding ≥ 0")
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    return Tensor.apply(cnn_ops.Conv2d, *inputs, stride=stride, padding=padding, dilation=dilation)
+
+
+def convolve2d(
+    x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int = 1, padding: int = 0, dilation: int = 1
+) -> Tensor:
+    """True convolution, the notes' definition (5.2.1): the kernel is flipped in both
+    directions before sliding. For a symmetric kernel (Gaussian) it equals conv2d; for
+    Sobel it changes the sign."""
+    flipped = weight[:, :, ::-1, ::-1]
+    return conv2d(x, flipped, bias, stride, padding, dilation)
+
+
+def _check_pool(kernel_size: int, stride: int | None, padding: int) -> int:
+    stride = stride or kernel_size
+    if kernel_size < 1 or stride < 1 or padding < 0 or padding > kernel_size // 2:
+        raise ValueError("pooling needs kernel_size ≥ 1, stride ≥ 1 and 0 ≤ padding ≤ kernel_size / 2")
+    return stride
+
+
+def max_pool2d(x: Tensor, kernel_size: int, stride: int | None = None, padding: int = 0) -> Tensor:
+    """The maximum of each kernel_size² window, channel by channel (stride defaults to K)."""
+    stride = _check_pool(kernel_size, stride, padding)
+    return Tensor.apply(cnn_ops.MaxPool2d, x, kernel_size=kernel_size, stride=stride, padding=padding)
+
+
+def avg_pool2d(x: Tensor, kernel_size: int, stride: int | None = None, padding: int = 0) -> Tensor:
+    """The mean of each kernel_size² window, channel by channel (stride defaults to K)."""
+    stride = _check_pool(kernel_size, stride, padding)
+    return Tensor.apply(cnn_ops.AvgPool2d, x, kernel_size=kernel_size, stride=stride, padding=padding)
+
+
+def flatten(x: Tensor, start_dim: int = 1) -> Tensor:
+    """(N, C, H, W) -> (N, C·H·W): the layer that forgets where pixels were (figure 5.1)."""
+    return x.flatten(start_dim)

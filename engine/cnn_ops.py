@@ -1,0 +1,177 @@
+"""The primitive operations of CNNs: linear, conv2d, max_pool2d, avg_pool2d.
+
+All are vectorized: the windows of an image are a strided *view* (no copy), convolution
+copies them once into a matrix (im2col) and multiplies; its backward loops over the K×K
+kernel positions (25 for LeNet), never over pixels. Padding writes into a preallocated
+array rather than calling ``np.pad``. These are the engine's hot paths: LeNet-5's
+draw-to-activation loop runs through them on every frame.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from engine.function import Function
+
+
+def pad2d(x: np.ndarray, padding: int, value: float = 0.0) -> np.ndarray:
+    """x (N, C, H, W) with ``padding`` rows and columns of ``value`` on every side."""
+    if padding == 0:
+        return x
+    n, c, h, w = x.shape
+    out = np.full((n, c, h + 2 * padding, w + 2 * padding), value, dtype=x.dtype)
+    out[:, :, padding : padding + h, padding : padding + w] = x
+    return out
+
+
+def windows(x: np.ndarray, kernel: tuple[int, int], stride: int, dilation: int = 1) -> np.ndarray:
+    """Every K×K window of x (N, C, H, W) as a read-only view (N, C, H_out, W_out, Kh, Kw)."""
+    n, c, h, w = x.shape
+    kh, kw = kernel
+    h_out = (h - dilation * (kh - 1) - 1) // stride + 1
+    w_out = (w - dilation * (kw - 1) - 1) // stride + 1
+    sn, sc, sh, sw = x.strides
+    return as_strided(
+        x,
+        shape=(n, c, h_out, w_out, kh, kw),
+        strides=(sn, sc, sh * stride, sw * stride, sh * dilation, sw * dilation),
+        writeable=False,
+    )
+
+
+def _tap(h_out: int, w_out: int, i: int, j: int, stride: int, dilation: int) -> tuple[slice, slice]:
+    """The input positions that kernel tap (i, j) touches, over all output positions."""
+    top, left = i * dilation, j * dilation
+    return (slice(top, top + stride * (h_out - 1) + 1, stride), slice(left, left + stride * (w_out - 1) + 1, stride))
+
+
+class Linear(Function):
+    """x @ Wᵀ + b, as torch's ``F.linear``: x (N, in), W (out, in), b (out,)."""
+
+    name, local_rules = "linear", ("upstream @ W", "upstreamᵀ @ x", "Σ upstream")
+
+    def forward(self, x, weight, bias=None):
+        self.save_for_backward(x, weight)
+        out = x @ weight.T  # (N, out)
+        return out + bias if bias is not None else out
+
+    def backward(self, upstream):
+        x, weight = self.saved
+        need_x, need_w, *has_bias = self.needs_grad
+        dx = upstream @ weight if need_x else None  # (N, in)
+        dw = upstream.T @ x if need_w else None  # (out, in)
+        if not has_bias:
+            return dx, dw
+        return dx, dw, upstream.sum(axis=0) if has_bias[0] else None  # (out,)
+
+
+class Conv2d(Function):
+    """Cross-correlation, as CNN layers (and torch) compute it:
+    out[n, o, i, j] = b[o] + Σ_c,u,v x[n, c, i·S + u·D - P, j·S + v·D - P] · w[o, c, u, v]."""
+
+    name, local_rules = "conv2d", ("conv_transpose(upstream, w)", "Σ upstream ⋆ windows(x)", "Σ upstream")
+
+    def forward(self, x, weight, bias=None, stride=1, padding=0, dilation=1):
+        n, c, h, w = x.shape
+        o, c_w, kh, kw = weight.shape
+        if c != c_w:
+            raise ValueError(f"conv2d: the input has {c} channels but the kernels expect {c_w}")
+        xp = pad2d(x, padding)
+        win = windows(xp, (kh, kw), stride, dilation)  # (N, C, Ho, Wo, Kh, Kw), a view
+        h_out, w_out = win.shape[2:4]
+        if h_out < 1 or w_out < 1:
+            raise ValueError(f"conv2d: a {kh}×{kw} kernel does not fit in a {h}×{w} input padded by {padding}")
+        cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * h_out * w_out, c * kh * kw)  # im2col: one copy
+        w2 = weight.reshape(o, c * kh * kw)  # (O, C·K·K)
+        out = (cols @ w2.T).reshape(n, h_out, w_out, o).transpose(0, 3, 1, 2)  # (N, O, Ho, Wo)
+        if bias is not None:
+            out = out + bias.reshape(1, o, 1, 1)
+        self.save_for_backward(cols, w2, x.shape, xp.shape, weight.shape, stride, padding, dilation)
+        return np.ascontiguousarray(out)
+
+    def backward(self, upstream):
+        cols, w2, x_shape, xp_shape, w_shape, stride, padding, dilation = self.saved
+        n, c, h, w = x_shape
+        o, _, kh, kw = w_shape
+        h_out, w_out = upstream.shape[2:]
+        need_x, need_w, *has_bias = self.needs_grad
+        g2 = upstream.transpose(0, 2, 3, 1).reshape(n * h_out * w_out, o)  # (N·Ho·Wo, O)
+        dw = (g2.T @ cols).reshape(w_shape) if need_w else None
+        db = [upstream.sum(axis=(0, 2, 3)) if has_bias[0] else None] if has_bias else []
+        dx = None
+        if need_x:
+            dcols = (g2 @ w2).reshape(n, h_out, w_out, c, kh, kw)
+            dxp = np.zeros(xp_shape, dtype=upstream.dtype)
+            for i in range(kh):  # col2im: add each kernel tap back where it was read
+                for j in range(kw):
+                    rows, columns = _tap(h_out, w_out, i, j, stride, dilation)
+                    dxp[:, :, rows, columns] += dcols[:, :, :, :, i, j].transpose(0, 3, 1, 2)
+            dx = dxp[:, :, padding : padding + h, padding : padding + w]
+        return (dx, dw, *db)
+
+
+class MaxPool2d(Function):
+    """The maximum of each K×K window, per channel. Backward routes each upstream gradient
+    to the window's argmax (the first one, on a tie, as torch does): the others get 0."""
+
+    name, local_rules = "max_pool2d", ("[x is its window's max]",)
+
+    def forward(self, x, kernel_size=2, stride=None, padding=0):
+        stride = stride or kernel_size
+        xp = pad2d(x, padding, -np.inf)
+        n, c, h, w = xp.shape
+        h_out, w_out = (h - kernel_size) // stride + 1, (w - kernel_size) // stride + 1
+        out = argmax = None
+        # one pass per kernel tap over strided slices: no window axis to reduce over
+        for k in range(kernel_size * kernel_size):
+            rows, columns = _tap(h_out, w_out, k // kernel_size, k % kernel_size, stride, 1)
+            tap = xp[:, :, rows, columns]
+            if out is None:
+                out, argmax = tap.copy(), np.zeros(tap.shape, dtype=np.int16)
+            else:
+                better = tap > out
+                np.copyto(out, tap, where=better)
+                argmax[better] = k
+        self.save_for_backward(argmax, x.shape, xp.shape, kernel_size, stride, padding)
+        return out
+
+    def backward(self, upstream):
+        argmax, x_shape, xp_shape, k_size, stride, padding = self.saved
+        h_out, w_out = upstream.shape[2:]
+        dxp = np.zeros(xp_shape, dtype=upstream.dtype)
+        for k in range(k_size * k_size):
+            rows, columns = _tap(h_out, w_out, k // k_size, k % k_size, stride, 1)
+            dxp[:, :, rows, columns] += np.where(argmax == k, upstream, 0)
+        h, w = x_shape[2:]
+        return (dxp[:, :, padding : padding + h, padding : padding + w],)
+
+
+class AvgPool2d(Function):
+    """The mean of each K×K window (zero padding counts, as torch's default). Backward
+    spreads each upstream gradient evenly: 1/K² to every position of its window."""
+
+    name, local_rules = "avg_pool2d", ("1 / K²",)
+
+    def forward(self, x, kernel_size=2, stride=None, padding=0):
+        stride = stride or kernel_size
+        xp = pad2d(x, padding)
+        n, c, h, w = xp.shape
+        h_out, w_out = (h - kernel_size) // stride + 1, (w - kernel_size) // stride + 1
+        out = np.zeros((n, c, h_out, w_out), dtype=x.dtype)
+        for k in range(kernel_size * kernel_size):
+            rows, columns = _tap(h_out, w_out, k // kernel_size, k % kernel_size, stride, 1)
+            out += xp[:, :, rows, columns]
+        self.save_for_backward(x.shape, xp.shape, kernel_size, stride, padding)
+        return out / (kernel_size * kernel_size)
+
+    def backward(self, upstream):
+        x_shape, xp_shape, k_size, stride, padding = self.saved
+        h_out, w_out = upstream.shape[2:]
+        share = upstream / (k_size * k_size)
+        dxp = np.zeros(xp_shape, dtype=upstream.dtype)
+        for k in range(k_size * k_size):
+            rows, columns = _tap(h_out, w_out, k // k_size, k % k_size, stride, 1)
+            dxp[:, :, rows, columns] += share
+        h, w = x_shape[2:]
+        return (dxp[:, :, padding : padding + h, padding : padding + w],)

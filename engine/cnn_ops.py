@@ -78,17 +78,24 @@ class Conv2d(Function):
         if c != c_w:
             raise ValueError(f"conv2d: the input has {c} channels but the kernels expect {c_w}")
         xp = pad2d(x, padding)
-        win = windows(xp, (kh, kw), stride, dilation)  # (N, C, Ho, Wo, Kh, Kw), a view
-        h_out, w_out = win.shape[2:4]
+        h_out = (xp.shape[2] - dilation * (kh - 1) - 1) // stride + 1
+        w_out = (xp.shape[3] - dilation * (kw - 1) - 1) // stride + 1
         if h_out < 1 or w_out < 1:
             raise ValueError(f"conv2d: a {kh}×{kw} kernel does not fit in a {h}×{w} input padded by {padding}")
-        cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * h_out * w_out, c * kh * kw)  # im2col: one copy
+        # im2col, one kernel tap at a time: each copy is a plain strided slice of the image.
+        # Laid out (C·K·K, N·Ho·Wo) so that the whole batch is one matrix product.
+        cols = np.empty((c, kh, kw, n, h_out, w_out), dtype=x.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                cols[:, i, j] = xp[:, :, *_tap(h_out, w_out, i, j, stride, dilation)].transpose(1, 0, 2, 3)
+        cols = cols.reshape(c * kh * kw, n * h_out * w_out)  # (C·K·K, N·Ho·Wo)
         w2 = weight.reshape(o, c * kh * kw)  # (O, C·K·K)
-        out = (cols @ w2.T).reshape(n, h_out, w_out, o).transpose(0, 3, 1, 2)  # (N, O, Ho, Wo)
+        out = (w2 @ cols).reshape(o, n, h_out, w_out).transpose(1, 0, 2, 3)  # (N, O, Ho, Wo)
+        out = np.ascontiguousarray(out)
         if bias is not None:
-            out = out + bias.reshape(1, o, 1, 1)
+            out += bias.reshape(1, o, 1, 1)
         self.save_for_backward(cols, w2, x.shape, xp.shape, weight.shape, stride, padding, dilation)
-        return np.ascontiguousarray(out)
+        return out
 
     def backward(self, upstream):
         cols, w2, x_shape, xp_shape, w_shape, stride, padding, dilation = self.saved
@@ -96,17 +103,16 @@ class Conv2d(Function):
         o, _, kh, kw = w_shape
         h_out, w_out = upstream.shape[2:]
         need_x, need_w, *has_bias = self.needs_grad
-        g2 = upstream.transpose(0, 2, 3, 1).reshape(n * h_out * w_out, o)  # (N·Ho·Wo, O)
-        dw = (g2.T @ cols).reshape(w_shape) if need_w else None
+        g = upstream.transpose(1, 0, 2, 3).reshape(o, n * h_out * w_out)  # (O, N·Ho·Wo)
+        dw = (g @ cols.T).reshape(w_shape) if need_w else None  # Σ over positions of upstream × window
         db = [upstream.sum(axis=(0, 2, 3)) if has_bias[0] else None] if has_bias else []
         dx = None
         if need_x:
-            dcols = (g2 @ w2).reshape(n, h_out, w_out, c, kh, kw)
+            dcols = (w2.T @ g).reshape(c, kh, kw, n, h_out, w_out)  # what each window position receives
             dxp = np.zeros(xp_shape, dtype=upstream.dtype)
             for i in range(kh):  # col2im: add each kernel tap back where it was read
                 for j in range(kw):
-                    rows, columns = _tap(h_out, w_out, i, j, stride, dilation)
-                    dxp[:, :, rows, columns] += dcols[:, :, :, :, i, j].transpose(0, 3, 1, 2)
+                    dxp[:, :, *_tap(h_out, w_out, i, j, stride, dilation)] += dcols[:, i, j].transpose(1, 0, 2, 3)
             dx = dxp[:, :, padding : padding + h, padding : padding + w]
         return (dx, dw, *db)
 

@@ -119,3 +119,13 @@ def check_json(check) -> dict:
             for v in check.variables
         ],
     }
+
+
+def grid(a: np.ndarray, digits: int = 6) -> list:
+    """A 2-D array as lists of numbers rounded to ``digits`` significant digits (what a
+    page can show), non-finite values as strings."""
+    a = np.asarray(a, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        scale = np.where(a == 0, 1, 10 ** (digits - 1 - np.floor(np.log10(np.abs(np.where(a == 0, 1, a))))))
+        rounded = np.where(np.isfinite(a), np.round(a * scale) / scale, a)
+    return values(rounded)

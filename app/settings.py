@@ -14,7 +14,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
-    max_body_bytes: int = 1_000_000  # any request body
+    max_body_bytes: int = 3_000_000  # any request body (uploads are data URLs)
     # expressions (/api/v1/graph)
     max_expression_length: int = 2000  # characters
     max_expression_depth: int = 200  # nesting levels
@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     max_numeric_work: int = 200_000  # elements × nodes for the central-difference check
     max_symbolic_print: int = 400  # derivative trees larger than this are sized, not printed
     max_descent_steps: int = 100
+    # images and CNN layers (/api/v1/conv, /pool, /receptive-field)
+    max_image_side: int = 256  # pixels, after resizing: a grid sent as numbers is bounded alike
+    max_upload_bytes: int = 2_000_000  # an uploaded PNG or JPEG
+    max_upload_side: int = 4096  # pixels of the upload before resizing
+    max_pool_side: int = 64  # the pooling page's grid
 
 
 @lru_cache

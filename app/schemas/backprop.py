@@ -1,31 +1,15 @@
-"""Request and response models of the HTTP API v1. Every size a user controls is bounded
-here or, where the bound is a setting, checked in the router against ``Settings``."""
+"""Models of the backprop routes: /api/v1/graph and /api/v1/descent."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, Field, JsonValue
 
-Finite = Annotated[float, Field(allow_inf_nan=False)]
+from app.schemas.common import Finite, Name, Strict
+
 Row = Annotated[list[Finite], Field(max_length=256)]
 VariableValue = Finite | Row | Annotated[list[Row], Field(max_length=256)]
-Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z_0-9]*$", max_length=40)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ErrorItem(BaseModel):
-    loc: list[str | int] = Field(description="where: e.g. ['body', 'expression']")
-    msg: str = Field(description="what is wrong")
-    type: str
-    position: int | None = Field(None, description="0-based character position in the expression")
-
-
-class ErrorOut(BaseModel):
-    detail: list[ErrorItem]
 
 
 class GraphRequest(Strict):

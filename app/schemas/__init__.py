@@ -1,0 +1,6 @@
+"""Request and response models of the HTTP API v1, one module per topic. Every size a user
+controls is bounded here or, where the bound is a setting, checked against ``Settings``."""
+
+from app.schemas.backprop import *  # noqa: F403
+from app.schemas.cnn import *  # noqa: F403
+from app.schemas.common import ErrorItem, ErrorOut, Finite, Name, Strict  # noqa: F401

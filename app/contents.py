@@ -20,6 +20,7 @@ class Chapter:
     href: str | None  # None: coming
     sections: tuple[str, ...] = ()
     figures: tuple[Figure, ...] = field(default_factory=tuple)
+    pages: tuple[tuple[str, str | None], ...] = ()  # (title, href or None when coming)
 
 
 CHAPTERS: tuple[Chapter, ...] = (
@@ -32,13 +33,24 @@ CHAPTERS: tuple[Chapter, ...] = (
              Figure("2.2", "The graph of L(softmax(Wx + b), y)", "/backprop?preset=softmax"),
              Figure("2.3", "The graph of f = (x + y)·z", "/backprop?preset=notes"),
              Figure("2.4", "Forward pass", "/backprop?preset=notes&phase=forward"),
-             Figure("2.5", "Upstream × local = downstream", "/backprop?preset=notes&phase=backward"))),
+             Figure("2.5", "Upstream × local = downstream", "/backprop?preset=notes&phase=backward")),
+            (("Backpropagation", "/backprop"),)),
     Chapter(3, "Introduction to reinforcement learning", None),
     Chapter(4, "Optimization and loss functions", None),
-    Chapter(5, "Convolutional neural networks", None,
+    Chapter(5, "Convolutional neural networks", "/convolution",
             ("Convolution layers", "Padding, stride and receptive fields", "Pooling layers", "LeNet-5"),
-            (Figure("5.1–5.12", "Convolution, padding, stride, receptive fields, pooling", None),
-             Figure("5.13", "LeNet-5", None))),
+            (Figure("5.1–5.2", "Flatten vs a fully connected layer", "/convolution#flatten-title"),
+             Figure("5.3–5.4", "A kernel slides over the image", "/convolution#slide-title"),
+             Figure("5.5", "Sobel and Gaussian on a photograph", "/convolution#photo-title"),
+             Figure("5.6", "A bank of kernels", "/convolution#bank-title"),
+             Figure("5.7–5.8", "Stacking layers, ReLU between", "/convolution#stack-title"),
+             Figure("5.9", "Padding", "/convolution?p=2#slide-title"),
+             Figure("5.10", "Receptive fields", "/receptive-field"),
+             Figure("5.11", "Stride", "/convolution?s=2&p=0&n=7#slide-title"),
+             Figure("5.12", "Max and average pooling", "/pooling"),
+             Figure("5.13", "LeNet-5", None)),
+            (("Convolution", "/convolution"), ("Receptive fields", "/receptive-field"), ("Pooling", "/pooling"),
+             ("LeNet-5", None))),
     Chapter(6, "Recursive neural networks", None),
     Chapter(7, "Attention and transformers", None),
     Chapter(8, "Robustness and regularity", None),

@@ -25,6 +25,21 @@ def backprop(request: Request):
     return render(request, "backprop.html", page="backprop")
 
 
+@router.get("/convolution", response_class=HTMLResponse)
+def convolution(request: Request):
+    return render(request, "convolution.html", page="convolution")
+
+
+@router.get("/receptive-field", response_class=HTMLResponse)
+def receptive_field(request: Request):
+    return render(request, "receptive_field.html", page="receptive-field")
+
+
+@router.get("/pooling", response_class=HTMLResponse)
+def pooling(request: Request):
+    return render(request, "pooling.html", page="pooling")
+
+
 @router.get("/docs", response_class=HTMLResponse)
 def docs(request: Request):
     """Swagger UI from files served here (no CDN), started by a script file (strict CSP)."""

@@ -22,10 +22,39 @@ async function post(path, body, signal) {
   return { ok: response.ok, status: response.status, data };
 }
 
+async function get(path) {
+  const response = await fetch(path);
+  return { ok: response.ok, status: response.status, data: await response.json() };
+}
+
 export const api = {
   graph: (body, signal) => post("/api/v1/graph", body, signal),
   descent: (body, signal) => post("/api/v1/descent", body, signal),
+  conv: (body, signal) => post("/api/v1/conv", body, signal),
+  receptiveField: (body, signal) => post("/api/v1/receptive-field", body, signal),
+  pool: (body, signal) => post("/api/v1/pool", body, signal),
+  shapes: (body, signal) => post("/api/v1/shapes", body, signal),
+  kernels: () => get("/api/v1/kernels"),
+  images: () => get("/api/v1/images"),
 };
+
+// Only the latest call of `fn` counts: an older answer that arrives late is dropped, so a
+// slider moved quickly never shows a stale figure.
+export function latest(fn) {
+  let controller = null;
+  return async (...args) => {
+    if (controller) controller.abort();
+    controller = new AbortController();
+    const mine = controller;
+    try {
+      const answer = await fn(...args, mine.signal);
+      return mine === controller ? answer : null;
+    } catch (error) {
+      if (error.name === "AbortError") return null;
+      throw error;
+    }
+  };
+}
 
 // "what is wrong (where)" from a 4xx answer's {"detail": [...]}.
 export function errorText(data) {

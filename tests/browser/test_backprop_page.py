@@ -26,9 +26,12 @@ def test_the_notes_example_step_by_step(page):
     page.locator("#graph").focus()
     page.keyboard.press("ArrowRight")
     expect(narration).to_contain_text("upstream ∂f/∂f = 1")
+    page.keyboard.press("ArrowRight")  # as in the notes, z's gradient comes first: ∂f/∂z = q
+    expect(narration).to_have_text("∂f/∂z = 3: z is an input, and its gradient is complete.")
     page.keyboard.press("ArrowRight")
     expect(narration).to_contain_text("q = x + y = 3; upstream ∂f/∂q = -4")
     expect(narration).to_contain_text("to x: local ∂q/∂x = 1; downstream 1 × -4 = -4")
+    page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
     expect(narration).to_have_text("∂f/∂x = -4: x is an input, and its gradient is complete.")
     expect(page.locator("#check-table tr[data-name=x] td.autodiff")).to_have_text("-4")

@@ -1,0 +1,116 @@
+// The receptive-field page: build a stack, click a unit, see its field in every map.
+import { api, errorText, latest } from "./api.js";
+import { el } from "./format.js";
+import { heatmap } from "./render/heatmap.js";
+import { readState, writeState } from "./state.js";
+
+const $ = (id) => document.getElementById(id);
+const { state } = readState({ stack: "c3,c3,c3", n: "16", unit: "" });
+const request = latest(api.receptiveField);
+let layers = [];
+let answer = null;
+
+// "c3s2p1d2" / "m2" <-> layer objects
+function parse(text) {
+  return text.split(",").filter(Boolean).map((t) => {
+    const m = t.match(/^([cma])(\d+)(?:s(\d+))?(?:p(\d+))?(?:d(\d+))?$/) || ["", "c", "3"];
+    const type = { c: "conv", m: "maxpool", a: "avgpool" }[m[1]];
+    const kernel = Number(m[2]);
+    return { type, kernel, stride: Number(m[3] || (type === "conv" ? 1 : kernel)), padding: Number(m[4] || 0), dilation: Number(m[5] || 1) };
+  });
+}
+
+function encode(list) {
+  return list.map((l) => `${l.type[0]}${l.kernel}${l.stride !== (l.type === "conv" ? 1 : l.kernel) ? `s${l.stride}` : ""}${l.padding ? `p${l.padding}` : ""}${l.dilation > 1 ? `d${l.dilation}` : ""}`).join(",");
+}
+
+function unit() {
+  const [layer, row, col] = state.unit.split(".").map(Number);
+  return state.unit ? { layer, row, col } : null;
+}
+
+async function refresh() {
+  state.stack = encode(layers);
+  state.n = $("input-size").value;
+  writeState(state);
+  const body = { layers, input_size: Number(state.n) };
+  if (unit()) body.unit = unit();
+  const got = await request(body);
+  if (!got) return;
+  $("rf-error").hidden = got.ok;
+  if (!got.ok) {
+    $("rf-error").textContent = errorText(got.data);
+    if (unit()) { state.unit = ""; return refresh(); }
+    return;
+  }
+  answer = got.data;
+  drawTable();
+  drawMaps();
+}
+
+function cellInput(layer, key, i) {
+  if (layer.type !== "conv" && key === "dilation") return el("td", {}, "");
+  const input = el("input", { type: "number", min: key === "padding" ? "0" : "1", max: "11", value: String(layer[key]), "aria-label": `layer ${i + 1} ${key}` });
+  input.addEventListener("change", () => { layer[key] = Number(input.value); $("preset").value = "custom"; state.unit = ""; refresh(); });
+  return el("td", {}, input);
+}
+
+function drawTable() {
+  $("layers").replaceChildren(...layers.map((layer, i) => {
+    const m = answer.maps[i + 1];
+    const remove = el("button", { type: "button", "aria-label": `remove layer ${i + 1}` }, "✕");
+    remove.addEventListener("click", () => { layers.splice(i, 1); state.unit = ""; refresh(); });
+    return el("tr", {}, el("td", {}, String(i + 1)), el("td", {}, layer.type),
+      cellInput(layer, "kernel", i), cellInput(layer, "stride", i), cellInput(layer, "padding", i), cellInput(layer, "dilation", i),
+      el("td", {}, `${m.size}×${m.size}`), el("td", { class: "r" }, String(m.r)), el("td", {}, String(m.jump)), el("td", {}, remove));
+  }));
+  const last = answer.maps[answer.maps.length - 1];
+  const simple = layers.every((l) => l.type === "conv" && l.stride === 1 && l.dilation === 1 && l.kernel === layers[0].kernel);
+  $("rf-formula").textContent = simple
+    ? `${layers.length} stride-1 layers of kernel ${layers[0].kernel}: r = 1 + L(K − 1) = 1 + ${layers.length}·(${layers[0].kernel} − 1) = ${last.r}`
+    : `r = ${last.r} input pixels across after ${layers.length} layers (jump ${last.jump}); the notes' 1 + L(K − 1) holds only for stride-1 stacks`;
+}
+
+function drawMaps() {
+  const u = unit();
+  const regions = answer.regions; // input first, then each map up to the unit's
+  const figures = answer.maps.map((m, i) => {
+    const canvas = el("canvas", { class: "pixels", "data-layer": String(i), "aria-label": `${m.name}, ${m.size}×${m.size}: click a unit` });
+    const cell = Math.max(3, Math.min(14, Math.floor(220 / m.size)));
+    const outlines = [];
+    if (regions && i < regions.length) {
+      const [top, left, bottom, right] = regions[i];
+      outlines.push({ top, left, bottom, right, colour: "#E69F00", width: 2, fill: i === 0 && answer.effective ? null : "rgba(230,159,0,0.35)" });
+    }
+    const grid = i === 0 && answer.effective ? answer.effective : Array.from({ length: m.size }, () => Array(m.size).fill(0));
+    const pick = heatmap(canvas, grid, { cell, outlines, signed: !(i === 0 && answer.effective) });
+    canvas.addEventListener("click", (event) => {
+      const [row, col] = pick(event);
+      state.unit = `${i}.${row}.${col}`;
+      refresh();
+    });
+    return el("figure", {}, el("figcaption", {}, `${m.name}: ${m.size}×${m.size}`), canvas);
+  });
+  $("maps").replaceChildren(...figures);
+  if (!u || !regions) {
+    $("regions").replaceChildren(el("li", {}, "Click a unit in any map."));
+    return;
+  }
+  $("regions").replaceChildren(...regions.map(([top, left, bottom, right], i) => el("li", { "data-layer": String(i) },
+    `${answer.maps[i].name}: rows ${top}–${bottom}, columns ${left}–${right} (${bottom - top + 1}×${right - left + 1})`
+    + (i === regions.length - 1 ? ": the unit itself" : ""))));
+}
+
+$("preset").value = ["c3,c3,c3", "c5,m2,c5,m2", "c3s2,c3s2,c3s2", "c3,c3d2,c3d4"].includes(state.stack) ? state.stack : "custom";
+$("input-size").value = state.n;
+layers = parse(state.stack);
+$("preset").addEventListener("change", () => {
+  if ($("preset").value === "custom") return;
+  layers = parse($("preset").value);
+  state.unit = "";
+  refresh();
+});
+$("input-size").addEventListener("change", () => { state.unit = ""; refresh(); });
+$("add-conv").addEventListener("click", () => { layers.push({ type: "conv", kernel: 3, stride: 1, padding: 0, dilation: 1 }); $("preset").value = "custom"; refresh(); });
+$("add-pool").addEventListener("click", () => { layers.push({ type: "maxpool", kernel: 2, stride: 2, padding: 0, dilation: 1 }); $("preset").value = "custom"; refresh(); });
+refresh();

@@ -1,0 +1,82 @@
+"""A student on the CNN pages: moves padding and stride and reads the formula and the output
+size; clicks a unit and sees its receptive field; follows pooling's gradients."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def set_range(page, selector, value):
+    page.locator(selector).fill(str(value))  # a range input takes fill() and fires "input"
+
+
+def test_padding_and_stride_change_the_formula_and_the_output(page):
+    page.goto("/convolution?img=square&n=8&k=sobel_x&p=1&s=1")
+    formula = page.locator("#formula")
+    expect(formula).to_contain_text("W′ = ⌊(W − K + 2P) / S⌋ + 1 = ⌊(8 − 3 + 2·1) / 1⌋ + 1 = ⌊7 / 1⌋ + 1 = 8")
+    expect(page.locator("#output-size")).to_have_text("8 × 8")
+    set_range(page, "#stride", 2)
+    expect(page.locator("#stride-value")).to_have_text("2")
+    expect(formula).to_contain_text("⌊7 / 2⌋ + 1 = 4")
+    expect(page.locator("#output-size")).to_have_text("4 × 4")
+    expect(page.locator("#dropped-note")).to_contain_text("does not divide 7")
+    set_range(page, "#padding", 0)
+    expect(formula).to_contain_text("= ⌊5 / 2⌋ + 1 = 3")
+    expect(page.locator("#output-size")).to_have_text("3 × 3")
+    expect(page.locator("#dropped-note")).to_contain_text("columns 7")
+    expect(page.locator("#slide-input td.dropped").first).to_be_visible()
+    assert "s=2" in page.url and "p=0" in page.url
+    # step the kernel: the second output pixel, with its sum
+    page.click("#slide-step")
+    expect(page.locator("#slide-where")).to_contain_text("position 2 of 9: output row 0, column 1")
+    expect(page.locator("#slide-sum")).to_contain_text("out[0, 1] =")
+    expect(page.locator("#slide-input td.window")).to_have_count(9)
+    screenshot(page, "convolution")
+
+
+def test_convolution_mode_flips_the_kernel_on_the_page(page):
+    page.goto("/convolution?k=sobel_x")
+    first = page.locator("#slide-kernel td").first
+    expect(first).to_have_text("1")
+    page.select_option("#mode", "convolution")
+    expect(first).to_have_text("-1")
+
+
+def test_a_stack_that_does_not_fit_says_which_layer(page):
+    page.goto("/convolution")
+    expect(page.locator("#stack-body tr")).to_have_count(5)
+    page.locator("[aria-label='layer 3 in channels']").fill("3")
+    page.locator("[aria-label='layer 3 in channels']").dispatch_event("change")
+    expect(page.locator("#stack-error")).to_have_text("layer 3 (conv) expects 3 channels but gets 6 (layers → 2)")
+    expect(page.locator("#stack-body tr.bad")).to_have_count(1)
+
+
+def test_clicking_a_unit_lights_up_its_field(page):
+    page.goto("/receptive-field?stack=c3,c3,c3&n=16")
+    canvas = page.locator("canvas[data-layer='3']")
+    expect(canvas).to_be_visible()
+    box = canvas.bounding_box()
+    cell = box["width"] / 10  # conv 3 is 10×10
+    canvas.click(position={"x": cell * 4.5, "y": cell * 2.5})  # row 2, column 4
+    regions = page.locator("#regions li")
+    expect(regions.first).to_have_text("input: rows 2–8, columns 4–10 (7×7)")
+    expect(regions.last).to_contain_text("conv 3: rows 2–2, columns 4–4")
+    expect(page.locator("#rf-formula")).to_contain_text("1 + 3·(3 − 1) = 7")
+    assert "unit=3.2.4" in page.url
+    screenshot(page, "receptive-field")
+
+
+def test_pooling_routes_gradients_to_the_argmax(page):
+    page.goto("/pooling?kind=max&k=2&s=2&seed=1")
+    expect(page.locator("#pool-output-caption")).to_have_text("Output, 3×3")
+    grads = page.locator("#pool-gradient td")
+    expect(grads).to_have_count(36)
+    nonzero = [t for t in grads.all_text_contents() if t != "0"]
+    assert sorted(map(int, nonzero)) == list(range(1, 10))  # each upstream value lands once
+    page.select_option("#kind", "avg")
+    expect(page.locator("#pool-gradient td").first).to_have_text("0.25")
+    page.hover("#pool-output td[data-row='0'][data-col='1']")
+    expect(page.locator("#pool-input td.window")).to_have_count(4)

@@ -23,6 +23,11 @@ def gaussian(size: int = 3, sigma: float | None = None) -> np.ndarray:
     return kernel / kernel.sum()
 
 
+def gaussian_size(sigma: float) -> int:
+    """An odd size that holds ±2σ (95% of the weight), at most 11."""
+    return min(11, 2 * int(np.ceil(2 * sigma)) + 1)
+
+
 KERNELS: dict[str, tuple[str, np.ndarray]] = {
     "identity": ("Identity: copies the image", np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=float)),
     "box": ("Box blur: the mean of the 3×3 neighbourhood", np.full((3, 3), 1 / 9)),

@@ -27,7 +27,7 @@ from app.serialize import grid
 from app.settings import Settings, get_settings
 from engine import convlab
 from engine.arithmetic import Layer, field_of, receptive_fields
-from engine.kernels import KERNELS
+from engine.kernels import KERNELS, gaussian, gaussian_size
 
 router = APIRouter(prefix="/api/v1", tags=["cnn"])
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -51,6 +51,14 @@ def _image(source, settings: Settings, field: str, max_side: int) -> np.ndarray:
 
 
 def _kernel(spec, index: int) -> np.ndarray:
+    if isinstance(spec, str) and spec.startswith("gaussian:"):  # "gaussian:1.5": a Gaussian of σ = 1.5
+        try:
+            sigma = float(spec.removeprefix("gaussian:"))
+        except ValueError:
+            sigma = -1.0
+        if not 0.1 <= sigma <= 2.5:
+            raise InputError(["body", "kernels", index], "σ must be a number from 0.1 to 2.5: gaussian:1.5")
+        return gaussian(gaussian_size(sigma), sigma)
     if isinstance(spec, str):
         if spec not in KERNELS:
             raise InputError(["body", "kernels", index], f"unknown kernel {spec!r}; known: {', '.join(KERNELS)}")

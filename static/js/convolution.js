@@ -8,7 +8,7 @@ import { readState, writeState } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 const DEFAULTS = { img: "square", n: "8", k: "sobel_x", w: "", p: "1", s: "1", mode: "cross-correlation", b: "0",
-  pos: "0", photo: "chelsea", pk: "sobel_x", bank: "sobel_x,sobel_y,gaussian,laplacian,sharpen,box",
+  pos: "0", photo: "chelsea", pk: "sobel_x", sigma: "1", bank: "sobel_x,sobel_y,gaussian,laplacian,sharpen,box",
   stack: "c3-6k5,r,c6-10k5,r,c10-12k5", input: "3×32×32" };
 const { state } = readState(DEFAULTS);
 let kernels = {}; // name -> {description, values}
@@ -148,14 +148,16 @@ function photoImage() {
 
 async function refreshPhoto() {
   writeState(state);
-  const answer = await convPhoto({ image: photoImage(), kernels: [state.pk], padding: 1 });
+  const kernel = state.pk === "sigma" ? `gaussian:${state.sigma}` : state.pk;
+  const answer = await convPhoto({ image: photoImage(), kernels: [kernel], padding: 1 });
   if (!answer) return;
   $("photo-error").hidden = answer.ok;
   if (!answer.ok) return ($("photo-error").textContent = errorText(answer.data));
   const cell = Math.max(1, Math.floor(256 / Math.max(answer.data.input.length, answer.data.input[0].length)));
   heatmap($("photo-input"), answer.data.input, { cell, gray: true });
   heatmap($("photo-output"), answer.data.outputs[0], { cell });
-  $("photo-caption").textContent = `${kernels[state.pk]?.description ?? state.pk}: ${answer.data.output_shape.slice(1).join(" × ")}`;
+  const name = state.pk === "sigma" ? `Gaussian blur, σ = ${state.sigma} (${answer.data.kernels[0].length}×${answer.data.kernels[0].length})` : kernels[state.pk]?.description;
+  $("photo-caption").textContent = `${name}: ${answer.data.output_shape.slice(1).join(" × ")}`;
   refreshBank();
 }
 
@@ -226,7 +228,8 @@ async function start() {
   for (const kernel of k.data) kernels[kernel.name] = kernel;
   const square = k.data.filter((x) => x.values.length === 3);
   $("kernel-preset").replaceChildren(...square.map((x) => el("option", { value: x.name }, x.description)), el("option", { value: "custom" }, "your own"));
-  $("photo-kernel").replaceChildren(...k.data.map((x) => el("option", { value: x.name }, x.description)));
+  $("photo-kernel").replaceChildren(...k.data.map((x) => el("option", { value: x.name }, x.description)),
+    el("option", { value: "sigma" }, "Gaussian with σ (the slider)"));
   const photos = imgs.data.filter((x) => ["camera", "chelsea", "coins", "astronaut", "coffee"].includes(x.name));
   $("photo").replaceChildren(...photos.map((x) => el("option", { value: x.name }, x.description)));
   $("bank-choice").append(...square.map((x) => {
@@ -239,7 +242,7 @@ async function start() {
     });
     return el("span", { class: "check" }, box, el("label", { for: `bank-${x.name}` }, x.name));
   }));
-  for (const [id, key] of [["slide-image", "img"], ["slide-size", "n"], ["kernel-preset", "k"], ["mode", "mode"], ["padding", "p"], ["stride", "s"], ["bias", "b"], ["photo", "photo"], ["photo-kernel", "pk"]]) {
+  for (const [id, key] of [["slide-image", "img"], ["slide-size", "n"], ["kernel-preset", "k"], ["mode", "mode"], ["padding", "p"], ["stride", "s"], ["bias", "b"], ["photo", "photo"], ["photo-kernel", "pk"], ["sigma", "sigma"]]) {
     $(id).value = state[key];
   }
   $("padding-value").textContent = state.p;
@@ -269,6 +272,7 @@ async function start() {
   $("slide-play").addEventListener("click", playSlide);
   $("photo").addEventListener("change", () => { uploaded = null; state.photo = $("photo").value; refreshPhoto(); });
   $("photo-kernel").addEventListener("change", () => { state.pk = $("photo-kernel").value; refreshPhoto(); });
+  $("sigma").addEventListener("input", () => { state.sigma = $("sigma").value; state.pk = "sigma"; $("photo-kernel").value = "sigma"; refreshPhoto(); });
   $("upload").addEventListener("change", () => {
     const file = $("upload").files[0];
     if (!file) return;

@@ -158,3 +158,10 @@ def test_shapes_of_a_stack(client):
     assert bad.status_code == 422 and bad.json()["detail"][0]["msg"] == "layer 2 (conv) expects 3 channels but gets 6"
     missing = client.post("/api/v1/shapes", json={"input_shape": [3, 8, 8], "layers": [{"type": "conv"}]})
     assert missing.status_code == 422 and "needs in_channels" in missing.text
+
+
+def test_a_gaussian_of_any_sigma(client):
+    r = conv(client, image={"preset": "square", "size": 16}, kernels=["gaussian:1.5"], padding=3)
+    kernel = np.array(r.json()["kernels"][0])
+    assert kernel.shape == (7, 7) and kernel.sum() == pytest.approx(1, abs=1e-4)
+    assert conv(client, kernels=["gaussian:9"]).status_code == 422

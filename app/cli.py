@@ -16,7 +16,18 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--port", type=int, default=settings.port, help="port (default %(default)s)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default %(default)s)")
     serve.add_argument("--reload", action="store_true", help="restart when the code changes (development)")
+    train = commands.add_parser("train", help="train a model with deepviz's own engine")
+    train.add_argument("model", choices=["lenet"], help="what to train")
+    train.add_argument("--epochs", type=int, default=12)
+    train.add_argument("--batch-size", type=int, default=64)
+    train.add_argument("--lr", type=float, default=1e-3, help="Adam's step size")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--shift", type=int, default=1, help="random translations of up to ±shift pixels")
+    train.add_argument("--out", default=None, help="where to write the weights (default: the packaged ones)")
     args = parser.parse_args(argv)
+
+    if args.command == "train":
+        return train_lenet(args)
 
     if args.command == "serve":
         import uvicorn
@@ -33,3 +44,36 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def train_lenet(args) -> None:
+    """Train LeNet-5 on MNIST, printing a progress bar with the loss and, after each epoch,
+    the validation accuracy; then write the weights and their manifest."""
+    import sys
+    from pathlib import Path
+
+    from engine import lenet
+    from engine.mnist import load
+    from engine.train import TrainConfig, predictions, train
+
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, shift=args.shift)
+    batches = (50_000 + config.batch_size - 1) // config.batch_size
+
+    def on_batch(epoch: int, batch: int, loss: float) -> None:
+        if batch % 10 and batch != batches:
+            return
+        done = int(30 * batch / batches)
+        bar = "█" * done + "·" * (30 - done)
+        sys.stderr.write(f"\repoch {epoch}/{config.epochs} {bar} {batch}/{batches} loss {loss:.4f}")
+        sys.stderr.flush()
+
+    def on_epoch(report) -> None:
+        sys.stderr.write(f"  validation accuracy {report.validation_accuracy:.2%} ({report.seconds:.0f} s)\n")
+
+    model, manifest = train(config, on_batch, on_epoch)
+    out = Path(args.out) if args.out else lenet.WEIGHTS
+    lenet.save(model, manifest, out)
+    if not args.out:  # the gallery of mistakes goes with the packaged weights
+        test = load().test
+        lenet.save_mistakes(test.images, test.labels, predictions(model, test.images))
+    print(f"test accuracy {manifest['test_accuracy']:.2%} in {manifest['seconds']:.0f} s; weights in {out}")

@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 from app.errors import InputError, expr_error_handler, input_error_handler, validation_error_handler
 from app.mathml import tex
 from app.middleware import BodyLimit, SecurityHeaders
-from app.routers import backprop, cnn, pages
+from app.routers import backprop, cnn, lenet, pages
 from app.settings import Settings, get_settings
 from engine.expr import ExprError
 
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(backprop.router)
     app.include_router(cnn.router)
+    app.include_router(lenet.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
 

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 2_000_000  # an uploaded PNG or JPEG
     max_upload_side: int = 4096  # pixels of the upload before resizing
     max_pool_side: int = 64  # the pooling page's grid
+    # LeNet-5 (/api/v1/lenet/...)
+    max_drawing_bytes: int = 500_000  # a drawing sent as a data URL
+    max_drawing_side: int = 2048  # its pixels
+    max_ws_message_bytes: int = 700_000  # one WebSocket message
 
 
 @lru_cache

@@ -128,27 +128,23 @@ class MaxPool2d(Function):
         xp = pad2d(x, padding, -np.inf)
         n, c, h, w = xp.shape
         h_out, w_out = (h - kernel_size) // stride + 1, (w - kernel_size) // stride + 1
-        out = argmax = None
-        # one pass per kernel tap over strided slices: no window axis to reduce over
-        for k in range(kernel_size * kernel_size):
-            rows, columns = _tap(h_out, w_out, k // kernel_size, k % kernel_size, stride, 1)
-            tap = xp[:, :, rows, columns]
-            if out is None:
-                out, argmax = tap.copy(), np.zeros(tap.shape, dtype=np.int16)
-            else:
-                better = tap > out
-                np.copyto(out, tap, where=better)
-                argmax[better] = k
-        self.save_for_backward(argmax, x.shape, xp.shape, kernel_size, stride, padding)
+        taps = [_tap(h_out, w_out, k // kernel_size, k % kernel_size, stride, 1) for k in range(kernel_size**2)]
+        # one elementwise maximum per kernel tap over strided slices: no window axis to reduce
+        out = xp[:, :, taps[0][0], taps[0][1]].copy()
+        for rows, columns in taps[1:]:
+            np.maximum(out, xp[:, :, rows, columns], out=out)
+        self.save_for_backward(xp, out, taps, x.shape, padding)
         return out
 
     def backward(self, upstream):
-        argmax, x_shape, xp_shape, k_size, stride, padding = self.saved
-        h_out, w_out = upstream.shape[2:]
-        dxp = np.zeros(xp_shape, dtype=upstream.dtype)
-        for k in range(k_size * k_size):
-            rows, columns = _tap(h_out, w_out, k // k_size, k % k_size, stride, 1)
-            dxp[:, :, rows, columns] += np.where(argmax == k, upstream, 0)
+        xp, out, taps, x_shape, padding = self.saved
+        dxp = np.zeros(xp.shape, dtype=upstream.dtype)
+        taken = np.zeros(out.shape, dtype=bool)  # windows whose max has been found already
+        for rows, columns in taps:  # in scan order, so the first max of a window wins
+            hit = xp[:, :, rows, columns] == out
+            hit &= ~taken
+            taken |= hit
+            dxp[:, :, rows, columns] += upstream * hit
         h, w = x_shape[2:]
         return (dxp[:, :, padding : padding + h, padding : padding + w],)
 

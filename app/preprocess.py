@@ -1,0 +1,40 @@
+"""MNIST-style preprocessing of a drawing, as LeCun's team prepared MNIST: grayscale, light
+ink on black, cropped to the ink, scaled to fit 20×20 keeping its aspect ratio, then placed
+in 28×28 so that its centre of mass sits at the centre. Works whatever the drawing's size
+and polarity (dark ink on light or light on dark, or a transparent background)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+
+def to_ink(img: Image.Image) -> np.ndarray:
+    """A float image in [0, 1] where ink is bright and the background is 0."""
+    if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = np.asarray(img.convert("RGBA"), dtype=np.float64) / 255.0
+        alpha = rgba[..., 3]
+        if alpha.min() < 0.99:  # a transparent background: the ink is wherever the strokes are
+            return alpha
+    gray = np.asarray(img.convert("L"), dtype=np.float64) / 255.0
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    return 1.0 - gray if np.median(border) > 0.5 else gray  # dark ink on light paper: invert
+
+
+def mnist_style(ink: np.ndarray, threshold: float = 0.1) -> np.ndarray | None:
+    """28×28 float32 in [0, 1], or None when there is no ink at all."""
+    rows, cols = np.nonzero(ink > threshold)
+    if rows.size == 0:
+        return None
+    crop = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    h, w = crop.shape
+    scale = 20.0 / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))  # Pillow wants (width, height)
+    small = Image.fromarray((np.clip(crop, 0, 1) * 255).astype(np.uint8)).resize(size, Image.LANCZOS)
+    box = np.zeros((28, 28))
+    top, left = (28 - size[1]) // 2, (28 - size[0]) // 2
+    box[top : top + size[1], left : left + size[0]] = np.asarray(small, dtype=np.float64) / 255.0
+    cy, cx = ndimage.center_of_mass(box)
+    box = ndimage.shift(box, (13.5 - cy, 13.5 - cx), order=1, mode="constant", cval=0.0)
+    return np.clip(box, 0, 1).astype(np.float32)

@@ -1,0 +1,143 @@
+"""LeNet-5 over HTTP and WebSocket: drawings of any size and polarity are read as MNIST,
+bad frames get clear errors, and the stream keeps going."""
+
+import base64
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.preprocess import mnist_style, to_ink
+from engine.mnist import load
+
+
+@pytest.fixture(scope="module")
+def digits():
+    test = load().test
+    return test.images[:20, 0], test.labels[:20]
+
+
+def data_url(img: Image.Image, fmt="PNG") -> str:
+    buffer = io.BytesIO()
+    img.save(buffer, format=fmt)
+    return f"data:image/{fmt.lower()};base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def drawing(digit: np.ndarray, size: int, dark_on_light: bool, transparent: bool = False) -> Image.Image:
+    """An MNIST digit redrawn as a person's canvas would hold it: big, off-centre, either polarity."""
+    big = Image.fromarray((digit * 255).astype(np.uint8)).resize((size // 2, size // 2), Image.BILINEAR)
+    canvas = np.zeros((size, size), dtype=np.uint8)
+    canvas[size // 8 : size // 8 + size // 2, size // 3 : size // 3 + size // 2] = np.asarray(big)
+    if transparent:
+        rgba = np.zeros((size, size, 4), dtype=np.uint8)
+        rgba[..., 3] = canvas  # black strokes, alpha = ink
+        return Image.fromarray(rgba, "RGBA")
+    return Image.fromarray(255 - canvas if dark_on_light else canvas, "L")
+
+
+def decode(m: dict) -> np.ndarray:
+    q = np.frombuffer(base64.b64decode(m["data"]), dtype=np.uint8).reshape(m["shape"])
+    return m["min"] + q / 255.0 * (m["max"] - m["min"])
+
+
+def test_pixels_are_used_as_they_are(client, digits):
+    images, labels = digits
+    r = client.post("/api/v1/lenet/predict", json={"pixels": images[0].tolist()})
+    body = r.json()
+    assert r.status_code == 200 and body["prediction"] == labels[0]
+    assert sum(body["probabilities"]) == pytest.approx(1, abs=1e-5)
+    assert [m["shape"] for m in body["layers"]] == [
+        [6, 28, 28],
+        [6, 14, 14],
+        [16, 10, 10],
+        [16, 5, 5],
+        [120],
+        [84],
+        [10],
+    ]
+    np.testing.assert_allclose(decode(body["input"]), images[0], atol=1 / 255)
+    assert decode(body["saliency"]).shape == (28, 28) and body["target"] == labels[0]
+
+
+def test_a_chosen_class_gets_its_own_saliency(client, digits):
+    images, _ = digits
+    a = client.post("/api/v1/lenet/predict", json={"pixels": images[0].tolist(), "target": 3}).json()
+    b = client.post("/api/v1/lenet/predict", json={"pixels": images[0].tolist(), "target": 8}).json()
+    assert a["target"] == 3 and b["target"] == 8 and a["saliency"]["data"] != b["saliency"]["data"]
+
+
+@pytest.mark.parametrize(("size", "dark", "transparent"), [(280, True, False), (120, False, False), (500, False, True)])
+def test_drawings_of_any_size_and_polarity_are_read(client, digits, size, dark, transparent):
+    images, labels = digits
+    right = 0
+    for image, label in zip(images, labels):
+        url = data_url(drawing(image, size, dark, transparent))
+        right += client.post("/api/v1/lenet/predict", json={"image": url}).json()["prediction"] == label
+    assert right >= 18  # of 20: preprocessing keeps the digits readable
+
+
+def test_preprocessing_centres_the_mass():
+    ink = np.zeros((100, 60))
+    ink[10:70, 5:25] = 1.0  # a tall bar, off-centre
+    x = mnist_style(ink)
+    rows, cols = np.nonzero(x > 0.5)
+    assert x.shape == (28, 28) and rows.max() - rows.min() + 1 <= 21
+    ys, xs = np.mgrid[0:28, 0:28]
+    assert abs((x * ys).sum() / x.sum() - 13.5) < 0.5 and abs((x * xs).sum() / x.sum() - 13.5) < 0.5
+    assert mnist_style(np.zeros((10, 10))) is None
+    assert to_ink(Image.new("L", (8, 8), 255)).max() == 0  # white paper: no ink
+
+
+def test_an_empty_drawing_has_no_prediction(client):
+    r = client.post("/api/v1/lenet/predict", json={"image": data_url(Image.new("L", (50, 50), 255))})
+    assert r.status_code == 200 and r.json()["prediction"] is None
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"pixels": [[0.0] * 28] * 27}, "at least 28"),
+        ({"pixels": [[2.0] * 28] * 28}, "less than or equal to 1"),
+        ({"pixels": [[0.0] * 28] * 28, "image": "data:image/png;base64,"}, "exactly one"),
+        ({"image": "data:image/png;base64,AAAA"}, "readable"),
+        ({"image": "hello"}, "data URL"),
+        ({"pixels": [[0.0] * 28] * 28, "target": 10}, "less than or equal to 9"),
+    ],
+)
+def test_bad_input_is_4xx(client, body, message):
+    r = client.post("/api/v1/lenet/predict", json=body)
+    assert 400 <= r.status_code < 500 and message in r.text
+
+
+def test_nan_pixels_are_rejected(client):
+    row = "[" + ",".join(["NaN"] * 28) + "]"
+    r = client.post("/api/v1/lenet/predict", content=('{"pixels": [' + ",".join([row] * 28) + "]}").encode(),
+                    headers={"content-type": "application/json"})  # fmt: skip
+    assert r.status_code == 422
+
+
+def test_model_and_mistakes(client):
+    m = client.get("/api/v1/lenet/model").json()
+    assert np.array(m["kernels"]["conv1"]).shape == (6, 1, 5, 5) and m["manifest"]["test_accuracy"] >= 0.99
+    gallery = client.get("/api/v1/lenet/mistakes").json()
+    assert gallery and all(g["label"] != g["prediction"] for g in gallery)
+
+
+def test_the_stream_answers_frames_and_survives_bad_ones(client, digits):
+    images, labels = digits
+    with client.websocket_connect("/api/v1/lenet/stream") as ws:
+        ws.send_text(json.dumps({"id": 1, "pixels": images[1].tolist()}))
+        first = ws.receive_json()
+        assert first["id"] == 1 and first["prediction"] == labels[1]
+        ws.send_text("not json")
+        assert "not a valid frame" in ws.receive_json()["error"]["msg"]
+        ws.send_text(json.dumps({"id": 3, "pixels": [[5.0] * 28] * 28}))
+        bad = ws.receive_json()
+        assert bad["id"] == 3 and "less than or equal to 1" in bad["error"]["msg"]
+        ws.send_text("x" * 800_000)
+        assert "at most" in ws.receive_json()["error"]["msg"]
+        ws.send_text(json.dumps({"id": 5, "image": data_url(drawing(images[2], 200, True))}))
+        last = ws.receive_json()
+        assert last["id"] == 5 and last["prediction"] == labels[2]

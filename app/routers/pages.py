@@ -40,6 +40,11 @@ def pooling(request: Request):
     return render(request, "pooling.html", page="pooling")
 
 
+@router.get("/lenet", response_class=HTMLResponse)
+def lenet(request: Request):
+    return render(request, "lenet.html", page="lenet")
+
+
 @router.get("/docs", response_class=HTMLResponse)
 def docs(request: Request):
     """Swagger UI from files served here (no CDN), started by a script file (strict CSP)."""

@@ -20,7 +20,7 @@ export function range(grid) {
 
 // colour(v) for a grid: diverging around 0 when values have both signs.
 export function colourScale(grid, { signed, gray } = {}) {
-  const [lo, hi] = range(grid);
+  const [lo, hi] = grid.range || range(grid); // a grid may carry its layer's range
   if (gray) {  // photographs: as they are, 0 black, 1 white
     return (v) => { const g = Math.round(255 * Math.min(Math.max(v, 0), 1)); return [g, g, g]; };
   }

@@ -1,0 +1,210 @@
+"""LeNet-5's draw-to-activation loop, measured:
+
+- the server's time per frame, by stage: preprocessing a 280×280 drawing, forward with all
+  activations, the saliency backward pass, serialization (p50 and p99);
+- the WebSocket round trip on loopback against a real server (p50 and p99), and bytes per frame;
+- engine/torch ratios in the same run: batch-1 inference, batch-1 forward + saliency,
+  batch-64 forward + backward.
+
+    .venv/bin/python bench/bench_lenet.py [--frames 300]
+
+Goal: the whole loop within one animation frame (16.7 ms) at p99.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as TF  # noqa: E402
+from PIL import Image  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app import frames  # noqa: E402
+from app.images import decode_data_url  # noqa: E402
+from app.preprocess import mnist_style, to_ink  # noqa: E402
+from engine import Tensor, lenet, no_grad  # noqa: E402
+from engine import functional as F
+from engine.mnist import load  # noqa: E402
+
+
+def drawing_url(digit: np.ndarray) -> str:
+    """A digit as a 280×280 transparent canvas holds it (what the page sends)."""
+    big = np.asarray(Image.fromarray((digit * 255).astype(np.uint8)).resize((200, 200), Image.BILINEAR))
+    rgba = np.zeros((280, 280, 4), dtype=np.uint8)
+    rgba[40:240, 40:240, 3] = big
+    buffer = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def percentiles(samples: list[float]) -> str:
+    a = np.array(samples) * 1e3
+    return f"p50 {np.percentile(a, 50):6.2f} ms   p99 {np.percentile(a, 99):6.2f} ms"
+
+
+def stages(urls: list[str], model) -> None:
+    pre, fwd, sal, ser, total = [], [], [], [], []
+    for url in urls:
+        t0 = time.perf_counter()
+        image = mnist_style(to_ink(decode_data_url(url, 10**7, 4096, ["image"])))
+        t1 = time.perf_counter()
+        with no_grad():
+            model.activations(Tensor(image[None, None]))
+        t2 = time.perf_counter()
+        result = lenet.infer(model, image[None])  # forward with the graph + saliency backward
+        t3 = time.perf_counter()
+        payload = json.dumps(frames.frame(result, 0, image))
+        t4 = time.perf_counter()
+        pre.append(t1 - t0)
+        fwd.append(t2 - t1)
+        sal.append((t3 - t2) - (t2 - t1))  # what the backward pass adds to a forward
+        ser.append(t4 - t3)
+        total.append((t1 - t0) + (t4 - t2))  # what the server does for one frame
+    print(f"server time per frame ({len(urls)} frames of a 280×280 drawing):")
+    print(f"  preprocess (decode PNG, crop, scale, centre)   {percentiles(pre)}")
+    print(f"  forward, all activations (no graph)            {percentiles(fwd)}")
+    print(f"  + saliency backward (infer − forward)          {percentiles(sal)}")
+    print(f"  serialize (quantize + json.dumps)              {percentiles(ser)}")
+    print(f"  whole frame (preprocess + infer + serialize)   {percentiles(total)}")
+    print(f"  bytes per frame: {len(payload)} (JSON with uint8 base64 maps)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def round_trips(url: str, messages: list[str]) -> tuple[list[float], int]:
+    import websockets
+
+    times, size = [], 0
+    async with websockets.connect(url, max_size=2**22, compression=None) as ws:
+        for message in messages:
+            start = time.perf_counter()
+            await ws.send(message)
+            reply = await ws.recv()
+            times.append(time.perf_counter() - start)
+            size = len(reply)
+    return times, size
+
+
+def websocket(urls: list[str]) -> None:
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        messages = [json.dumps({"id": i, "image": u}) for i, u in enumerate(urls)]
+        asyncio.run(round_trips(f"ws://127.0.0.1:{port}/api/v1/lenet/stream", messages[:20]))  # warm up
+        times, size = asyncio.run(round_trips(f"ws://127.0.0.1:{port}/api/v1/lenet/stream", messages))
+        print(f"WebSocket round trip on loopback, one client, {len(times)} frames: {percentiles(times)}")
+        print(f"  bytes per frame: {len(messages[0])} sent (PNG data URL), {size} received")
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def torch_lenet(model):
+    state = {k: torch.tensor(v) for k, v in model.state_dict().items()}
+    params = [t.requires_grad_() for t in state.values()]
+
+    def forward(x):
+        x = (x - 0.1307) / 0.3081
+        x = TF.max_pool2d(TF.relu(TF.conv2d(x, state["conv1.weight"], state["conv1.bias"], padding=2)), 2)
+        x = TF.max_pool2d(TF.relu(TF.conv2d(x, state["conv2.weight"], state["conv2.bias"])), 2)
+        x = TF.relu(TF.linear(x.flatten(1), state["fc1.weight"], state["fc1.bias"]))
+        x = TF.relu(TF.linear(x, state["fc2.weight"], state["fc2.bias"]))
+        return TF.linear(x, state["fc3.weight"], state["fc3.bias"])
+
+    return forward, params
+
+
+def median_us(fn, repeat: int = 200) -> float:
+    for _ in range(10):
+        fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times) * 1e6)
+
+
+def ratios(model, images: np.ndarray) -> None:
+    forward, params = torch_lenet(model)
+    x1, x64 = images[:1], images[:64]
+    labels = np.arange(64) % 10
+    t1, t64, tl = torch.tensor(x1), torch.tensor(x64), torch.tensor(labels)
+
+    def engine_infer():
+        with no_grad():
+            model(Tensor(x1))
+
+    def torch_infer():
+        with torch.no_grad():
+            forward(t1)
+
+    def engine_saliency():
+        lenet.infer(model, x1[:, 0])
+
+    def torch_saliency():
+        x = t1.clone().requires_grad_()
+        out = forward(x)
+        out[0, out[0].argmax()].backward()
+
+    def engine_train():
+        model.zero_grad()
+        F.cross_entropy(model(Tensor(x64)), labels).backward()
+
+    def torch_train():
+        for p in params:
+            p.grad = None
+        TF.cross_entropy(forward(t64), tl).backward()
+
+    print("engine/torch, both on one thread (median µs):")
+    for name, ours, theirs in [("batch-1 inference", engine_infer, torch_infer),
+                               ("batch-1 forward + saliency", engine_saliency, torch_saliency),
+                               ("batch-64 forward + backward", engine_train, torch_train)]:  # fmt: skip
+        a, b = median_us(ours), median_us(theirs)
+        print(f"  {name:28} engine {a:8.0f}   torch {b:8.0f}   ratio {a / b:5.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--frames", type=int, default=300)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    model = lenet.load_pretrained()
+    test = load().test
+    urls = [drawing_url(test.images[i % 1000, 0]) for i in range(args.frames)]
+    stages(urls, model)
+    websocket(urls)
+    ratios(model, test.images)
+
+
+if __name__ == "__main__":
+    main()

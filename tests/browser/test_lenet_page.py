@@ -1,0 +1,53 @@
+"""A student on /lenet: draws a digit with the mouse and reads the prediction, the
+probabilities and the activation maps off the page; clicks a unit; loads a mistake."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def draw_a_one(page):
+    box = page.locator("#pad").bounding_box()
+    x, y = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.15
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for i in range(1, 31):
+        page.mouse.move(x + i * 0.6, y + i * box["height"] * 0.7 / 30)
+    page.mouse.up()
+
+
+def test_draw_a_digit_and_read_it(page):
+    page.goto("/lenet")
+    expect(page.locator("#link-state")).to_have_text("live")
+    expect(page.locator("#accuracy")).to_contain_text("99.")
+    draw_a_one(page)
+    expect(page.locator("#prediction")).to_have_text("1")
+    best = page.locator("#probabilities li.best")
+    expect(best).to_have_attribute("data-digit", "1")
+    assert float(best.locator(".pct").text_content().rstrip("%")) > 50
+    # every layer drawn: 6 + 6 + 16 + 16 maps, and the three fully connected layers
+    expect(page.locator(".layer[data-layer=conv1] canvas")).to_have_count(6)
+    expect(page.locator(".layer[data-layer=conv2] canvas")).to_have_count(16)
+    expect(page.locator(".layer[data-layer=pool2] canvas")).to_have_count(16)
+    expect(page.locator(".layer[data-layer=fc3] canvas")).to_have_count(1)
+    # a unit's receptive field: conv2 (0, 0) reads pool1 rows 0–4, conv1 rows 0–9, input rows -2–11 (clipped)
+    page.locator(".layer[data-layer=conv2] canvas").first.click(position={"x": 5, "y": 5})
+    expect(page.locator("#unit-field")).to_contain_text("conv2, map 1, unit (0, 0) sees input rows 0–11")
+    screenshot(page, "lenet-drawn-one")
+    page.click("#clear")
+    expect(page.locator("#prediction")).to_have_text("–")
+
+
+def test_a_mistake_from_the_gallery_loads(page):
+    page.goto("/lenet")
+    first = page.locator("#mistakes button.mistake").first
+    expect(first).to_be_visible()
+    label, predicted = first.locator("span").text_content().split(" → ")
+    first.click()
+    expect(page.locator("#prediction")).to_have_text(predicted)
+    assert "mistake=" in page.url
+    page.select_option("#target", label)
+    expect(page.locator("#prediction")).to_have_text(predicted)  # explaining another class changes no prediction

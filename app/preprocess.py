@@ -13,21 +13,21 @@ from scipy import ndimage
 def to_ink(img: Image.Image) -> np.ndarray:
     """A float image in [0, 1] where ink is bright and the background is 0."""
     if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
-        rgba = np.asarray(img.convert("RGBA"), dtype=np.float64) / 255.0
-        alpha = rgba[..., 3]
-        if alpha.min() < 0.99:  # a transparent background: the ink is wherever the strokes are
-            return alpha
-    gray = np.asarray(img.convert("L"), dtype=np.float64) / 255.0
+        alpha = np.asarray(img.convert("RGBA").getchannel("A"))
+        if alpha.min() < 250:  # a transparent background: the ink is wherever the strokes are
+            return alpha.astype(np.float32) / 255.0
+    gray = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     return 1.0 - gray if np.median(border) > 0.5 else gray  # dark ink on light paper: invert
 
 
 def mnist_style(ink: np.ndarray, threshold: float = 0.1) -> np.ndarray | None:
     """28×28 float32 in [0, 1], or None when there is no ink at all."""
-    rows, cols = np.nonzero(ink > threshold)
+    mask = ink > threshold
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if rows.size == 0:
         return None
-    crop = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     h, w = crop.shape
     scale = 20.0 / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))  # Pillow wants (width, height)

@@ -46,10 +46,10 @@ from engine.mnist import load  # noqa: E402
 
 
 def drawing_url(digit: np.ndarray) -> str:
-    """A digit as a 280×280 transparent canvas holds it (what the page sends)."""
-    big = np.asarray(Image.fromarray((digit * 255).astype(np.uint8)).resize((200, 200), Image.BILINEAR))
-    rgba = np.zeros((280, 280, 4), dtype=np.uint8)
-    rgba[40:240, 40:240, 3] = big
+    """A digit as the page sends a drawing: its 280×280 pad, transparent, scaled to 112×112."""
+    big = np.asarray(Image.fromarray((digit * 255).astype(np.uint8)).resize((80, 80), Image.BILINEAR))
+    rgba = np.zeros((112, 112, 4), dtype=np.uint8)
+    rgba[16:96, 16:96, 3] = big
     buffer = io.BytesIO()
     Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
@@ -78,7 +78,7 @@ def stages(urls: list[str], model) -> None:
         sal.append((t3 - t2) - (t2 - t1))  # what the backward pass adds to a forward
         ser.append(t4 - t3)
         total.append((t1 - t0) + (t4 - t2))  # what the server does for one frame
-    print(f"server time per frame ({len(urls)} frames of a 280×280 drawing):")
+    print(f"server time per frame ({len(urls)} frames of a drawing, sent as a 112×112 PNG):")
     print(f"  preprocess (decode PNG, crop, scale, centre)   {percentiles(pre)}")
     print(f"  forward, all activations (no graph)            {percentiles(fwd)}")
     print(f"  + saliency backward (infer − forward)          {percentiles(sal)}")

@@ -6,6 +6,21 @@ import argparse
 
 from app.settings import get_settings
 
+LOGGING = {  # uvicorn's own messages as usual; deepviz's access log as one JSON object a line
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(levelname)s: %(message)s"}, "json": {"format": "%(message)s"}},
+    "handlers": {
+        "plain": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"},
+        "access": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"},
+    },
+    "loggers": {
+        "uvicorn": {"handlers": ["plain"], "level": "INFO"},
+        "uvicorn.error": {"level": "INFO"},
+        "deepviz.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+    },
+}
+
 
 def main(argv: list[str] | None = None) -> None:
     settings = get_settings()
@@ -39,6 +54,10 @@ def main(argv: list[str] | None = None) -> None:
             port=args.port,
             workers=args.workers,
             reload=args.reload,
+            ws_max_size=settings.max_ws_message_bytes,  # larger messages: closed with 1009
+            ws_per_message_deflate=False,  # compression cost more than it saved (DESIGN.md)
+            access_log=False,  # deepviz logs each request as JSON instead (app/middleware.py)
+            log_config=LOGGING,
         )
 
 

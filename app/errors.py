@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from engine.expr import ExprError
 
@@ -44,3 +45,12 @@ async def validation_error_handler(request: Request, error: RequestValidationErr
     """Pydantic's errors without the echoed input: it may hold NaN (not JSON) or be large."""
     detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
     return JSONResponse({"detail": detail}, status_code=422)
+
+
+async def http_error_handler(request: Request, error: HTTPException) -> JSONResponse:
+    """Starlette's own errors (a body that is not JSON, an unknown path) in the same shape."""
+    where = ["body"] if error.status_code == 400 else ["path"]
+    message = "the body is not valid JSON" if error.status_code == 400 else str(error.detail).lower()
+    response = error_response(error.status_code, where, message, f"http_{error.status_code}")
+    response.headers.update(error.headers or {})  # e.g. Allow, on a 405
+    return response

@@ -6,13 +6,16 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
 
-from app.errors import InputError, expr_error_handler, input_error_handler, validation_error_handler
+from app.batcher import Batcher
+from app.errors import InputError, expr_error_handler, http_error_handler, input_error_handler, validation_error_handler
 from app.mathml import tex
-from app.middleware import BodyLimit, SecurityHeaders
+from app.metrics import METRICS
+from app.middleware import AccessLog, BodyLimit, SecurityHeaders
 from app.routers import backprop, cnn, lenet, pages
 from app.settings import Settings, get_settings
 from engine.expr import ExprError
@@ -53,8 +56,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(ExprError, expr_error_handler)
     app.add_exception_handler(InputError, input_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(HTTPException, http_error_handler)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessLog)
+    app.state.batcher = Batcher(settings)  # LeNet frames from every WebSocket, micro-batched
+    app.state.ws_open = 0
 
     app.include_router(backprop.router)
     app.include_router(cnn.router)
@@ -74,5 +81,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def healthz() -> dict[str, str]:
         """Liveness: the process answers."""
         return {"status": "ok"}
+
+    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
+    def metrics() -> str:
+        """Prometheus metrics of this worker: requests, latency, WebSocket sessions, frames."""
+        return METRICS.render()
 
     return app

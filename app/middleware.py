@@ -1,10 +1,16 @@
-"""Pure ASGI middleware: security headers on every response, and a bound on body size."""
+"""Pure ASGI middleware: security headers, a bound on body size, structured access logs."""
 
 from __future__ import annotations
 
 import json
+import logging
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.metrics import METRICS
+
+ACCESS = logging.getLogger("deepviz.access")
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -91,3 +97,37 @@ class BodyLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+class AccessLog:
+    """One structured (JSON) log line and one metrics sample per HTTP request: method, route,
+    status, duration. Routes are labelled by their template, never by the raw path (a
+    stream of random 404 paths must not grow the metrics without bound)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        start = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_and_note(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            seconds = time.perf_counter() - start
+            route = getattr(scope.get("route"), "path", None) or (
+                "/static" if scope["path"].startswith("/static/") else "unmatched"
+            )
+            METRICS.count("deepviz_requests_total", method=scope["method"], route=route, status=str(status["code"]))
+            METRICS.observe("deepviz_request_seconds", seconds, route=route)
+            client = scope.get("client") or ("-", 0)
+            ACCESS.info(json.dumps({"method": scope["method"], "path": scope["path"], "route": route,
+                                    "status": status["code"], "ms": round(seconds * 1000, 2),
+                                    "client": client[0]}))  # fmt: skip

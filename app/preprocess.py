@@ -5,9 +5,17 @@ and polarity (dark ink on light or light on dark, or a transparent background)."
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from PIL import Image
 from scipy import ndimage
+
+from app.images import decode_data_url
+
+if TYPE_CHECKING:
+    from app.schemas import PredictRequest
+    from app.settings import Settings
 
 
 def to_ink(img: Image.Image) -> np.ndarray:
@@ -38,3 +46,11 @@ def mnist_style(ink: np.ndarray, threshold: float = 0.1) -> np.ndarray | None:
     cy, cx = ndimage.center_of_mass(box)
     box = ndimage.shift(box, (13.5 - cy, 13.5 - cx), order=1, mode="constant", cval=0.0)
     return np.clip(box, 0, 1).astype(np.float32)
+
+
+def network_input(request: PredictRequest, settings: Settings) -> np.ndarray | None:
+    """The 28×28 image the network sees: pixels as sent, or a drawing made MNIST-like."""
+    if request.pixels is not None:
+        return np.asarray(request.pixels, dtype=np.float32)
+    img = decode_data_url(request.image, settings.max_drawing_bytes, settings.max_drawing_side, ["body", "image"])
+    return mnist_style(to_ink(img))

@@ -33,7 +33,10 @@ class Settings(BaseSettings):
     # LeNet-5 (/api/v1/lenet/...)
     max_drawing_bytes: int = 500_000  # a drawing sent as a data URL
     max_drawing_side: int = 2048  # its pixels
-    max_ws_message_bytes: int = 700_000  # one WebSocket message
+    max_ws_message_bytes: int = 700_000  # one WebSocket message (larger: closed with 1009)
+    max_ws_rate: float = 60.0  # frames per second per connection, on average (bursts of as many)
+    max_ws_connections: int = 1000  # open WebSocket sessions per worker process
+    max_batch: int = 64  # frames computed together in one micro-batch
 
 
 @lru_cache

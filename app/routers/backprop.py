@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 
 from app import serialize
 from app.errors import InputError
-from app.schemas import DescentOut, DescentRequest, ErrorOut, GraphOut, GraphRequest
+from app.schemas import BAD_INPUT, DescentOut, DescentRequest, GraphOut, GraphRequest
 from app.settings import Settings, get_settings
 from engine.expr import evaluate, parse
 from engine.expr.check import gradient_check
@@ -16,7 +16,6 @@ from engine.expr.descent import curve_around, gradient_descent
 
 router = APIRouter(prefix="/api/v1", tags=["backprop"])
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-BAD_INPUT = {422: {"model": ErrorOut, "description": "what is wrong, and where"}}
 
 
 def _limits(settings: Settings) -> dict[str, int]:

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends
 from app import images
 from app.errors import InputError
 from app.schemas import (
+    BAD_INPUT,
     ConvOut,
     ConvRequest,
-    ErrorOut,
     ImageInfo,
     ImageRef,
     KernelOut,
@@ -31,7 +31,6 @@ from engine.kernels import KERNELS, gaussian, gaussian_size
 
 router = APIRouter(prefix="/api/v1", tags=["cnn"])
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-BAD_INPUT = {422: {"model": ErrorOut, "description": "what is wrong, and where"}}
 
 
 def _image(source, settings: Settings, field: str, max_side: int) -> np.ndarray:

@@ -4,32 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Annotated
 
 import numpy as np
 from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
-from pydantic import ValidationError
 
 from app import frames
-from app.errors import InputError
-from app.images import decode_data_url
-from app.preprocess import mnist_style, to_ink
-from app.schemas import ErrorOut, MistakeOut, ModelOut, PredictOut, PredictRequest
+from app.batcher import Batcher, Slot
+from app.metrics import METRICS
+from app.preprocess import network_input
+from app.schemas import BAD_INPUT, MistakeOut, ModelOut, PredictOut, PredictRequest
 from app.settings import Settings, get_settings
 from engine import lenet
 
 router = APIRouter(prefix="/api/v1/lenet", tags=["lenet"])
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-BAD_INPUT = {422: {"model": ErrorOut, "description": "what is wrong, and where"}}
 EMPTY = {"prediction": None, "probabilities": [0.1] * 10, "layers": []}
-
-
-def network_input(request: PredictRequest, settings: Settings) -> np.ndarray | None:
-    """The 28×28 image the network sees: pixels as sent, or a drawing made MNIST-like."""
-    if request.pixels is not None:
-        return np.asarray(request.pixels, dtype=np.float32)
-    img = decode_data_url(request.image, settings.max_drawing_bytes, settings.max_drawing_side, ["body", "image"])
-    return mnist_style(to_ink(img))
 
 
 def predict_frame(request: PredictRequest, settings: Settings) -> dict:
@@ -72,62 +63,72 @@ def mistakes() -> list[dict]:
 @router.websocket("/stream")
 async def stream(socket: WebSocket) -> None:
     """Frames in, frames out, while the student draws. Each message is a JSON predict request
-    (plus an optional "id", echoed back). Only the latest waiting frame is computed: frames
-    that arrive while one is being computed replace each other, so nothing queues without
-    bound and the answer is always about the newest drawing. Bad frames get
-    {"error": …} and the stream goes on."""
-    settings: Settings = socket.app.state.settings
+    (plus an optional "id", echoed back). Frames from all connections are computed together
+    in micro-batches; a connection's frame that is still waiting is replaced by its newer one,
+    so nothing queues without bound. A bad frame gets {"error": …} and the stream goes on.
+    Limits: connections per worker (else close 1013), message size (1009), frame rate (1008)."""
+    app, settings = socket.app, socket.app.state.settings
+    if app.state.ws_open >= settings.max_ws_connections:
+        METRICS.count("deepviz_websocket_rejected_total", reason="full")
+        await socket.close(code=1013, reason="the server is full: try again in a minute")
+        return
     await socket.accept()
-    latest: dict = {}
-    ready = asyncio.Event()
-    closed = False
-
-    async def receive() -> None:
-        nonlocal closed
-        try:
-            while True:
-                text = await socket.receive_text()
-                latest["text"] = text  # replaces any frame not yet computed
-                ready.set()
-        except (WebSocketDisconnect, RuntimeError):
-            closed = True
-            ready.set()
-
-    receiver = asyncio.create_task(receive())
+    app.state.ws_open += 1
+    METRICS.gauge("deepviz_websocket_sessions", +1)
+    slot, closing = Slot(), {}
+    receiver = asyncio.create_task(receive(socket, slot, closing, app.state.batcher, settings))
     try:
         while True:
-            await ready.wait()
-            ready.clear()
-            if closed:
+            await slot.ready.wait()
+            slot.ready.clear()
+            if slot.answer is not None:
+                answer, slot.answer = slot.answer, None
+                await socket.send_text(answer)
+            if closing:
+                if closing.get("code"):
+                    await socket.close(code=closing["code"], reason=closing["reason"])
                 break
-            text = latest.pop("text", None)
-            if text is not None:
-                await socket.send_text(json.dumps(answer(text, settings)))
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
         receiver.cancel()
+        app.state.batcher.forget(slot)
+        app.state.ws_open -= 1
+        METRICS.gauge("deepviz_websocket_sessions", -1)
 
 
-def answer(text: str, settings: Settings) -> dict:
-    """One WebSocket frame's reply: the prediction, or what was wrong with the frame."""
-    if len(text) > settings.max_ws_message_bytes:
-        return {"error": {"msg": f"a frame is at most {settings.max_ws_message_bytes} bytes"}}
-    frame_id = None
+async def receive(socket: WebSocket, slot: Slot, closing: dict, batcher: Batcher, settings: Settings) -> None:
+    """Read frames, enforce the size and rate limits, hand frames to the batcher."""
+    rate = settings.max_ws_rate
+    tokens, last = rate, time.monotonic()
     try:
-        data = json.loads(text)
-        if not isinstance(data, dict):
-            raise ValueError("a frame is a JSON object")
-        frame_id = data.pop("id", None)
-        request = PredictRequest.model_validate(data)
-        out = predict_frame(request, settings)
-    except ValidationError as error:
-        first = error.errors()[0]
-        out = {"error": {"loc": list(first["loc"]), "msg": first["msg"]}}
-    except InputError as error:
-        out = {"error": {"loc": error.loc, "msg": error.msg}}
-    except ValueError as error:
-        out = {"error": {"msg": f"not a valid frame: {error}"}}
-    if isinstance(frame_id, int | str):
-        out["id"] = frame_id
-    return out
+        while True:
+            message = await socket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            text = message.get("text")
+            if text is None:
+                slot.answer = json.dumps({"error": {"msg": "frames are JSON text messages"}})
+                slot.ready.set()
+                continue
+            if len(text) > settings.max_ws_message_bytes:
+                slot.answer = json.dumps(
+                    {"error": {"msg": f"a frame is at most {settings.max_ws_message_bytes} bytes"}}
+                )
+                slot.ready.set()
+                continue
+            now = time.monotonic()
+            tokens = min(rate, tokens + (now - last) * rate) - 1  # a token bucket: rate per second, bursts of rate
+            last = now
+            if tokens < -rate:  # far over the limit for a second or more: not a person drawing
+                METRICS.count("deepviz_websocket_rejected_total", reason="rate")
+                closing.update(code=1008, reason=f"more than {rate:g} frames a second")
+                break
+            if tokens < 0:
+                METRICS.count("deepviz_frames_dropped_total")
+                continue
+            batcher.submit(slot, text)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    closing.setdefault("done", True)
+    slot.ready.set()

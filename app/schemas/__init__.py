@@ -3,5 +3,5 @@ controls is bounded here or, where the bound is a setting, checked against ``Set
 
 from app.schemas.backprop import *  # noqa: F403
 from app.schemas.cnn import *  # noqa: F403
-from app.schemas.common import ErrorItem, ErrorOut, Finite, Name, Strict  # noqa: F401
+from app.schemas.common import BAD_INPUT, ErrorItem, ErrorOut, Finite, Name, Strict  # noqa: F401
 from app.schemas.lenet import *  # noqa: F403

@@ -11,7 +11,7 @@ Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z_0-9]*$", max_length=40)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # no "0" for 0, no 0 for false
 
 
 class ErrorItem(BaseModel):
@@ -23,3 +23,10 @@ class ErrorItem(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: list[ErrorItem]
+
+
+BAD_INPUT = {  # documented on every route that takes a body
+    400: {"model": ErrorOut, "description": "the body is not valid JSON"},
+    413: {"model": ErrorOut, "description": "the body is larger than the limit"},
+    422: {"model": ErrorOut, "description": "what is wrong, and where"},
+}

@@ -1,14 +1,16 @@
 """Micro-batching of LeNet-5 frames, for a lecture hall: frames that arrive together from
 many WebSocket clients go through the engine as one batch, and each client keeps only its
-latest frame. One batcher per worker process runs in the event loop (a thread pool is
-slower here: the GIL), so nothing queues without bound: at most one frame per connection
-waits, and a newer frame replaces it."""
+latest frame. One batcher per worker process computes one batch at a time in a thread of
+its own, so that the event loop stays free to take frames and serve HTTP meanwhile. Nothing
+queues without bound: at most one frame per connection waits, and a newer one replaces it."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +23,9 @@ from app.preprocess import network_input
 from app.schemas import PredictRequest
 from app.settings import Settings
 from engine import lenet
+
+LOG = logging.getLogger("deepviz.batcher")
+EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="deepviz-batcher")  # batches run one at a time
 
 
 @dataclass(eq=False)
@@ -36,7 +41,8 @@ class Batcher:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.waiting: set[Slot] = set()
-        self.wake = asyncio.Event()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.wake: asyncio.Event | None = None
         self.task: asyncio.Task | None = None
 
     def submit(self, slot: Slot, text: str) -> None:
@@ -44,9 +50,12 @@ class Batcher:
             METRICS.count("deepviz_frames_dropped_total")  # replaced before it was computed
         slot.text = text
         self.waiting.add(slot)
+        loop = asyncio.get_running_loop()
+        if loop is not self.loop or self.task is None or self.task.done():
+            # started on first use, in the loop that serves the connections (one per worker)
+            self.loop, self.wake = loop, asyncio.Event()
+            self.task = loop.create_task(self.run())
         self.wake.set()
-        if self.task is None or self.task.done():
-            self.task = asyncio.get_running_loop().create_task(self.run())
 
     def forget(self, slot: Slot) -> None:
         self.waiting.discard(slot)
@@ -61,12 +70,18 @@ class Batcher:
                 for slot in batch:
                     slot.text = None
                 started = time.perf_counter()
-                for slot, answer in zip(batch, compute([text for _, text in jobs], self.settings)):
+                try:
+                    # in the batcher's own thread: the event loop keeps accepting frames and
+                    # serving HTTP while a batch computes (numpy and Pillow release the GIL)
+                    answers = await self.loop.run_in_executor(EXECUTOR, compute, [t for _, t in jobs], self.settings)
+                except Exception:  # a bug must not leave a batch of clients waiting forever
+                    LOG.exception("a batch of %d frames failed", len(jobs))
+                    answers = [json.dumps({"error": {"msg": "the server failed on this frame"}})] * len(jobs)
+                for slot, answer in zip(batch, answers):
                     slot.answer = answer
                     slot.ready.set()
                 METRICS.observe("deepviz_batch_seconds", time.perf_counter() - started)
                 METRICS.count("deepviz_frames_total", len(batch))
-                await asyncio.sleep(0)  # let receivers and senders run between batches
 
 
 def compute(texts: list[str], settings: Settings) -> list[str]:

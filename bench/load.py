@@ -1,0 +1,210 @@
+"""A lecture hall against a real server on this machine: N WebSocket clients "draw" (each
+wants to send a LeNet frame R times a second, and, as the page does, keeps at most one
+frame in flight) and M HTTP clients request backprop graphs, for T seconds. Reports frames
+served per second, latency p50 and p99, errors, and the server's memory before and after.
+
+    .venv/bin/python bench/load.py --clients 200 --rate 10 --http 20 --http-rate 2 --seconds 30 --workers 2
+
+Traffic goes to 127.0.0.1 only; every loop is bounded by --seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from engine.mnist import load  # noqa: E402
+
+
+def drawings(count: int) -> list[str]:
+    """Digits as the page sends them: a 112×112 transparent PNG data URL."""
+    test = load().test
+    urls = []
+    for i in range(count):
+        big = np.asarray(Image.fromarray((test.images[i, 0] * 255).astype(np.uint8)).resize((80, 80)))
+        rgba = np.zeros((112, 112, 4), dtype=np.uint8)
+        rgba[16:96, 16:96, 3] = big
+        buffer = io.BytesIO()
+        Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
+        urls.append("data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode())
+    return urls
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (the workers), in MB."""
+    total = 0
+    pids = [pid] + [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except FileNotFoundError:
+            pass
+    return total / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process's children (the workers), in seconds."""
+    total = 0
+    for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+class Stats:
+    def __init__(self):
+        self.latencies: list[float] = []
+        self.errors = 0
+        self.sent = 0
+
+
+async def draw(url: str, frames: list[str], rate: float, until: float, stats: Stats, offset: float) -> None:
+    import websockets
+
+    await asyncio.sleep(offset)  # clients start spread over the first second
+    try:
+        async with websockets.connect(url, max_size=2**22, compression=None, open_timeout=30) as ws:
+            sent_at: dict[int, float] = {}
+            in_flight, dirty, next_id = False, False, 0
+
+            async def send() -> None:
+                nonlocal in_flight, dirty, next_id
+                next_id += 1
+                sent_at[next_id] = time.perf_counter()
+                in_flight, dirty = True, False
+                stats.sent += 1
+                await ws.send(json.dumps({"id": next_id, "image": frames[next_id % len(frames)]}))
+
+            async def receive() -> None:
+                nonlocal in_flight
+                async for message in ws:
+                    answer = json.loads(message)
+                    if "error" in answer:
+                        stats.errors += 1
+                    stats.latencies.append(time.perf_counter() - sent_at.pop(answer.get("id"), time.perf_counter()))
+                    in_flight = False
+                    if dirty and time.perf_counter() < until:
+                        await send()
+
+            receiver = asyncio.create_task(receive())
+            while time.perf_counter() < until:
+                if in_flight:
+                    dirty = True  # the drawing changed; sent when the answer comes back
+                else:
+                    await send()
+                await asyncio.sleep(1 / rate)
+            await asyncio.sleep(0.5)
+            receiver.cancel()
+    except Exception:
+        stats.errors += 1
+
+
+async def http_client(base: str, until: float, stats: Stats, rate: float) -> None:
+    body = json.dumps({"expression": "(x + y) * z", "values": {"x": -2, "y": 5, "z": -4}}).encode()
+    loop = asyncio.get_running_loop()
+
+    def one() -> float:
+        start = time.perf_counter()
+        request = urllib.request.Request(base + "/api/v1/graph", body, {"content-type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+        return time.perf_counter() - start
+
+    while time.perf_counter() < until:
+        began = time.perf_counter()
+        try:
+            stats.latencies.append(await loop.run_in_executor(None, one))
+        except Exception:
+            stats.errors += 1
+        await asyncio.sleep(max(0.0, 1 / rate - (time.perf_counter() - began)))  # a student clicking
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.array(values) * 1e3, q)) if values else float("nan")
+
+
+async def run(args, port: int) -> tuple[Stats, Stats]:
+    frames = drawings(200)
+    until = time.perf_counter() + args.seconds
+    ws_stats, http_stats = Stats(), Stats()
+    url = f"ws://127.0.0.1:{port}/api/v1/lenet/stream"
+    tasks = [draw(url, frames, args.rate, until, ws_stats, i / max(args.clients, 1)) for i in range(args.clients)]
+    tasks += [http_client(f"http://127.0.0.1:{port}", until, http_stats, args.http_rate) for _ in range(args.http)]
+    await asyncio.gather(*tasks)
+    return ws_stats, http_stats
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=10, help="frames a second each client wants to send")
+    parser.add_argument("--http", type=int, default=20, help="HTTP clients requesting backprop graphs")
+    parser.add_argument("--http-rate", type=float, default=2, help="requests a second each HTTP client makes")
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DEEPVIZ_MAX_WS_CONNECTIONS": str(args.clients + 10)}
+    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers",
+                               str(args.workers)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        time.sleep(1)
+        before, server_cpu, client_cpu = rss_mb(server.pid), cpu_seconds(server.pid), time.process_time()
+        started = time.perf_counter()
+        ws_stats, http_stats = asyncio.run(run(args, port))
+        elapsed = time.perf_counter() - started
+        after, server_cpu = rss_mb(server.pid), cpu_seconds(server.pid) - server_cpu
+        client_cpu = time.process_time() - client_cpu
+    finally:
+        server.terminate()
+        server.wait(20)
+
+    wanted = args.clients * args.rate
+    served = len(ws_stats.latencies) / args.seconds
+    print(f"{args.clients} drawing clients at {args.rate:g} frames/s each ({wanted:g} wanted/s), "
+          f"{args.http} HTTP clients at {args.http_rate:g}/s, {args.seconds:g} s, {args.workers} worker(s), "
+          "load generator on the same 2 cores")  # fmt: skip
+    print(f"  frames served  {served:8.0f}/s   ({len(ws_stats.latencies)} in {elapsed:.0f} s; {ws_stats.sent} sent)")
+    p50, p99 = percentile(ws_stats.latencies, 50), percentile(ws_stats.latencies, 99)
+    print(f"  frame latency  p50 {p50:7.1f} ms   p99 {p99:7.1f} ms")
+    h50, h99 = percentile(http_stats.latencies, 50), percentile(http_stats.latencies, 99)
+    print(f"  HTTP /graph    {len(http_stats.latencies) / args.seconds:8.0f}/s   p50 {h50:7.1f} ms   p99 {h99:7.1f} ms")
+    print(f"  errors         {ws_stats.errors} WebSocket, {http_stats.errors} HTTP")
+    print(f"  server memory  {before:.0f} MB before, {after:.0f} MB after")
+    frames = max(len(ws_stats.latencies), 1)
+    print(
+        f"  where the CPU went: server workers {server_cpu:.0f} s ({1e3 * server_cpu / frames:.2f} ms a frame), "
+        f"load generator {client_cpu:.0f} s, of {2 * elapsed:.0f} core-seconds"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -17,7 +17,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 3_000_000  # any request body (uploads are data URLs)
     # expressions (/api/v1/graph)
     max_expression_length: int = 2000  # characters
-    max_expression_depth: int = 200  # nesting levels
+    max_expression_depth: int = 100  # nesting levels (parentheses, unary minus, powers, calls)
     max_expression_nodes: int = 2000  # parse-tree nodes
     max_variables: int = 32
     max_tensor_elements: int = 256  # per variable

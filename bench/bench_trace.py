@@ -84,7 +84,7 @@ def median_us(fn, repeat: int) -> float:
 
 
 def bench(name: str, source: str, values: dict, repeat: int) -> None:
-    limits = {"max_nodes": 5000, "max_depth": 500, "max_length": 20000}
+    limits = {"max_nodes": 5000, "max_length": 20000}
     parsed = parse(source, **limits)
     run = evaluate(parsed, values)
     payload = serialize.trace_json(run.trace)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, JsonValue, model_validator
+from pydantic import BaseModel, Discriminator, Field, JsonValue, Tag, model_validator
 
 from app.schemas.common import Finite, Strict
 
@@ -30,6 +30,15 @@ class ImageRef(Strict):
         return self
 
 
+def _image_kind(value) -> str:
+    return "grid" if isinstance(value, list) else "ref"
+
+
+# A grid of numbers or a reference to an image: told apart by their JSON type, so that an
+# error about one is not drowned in errors about the other.
+ImageInput = Annotated[Annotated[Grid, Tag("grid")] | Annotated[ImageRef, Tag("ref")], Discriminator(_image_kind)]
+
+
 class ConvDetailRequest(Strict):
     kernel: int = Field(0, ge=0, le=7, description="which kernel of the bank")
     row: int = Field(ge=0, le=1024)
@@ -37,7 +46,7 @@ class ConvDetailRequest(Strict):
 
 
 class ConvRequest(Strict):
-    image: Grid | ImageRef = Field(description="a grid of numbers, or an image reference")
+    image: ImageInput = Field(description="a grid of numbers, or an image reference")
     kernels: Annotated[list[KernelGrid | str], Field(min_length=1, max_length=8)] = Field(
         description="up to 8 kernels: grids, or names from GET /api/v1/kernels", examples=[["sobel_x"]]
     )
@@ -134,7 +143,7 @@ class ReceptiveFieldOut(BaseModel):
 
 
 class PoolRequest(Strict):
-    grid: Grid | ImageRef
+    grid: ImageInput
     kind: Literal["max", "avg"] = "max"
     kernel: int = Field(2, ge=1, le=8)
     stride: int | None = Field(None, ge=1, le=8)

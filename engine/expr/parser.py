@@ -192,8 +192,6 @@ class Parser:
                 raise ExprError(f"unexpected {text!r} after a complete expression", at)
             if name is None:
                 raise ExprError("only the last statement may be unnamed: write name = …", pos)
-        if depth(node) > self.max_depth:  # long chains like a+b+c+… deepen the tree too
-            raise ExprError(f"the expression nests deeper than {self.max_depth} levels", 0)
         labels = {id(n): label for label, n in self.names.items()}
         return Expression(node, labels, variables(node))
 
@@ -308,6 +306,11 @@ class Expression:
     variables: list[str]
 
 
-def parse(source: str, max_length: int = 2000, max_depth: int = 200, max_nodes: int = 2000) -> Expression:
-    """Parse ``source``, or raise ``ExprError`` saying what is wrong and where."""
-    return Parser(source, max_length, max_depth, max_nodes).parse()
+def parse(source: str, max_length: int = 2000, max_depth: int = 100, max_nodes: int = 2000) -> Expression:
+    """Parse ``source``, or raise ``ExprError`` saying what is wrong and where. ``max_depth``
+    bounds nesting (parentheses, unary minus, powers, calls): each level costs the parser a
+    few stack frames. Long chains (a + b + … + z) are loops, bounded by ``max_nodes``."""
+    try:
+        return Parser(source, max_length, max_depth, max_nodes).parse()
+    except RecursionError:  # a safety net: max_depth is meant to stop nesting long before this
+        raise ExprError(f"the expression nests deeper than {max_depth} levels") from None

@@ -70,7 +70,7 @@ def test_three_ways_agree():
 
 def test_long_chains_are_evaluated_without_recursion():
     n = 400
-    run = evaluate(" + ".join(["x"] * n), {"x": 1}, max_depth=1000, max_length=10_000)
+    run = evaluate(" + ".join(["x"] * n), {"x": 1}, max_length=10_000)
     assert run.value == n and run.gradients["x"] == n
 
 
@@ -134,3 +134,10 @@ def test_repeated_squaring_of_named_steps_takes_linear_time():
     assert len(run.trace.nodes) == 41 and run.gradients["x"] > 0
     derivative = symbolic_derivatives(run.expression, {"x": 1.0000001}, max_print=100)["x"]
     assert derivative.text is None and derivative.size > 2**40
+
+
+def test_deep_nesting_is_refused_not_a_recursion_error():
+    # regression: 300 parentheses overflowed Python's stack before the depth limit fired
+    for source in ["(" * 300 + "x" + ")" * 300, "-" * 3000 + "x", "2^" * 500 + "2", "exp(" * 400 + "x" + ")" * 400]:
+        with pytest.raises(ExprError, match="deeper than"):
+            parse(source, max_length=10_000)

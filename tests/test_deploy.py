@@ -1,0 +1,37 @@
+"""What can be checked of the deployment without a Docker engine: the Dockerfile copies
+everything the app reads at run time, runs as a non-root user, checks its health, serves
+with the CLI; and the CLI's defaults."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
+
+
+def test_the_image_holds_what_the_app_reads():
+    copied = re.findall(r"^COPY (?:--chown=\S+ )?(.+?) \S+$", DOCKERFILE, re.M)
+    sources = {s for line in copied for s in line.split()}
+    for needed in ["app", "engine", "templates", "static", "pyproject.toml"]:
+        assert needed in sources and (ROOT / needed).exists(), needed
+    assert (ROOT / "engine/weights/lenet5.npz").exists()  # inside engine/: copied with it
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert ".venv" in ignored and ".git" in ignored
+
+
+def test_the_image_runs_unprivileged_checks_its_health_and_serves():
+    user = re.findall(r"^USER (\S+)$", DOCKERFILE, re.M)
+    assert user and user[-1] not in ("root", "0")
+    assert re.search(r"^HEALTHCHECK .*\n?.*/healthz", DOCKERFILE, re.M)
+    assert re.search(r'^CMD \["deepviz", "serve", "--host", "0.0.0.0"', DOCKERFILE, re.M)
+    assert "OPENBLAS_NUM_THREADS=1" in DOCKERFILE
+    assert re.match(r"FROM python:3\.\d+-slim", DOCKERFILE.split("\n", 3)[2])
+
+
+def test_the_cli_documents_serve_and_train():
+    out = subprocess.run([sys.executable, "-m", "app.cli", "serve", "--help"], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0 and "--workers" in out.stdout and "default 127.0.0.1" in out.stdout
+    out = subprocess.run([sys.executable, "-m", "app.cli", "train", "--help"], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0 and "--epochs" in out.stdout and "--seed" in out.stdout

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 # Both libraries on one thread, so that the ratio compares code, not thread pools.
@@ -24,6 +22,7 @@ import torch.nn.functional as TF  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import median_us  # noqa: E402
 from engine import Tensor, no_grad  # noqa: E402
 from engine import functional as F  # noqa: E402
 
@@ -36,17 +35,6 @@ CASES = [  # name, input shape (N, C, H, W), kernels (C_out, C_in, K, K), paddin
     ("3×64×64, 16 3×3 kernels, stride 2", (1, 3, 64, 64), (16, 3, 3, 3), 1, 2),
     ("3×64×64 batch 8, 16 3×3", (8, 3, 64, 64), (16, 3, 3, 3), 1, 1),
 ]
-
-
-def median_us(fn, repeat):
-    for _ in range(3):
-        fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e6
 
 
 def main() -> None:

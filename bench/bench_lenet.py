@@ -19,11 +19,8 @@ import base64
 import io
 import json
 import os
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -40,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 from app import frames  # noqa: E402
 from app.images import decode_data_url  # noqa: E402
 from app.preprocess import mnist_style, to_ink  # noqa: E402
+from bench.common import median_us, percentile_ms, server  # noqa: E402
 from engine import Tensor, lenet, no_grad  # noqa: E402
 from engine import functional as F
 from engine.mnist import load  # noqa: E402
@@ -56,8 +54,7 @@ def drawing_url(digit: np.ndarray) -> str:
 
 
 def percentiles(samples: list[float]) -> str:
-    a = np.array(samples) * 1e3
-    return f"p50 {np.percentile(a, 50):6.2f} ms   p99 {np.percentile(a, 99):6.2f} ms"
+    return f"p50 {percentile_ms(samples, 50):6.2f} ms   p99 {percentile_ms(samples, 99):6.2f} ms"
 
 
 def stages(urls: list[str], model) -> None:
@@ -87,12 +84,6 @@ def stages(urls: list[str], model) -> None:
     print(f"  bytes per frame: {len(payload)} (JSON with uint8 base64 maps)")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def round_trips(url: str, messages: list[str]) -> tuple[list[float], int]:
     import websockets
 
@@ -108,24 +99,13 @@ async def round_trips(url: str, messages: list[str]) -> tuple[list[float], int]:
 
 
 def websocket(urls: list[str]) -> None:
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+    with server() as (port, _):
         messages = [json.dumps({"id": i, "image": u}) for i, u in enumerate(urls)]
-        asyncio.run(round_trips(f"ws://127.0.0.1:{port}/api/v1/lenet/stream", messages[:20]))  # warm up
-        times, size = asyncio.run(round_trips(f"ws://127.0.0.1:{port}/api/v1/lenet/stream", messages))
-        print(f"WebSocket round trip on loopback, one client, {len(times)} frames: {percentiles(times)}")
-        print(f"  bytes per frame: {len(messages[0])} sent (PNG data URL), {size} received")
-    finally:
-        server.terminate()
-        server.wait(10)
+        url = f"ws://127.0.0.1:{port}/api/v1/lenet/stream"
+        asyncio.run(round_trips(url, messages[:20]))  # warm up
+        times, size = asyncio.run(round_trips(url, messages))
+    print(f"WebSocket round trip on loopback, one client, {len(times)} frames: {percentiles(times)}")
+    print(f"  bytes per frame: {len(messages[0])} sent (PNG data URL), {size} received")
 
 
 def torch_lenet(model):
@@ -141,17 +121,6 @@ def torch_lenet(model):
         return TF.linear(x, state["fc3.weight"], state["fc3.bias"])
 
     return forward, params
-
-
-def median_us(fn, repeat: int = 200) -> float:
-    for _ in range(10):
-        fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times) * 1e6)
 
 
 def ratios(model, images: np.ndarray) -> None:
@@ -189,7 +158,7 @@ def ratios(model, images: np.ndarray) -> None:
     for name, ours, theirs in [("batch-1 inference", engine_infer, torch_infer),
                                ("batch-1 forward + saliency", engine_saliency, torch_saliency),
                                ("batch-64 forward + backward", engine_train, torch_train)]:  # fmt: skip
-        a, b = median_us(ours), median_us(theirs)
+        a, b = median_us(ours, 200, 10), median_us(theirs, 200, 10)
         print(f"  {name:28} engine {a:8.0f}   torch {b:8.0f}   ratio {a / b:5.2f}")
 
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 # Both libraries on one thread, so that the ratio compares code, not thread pools.
@@ -25,6 +23,7 @@ import torch  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import serialize  # noqa: E402
+from bench.common import median_us  # noqa: E402
 from engine.expr import evaluate, parse  # noqa: E402
 from engine.expr.check import gradient_check  # noqa: E402
 from engine.expr.parser import Binary, Call, Index, Num, Unary, Var, postorder  # noqa: E402
@@ -71,16 +70,6 @@ SOFTMAX = (
     "z = W @ x + b; p = softmax(z); L = -log(p[y])",
     {"W": [[0.2, -0.5], [1.5, 1.3], [0.0, 0.25]], "x": [1.0, -2.0], "b": [1.1, 3.2, -1.2], "y": 2},
 )
-
-
-def median_us(fn, repeat: int) -> float:
-    fn()  # warm up
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e6
 
 
 def bench(name: str, source: str, values: dict, repeat: int) -> None:

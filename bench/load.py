@@ -16,8 +16,6 @@ import base64
 import io
 import json
 import os
-import socket
-import subprocess
 import sys
 import time
 import urllib.request
@@ -29,6 +27,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import percentile_ms, server  # noqa: E402
 from engine.mnist import load  # noqa: E402
 
 
@@ -137,8 +136,7 @@ async def http_client(base: str, until: float, stats: Stats, rate: float) -> Non
         await asyncio.sleep(max(0.0, 1 / rate - (time.perf_counter() - began)))  # a student clicking
 
 
-def percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(np.array(values) * 1e3, q)) if values else float("nan")
+percentile = percentile_ms
 
 
 async def run(args, port: int) -> tuple[Stats, Stats]:
@@ -162,30 +160,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "DEEPVIZ_MAX_WS_CONNECTIONS": str(args.clients + 10)}
-    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers",
-                               str(args.workers)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)  # fmt: skip
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+    env = {"DEEPVIZ_MAX_WS_CONNECTIONS": str(args.clients + 10)}
+    with server(args.workers, env) as (port, process):
         time.sleep(1)
-        before, server_cpu, client_cpu = rss_mb(server.pid), cpu_seconds(server.pid), time.process_time()
+        before, server_cpu, client_cpu = rss_mb(process.pid), cpu_seconds(process.pid), time.process_time()
         started = time.perf_counter()
         ws_stats, http_stats = asyncio.run(run(args, port))
         elapsed = time.perf_counter() - started
-        after, server_cpu = rss_mb(server.pid), cpu_seconds(server.pid) - server_cpu
+        after, server_cpu = rss_mb(process.pid), cpu_seconds(process.pid) - server_cpu
         client_cpu = time.process_time() - client_cpu
-    finally:
-        server.terminate()
-        server.wait(20)
 
     wanted = args.clients * args.rate
     served = len(ws_stats.latencies) / args.seconds

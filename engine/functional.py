@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine import cnn_ops, ops
+from engine import array_ops, cnn_ops
 from engine.tensor import Tensor
 
 
@@ -23,19 +23,19 @@ def tanh(x: Tensor) -> Tensor:
 
 def softmax(z: Tensor, dim: int = -1) -> Tensor:
     """Probabilities exp(z_i) / Σ_j exp(z_j) along ``dim``."""
-    return Tensor.apply(ops.Softmax, z, axis=dim)
+    return Tensor.apply(array_ops.Softmax, z, axis=dim)
 
 
 def log_softmax(z: Tensor, dim: int = -1) -> Tensor:
     """log softmax(z), computed without forming softmax (stable for large logits)."""
-    return Tensor.apply(ops.LogSoftmax, z, axis=dim)
+    return Tensor.apply(array_ops.LogSoftmax, z, axis=dim)
 
 
 def cross_entropy(logits: Tensor, targets) -> Tensor:
     """Mean of -log softmax(logits)[target] over the batch. ``logits`` is (N, C) or (C,);
     ``targets`` holds N integer class labels (or one). Note the minus sign: the notes drop
     it, but a loss to minimise is the *negative* log-likelihood."""
-    return Tensor.apply(ops.CrossEntropy, logits, targets=np.asarray(targets))
+    return Tensor.apply(array_ops.CrossEntropy, logits, targets=np.asarray(targets))
 
 
 def nll_loss(log_probs: Tensor, targets) -> Tensor:

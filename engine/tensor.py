@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-from engine import ops
+from engine import array_ops, ops
 from engine.function import Array, Function
 from engine.walk import postorder
 
@@ -231,16 +231,16 @@ class Tensor:
         return Tensor.apply(ops.Pow, other, self)
 
     def __matmul__(self, other):
-        return Tensor.apply(ops.MatMul, self, other)
+        return Tensor.apply(array_ops.MatMul, self, other)
 
     def __rmatmul__(self, other):
-        return Tensor.apply(ops.MatMul, other, self)
+        return Tensor.apply(array_ops.MatMul, other, self)
 
     def __neg__(self):
         return Tensor.apply(ops.Neg, self)
 
     def __getitem__(self, index):
-        return Tensor.apply(ops.GetItem, self, index=index)
+        return Tensor.apply(array_ops.GetItem, self, index=index)
 
     # ---------------------------------------------------------------- functions
 
@@ -278,7 +278,7 @@ class Tensor:
         return Tensor.apply(ops.Minimum, self, other)
 
     def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False):
-        return Tensor.apply(ops.Sum, self, axis=_axis(axis), keepdims=keepdims)
+        return Tensor.apply(array_ops.Sum, self, axis=_axis(axis), keepdims=keepdims)
 
     def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False):
         axes = range(self.ndim) if axis is None else np.atleast_1d(axis)
@@ -286,15 +286,15 @@ class Tensor:
         return self.sum(axis, keepdims) / count
 
     def max(self, axis: int | None = None, keepdims: bool = False):
-        return Tensor.apply(ops.Max, self, axis=axis, keepdims=keepdims)
+        return Tensor.apply(array_ops.Max, self, axis=axis, keepdims=keepdims)
 
     def reshape(self, *shape):
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
-        return Tensor.apply(ops.Reshape, self, shape=tuple(shape))
+        return Tensor.apply(array_ops.Reshape, self, shape=tuple(shape))
 
     def transpose(self, *axes):
         axes = axes[0] if len(axes) == 1 and isinstance(axes[0], tuple | list) else axes
-        return Tensor.apply(ops.Transpose, self, axes=tuple(axes) if axes else None)
+        return Tensor.apply(array_ops.Transpose, self, axes=tuple(axes) if axes else None)
 
     @property
     def T(self):

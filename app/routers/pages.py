@@ -9,40 +9,26 @@ from app.contents import CHAPTERS
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
-
-def render(request: Request, template: str, **context) -> HTMLResponse:
-    templates = request.app.state.templates
-    return templates.TemplateResponse(request, template, {"chapters": CHAPTERS, **context})
-
-
-@router.get("/", response_class=HTMLResponse)
-def home(request: Request):
-    return render(request, "index.html", page="home")
-
-
-@router.get("/backprop", response_class=HTMLResponse)
-def backprop(request: Request):
-    return render(request, "backprop.html", page="backprop")
+PAGES = {  # path -> template (the page's name is the template's)
+    "/": "index.html",
+    "/backprop": "backprop.html",
+    "/convolution": "convolution.html",
+    "/receptive-field": "receptive_field.html",
+    "/pooling": "pooling.html",
+    "/lenet": "lenet.html",
+}
 
 
-@router.get("/convolution", response_class=HTMLResponse)
-def convolution(request: Request):
-    return render(request, "convolution.html", page="convolution")
+def _page(template: str):
+    def page(request: Request) -> HTMLResponse:
+        context = {"chapters": CHAPTERS, "page": template.removesuffix(".html")}
+        return request.app.state.templates.TemplateResponse(request, template, context)
+
+    return page
 
 
-@router.get("/receptive-field", response_class=HTMLResponse)
-def receptive_field(request: Request):
-    return render(request, "receptive_field.html", page="receptive-field")
-
-
-@router.get("/pooling", response_class=HTMLResponse)
-def pooling(request: Request):
-    return render(request, "pooling.html", page="pooling")
-
-
-@router.get("/lenet", response_class=HTMLResponse)
-def lenet(request: Request):
-    return render(request, "lenet.html", page="lenet")
+for path, template in PAGES.items():
+    router.add_api_route(path, _page(template), methods=["GET"], response_class=HTMLResponse)
 
 
 @router.get("/docs", response_class=HTMLResponse)

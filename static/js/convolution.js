@@ -2,6 +2,7 @@
 // stride, kernels on a photograph, a bank of kernels, and a stack of layers.
 import { api, errorText, latest } from "./api.js";
 import { el, fmt } from "./format.js";
+import { drawingPad } from "./render/draw.js";
 import { heatmap } from "./render/heatmap.js";
 import { droppedText, formulaText, outputSoFar, paddedInput, smallTable, sumText } from "./render/slide.js";
 import { readState, writeState } from "./state.js";
@@ -280,6 +281,17 @@ async function start() {
     reader.onload = () => { uploaded = reader.result; refreshPhoto(); };
     reader.readAsDataURL(file);
   });
+  let pending = false;
+  const pad = drawingPad($("photo-pad"), () => {
+    if (pending) return;  // at most one request per animation frame while drawing
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      uploaded = pad.empty() ? null : pad.dataURL();
+      refreshPhoto();
+    });
+  });
+  $("pad-clear").addEventListener("click", () => pad.clear());
   $("stack-input").addEventListener("change", refreshStack);
   $("add-conv").addEventListener("click", () => {
     const last = [...stack].reverse().find((l) => l.type === "conv");

@@ -80,3 +80,16 @@ def test_pooling_routes_gradients_to_the_argmax(page):
     expect(page.locator("#pool-gradient td").first).to_have_text("0.25")
     page.hover("#pool-output td[data-row='0'][data-col='1']")
     expect(page.locator("#pool-input td.window")).to_have_count(4)
+
+
+def test_a_drawing_becomes_the_input_of_the_kernel(page):
+    page.goto("/convolution?pk=sobel_x")
+    caption = page.locator("#photo-caption")
+    expect(caption).to_contain_text("85 × 128")  # the cat, first
+    page.locator("#photo-pad").scroll_into_view_if_needed()
+    box = page.locator("#photo-pad").bounding_box()
+    page.mouse.move(box["x"] + 40, box["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 180, box["y"] + 180, steps=10)
+    page.mouse.up()
+    expect(caption).to_contain_text("112 × 112")  # the drawing, as sent

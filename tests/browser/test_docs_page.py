@@ -1,0 +1,20 @@
+"""The API documentation works on a closed network and under the strict CSP."""
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+def test_swagger_ui_lists_every_route(page):
+    page.goto("/docs")
+    expect(page.locator(".opblock").first).to_be_visible()
+    assert page.locator(".opblock").count() >= 13
+    expect(page.locator(".opblock-summary-path", has_text="/api/v1/graph")).to_be_visible()
+
+
+def test_every_page_loads_without_errors(page):
+    for path in ["/", "/backprop", "/convolution", "/receptive-field", "/pooling", "/lenet"]:
+        page.goto(path)
+        expect(page.locator("h1")).to_be_visible()
+        expect(page.locator("nav.toc a[href='/backprop']")).to_be_visible()

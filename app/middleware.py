@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.metrics import METRICS
 
 ACCESS = logging.getLogger("deepviz.access")
+KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -125,7 +126,8 @@ class AccessLog:
             route = getattr(scope.get("route"), "path", None) or (
                 "/static" if scope["path"].startswith("/static/") else "unmatched"
             )
-            METRICS.count("deepviz_requests_total", method=scope["method"], route=route, status=str(status["code"]))
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else "other"  # bounded labels
+            METRICS.count("deepviz_requests_total", method=method, route=route, status=str(status["code"]))
             METRICS.observe("deepviz_request_seconds", seconds, route=route)
             client = scope.get("client") or ("-", 0)
             ACCESS.info(json.dumps({"method": scope["method"], "path": scope["path"], "route": route,

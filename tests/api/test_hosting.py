@@ -84,6 +84,8 @@ def test_metrics_count_requests_frames_and_sessions(client, digit):
     assert 'route="unmatched",status="404"' in text  # never the raw path
     assert "deepviz_frames_total" in text and "deepviz_websocket_sessions 0" in text
     assert 'deepviz_request_seconds_bucket{route="/healthz",le="+Inf"}' in text
+    client.request("BREW", "/healthz")  # a made-up method must not grow the label set
+    assert 'method="other"' in client.get("/metrics").text and "BREW" not in client.get("/metrics").text
 
 
 def test_each_request_is_logged_as_one_json_line(client, caplog):

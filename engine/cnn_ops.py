@@ -82,12 +82,14 @@ class Conv2d(Function):
         w_out = (xp.shape[3] - dilation * (kw - 1) - 1) // stride + 1
         if h_out < 1 or w_out < 1:
             raise ValueError(f"conv2d: a {kh}×{kw} kernel does not fit in a {h}×{w} input padded by {padding}")
-        # im2col, one kernel tap at a time: each copy is a plain strided slice of the image.
-        # Laid out (C·K·K, N·Ho·Wo) so that the whole batch is one matrix product.
+        # im2col, one kernel tap at a time, laid out (C·K·K, N·Ho·Wo) so that the whole
+        # batch is one matrix product. The image is put channel-first once, so that every
+        # tap is a plain strided slice copied in the order it is stored.
+        xc = np.ascontiguousarray(xp.transpose(1, 0, 2, 3))  # (C, N, H, W)
         cols = np.empty((c, kh, kw, n, h_out, w_out), dtype=x.dtype)
         for i in range(kh):
             for j in range(kw):
-                cols[:, i, j] = xp[:, :, *_tap(h_out, w_out, i, j, stride, dilation)].transpose(1, 0, 2, 3)
+                cols[:, i, j] = xc[:, :, *_tap(h_out, w_out, i, j, stride, dilation)]
         cols = cols.reshape(c * kh * kw, n * h_out * w_out)  # (C·K·K, N·Ho·Wo)
         w2 = weight.reshape(o, c * kh * kw)  # (O, C·K·K)
         out = (w2 @ cols).reshape(o, n, h_out, w_out).transpose(1, 0, 2, 3)  # (N, O, Ho, Wo)
@@ -109,10 +111,11 @@ class Conv2d(Function):
         dx = None
         if need_x:
             dcols = (w2.T @ g).reshape(c, kh, kw, n, h_out, w_out)  # what each window position receives
-            dxp = np.zeros(xp_shape, dtype=upstream.dtype)
+            dxc = np.zeros((c, n, *xp_shape[2:]), dtype=upstream.dtype)  # channel-first, as in forward
             for i in range(kh):  # col2im: add each kernel tap back where it was read
                 for j in range(kw):
-                    dxp[:, :, *_tap(h_out, w_out, i, j, stride, dilation)] += dcols[:, i, j].transpose(1, 0, 2, 3)
+                    dxc[:, :, *_tap(h_out, w_out, i, j, stride, dilation)] += dcols[:, i, j]
+            dxp = dxc.transpose(1, 0, 2, 3)  # (N, C, H, W)
             dx = dxp[:, :, padding : padding + h, padding : padding + w]
         return (dx, dw, *db)
 

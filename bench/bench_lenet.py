@@ -99,7 +99,7 @@ async def round_trips(url: str, messages: list[str]) -> tuple[list[float], int]:
 
 
 def websocket(urls: list[str]) -> None:
-    with server() as (port, _):
+    with server(env={"DEEPVIZ_MAX_WS_RATE": "1000000"}) as (port, _):  # one client, as fast as it can
         messages = [json.dumps({"id": i, "image": u}) for i, u in enumerate(urls)]
         url = f"ws://127.0.0.1:{port}/api/v1/lenet/stream"
         asyncio.run(round_trips(url, messages[:20]))  # warm up

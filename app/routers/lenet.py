@@ -124,8 +124,10 @@ async def receive(socket: WebSocket, slot: Slot, closing: dict, batcher: Batcher
                 METRICS.count("deepviz_websocket_rejected_total", reason="rate")
                 closing.update(code=1008, reason=f"more than {rate:g} frames a second")
                 break
-            if tokens < 0:
+            if tokens < 0:  # over the rate: skipped, and said so, so that the client sends its next one
                 METRICS.count("deepviz_frames_dropped_total")
+                slot.answer = json.dumps({"error": {"msg": f"more than {rate:g} frames a second: frame skipped"}})
+                slot.ready.set()
                 continue
             batcher.submit(slot, text)
     except (WebSocketDisconnect, RuntimeError):

@@ -6,6 +6,7 @@ import { drawCheck } from "./render/check.js";
 import { drawDescent } from "./render/descent.js";
 import { drawGraph } from "./render/graph.js";
 import { grid } from "./render/grid.js";
+import { player } from "./player.js";
 import { readState, writeState } from "./state.js";
 
 const PRESETS = {
@@ -25,7 +26,6 @@ const { state, params } = readState(DEFAULTS);
 if (params.has("preset") && !params.has("expr") && PRESETS[state.preset]) Object.assign(state, PRESETS[state.preset]);
 let data = null; // the last graph the server returned
 let frames = []; // the timeline: start, one frame per forward node, one per backward step
-let timer = null;
 let inFlight = null;
 
 // -- values: "x = -2, W = [[1, 2], [3, 4]]" -> {x: -2, W: [[1, 2], [3, 4]]} -------------
@@ -129,22 +129,6 @@ function show(index) {
   writeState(state);
 }
 
-function stop() {
-  clearInterval(timer);
-  timer = null;
-  $("play").textContent = "▶ Play";
-}
-
-function play() {
-  if (timer) return stop();
-  if (Number(state.step) >= frames.length - 1) show(0);
-  $("play").textContent = "⏸ Pause";
-  timer = setInterval(() => {
-    if (Number(state.step) >= frames.length - 1) return stop();
-    show(Number(state.step) + 1);
-  }, 800);
-}
-
 function showError(target, message, position) {
   target.hidden = !message;
   target.textContent = message || "";
@@ -228,7 +212,12 @@ $("reset").addEventListener("click", () => { stop(); show(0); });
 $("back").addEventListener("click", () => { stop(); show(Number(state.step) - 1); });
 $("forward").addEventListener("click", () => { stop(); show(Number(state.step) + 1); });
 $("to-end").addEventListener("click", () => { stop(); show(frames.length - 1); });
-$("play").addEventListener("click", play);
+const playback = player($("play"), {
+  advance: () => show(Number(state.step) + 1),
+  done: () => Number(state.step) >= frames.length - 1,
+  restart: () => show(0),
+});
+const stop = playback.stop;
 $("descent-form").addEventListener("submit", (event) => {
   event.preventDefault();
   descend();
@@ -236,7 +225,7 @@ $("descent-form").addEventListener("submit", (event) => {
 document.addEventListener("keydown", (event) => {
   if (event.target.closest("input, select, textarea") || event.altKey || event.ctrlKey || event.metaKey) return;
   const keys = { ArrowRight: () => show(Number(state.step) + 1), ArrowLeft: () => show(Number(state.step) - 1),
-    Home: () => show(0), End: () => show(frames.length - 1), " ": play };
+    Home: () => show(0), End: () => show(frames.length - 1), " ": playback.toggle };
   if (!keys[event.key] || !data) return;
   event.preventDefault();
   if (event.key !== " ") stop();

@@ -5,6 +5,7 @@ import { el, fmt } from "./format.js";
 import { drawingPad } from "./render/draw.js";
 import { heatmap } from "./render/heatmap.js";
 import { droppedText, formulaText, outputSoFar, paddedInput, smallTable, sumText } from "./render/slide.js";
+import { player } from "./player.js";
 import { readState, writeState } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
@@ -15,8 +16,9 @@ const { state } = readState(DEFAULTS);
 let kernels = {}; // name -> {description, values}
 let geometry = null; // the last answer's output size, to keep the position inside it
 let lastSlide = null;
-let timer = null;
 let uploaded = null; // a data URL the student chose (not kept in the URL)
+let slidePlayer = null;
+const stopSlide = () => slidePlayer?.stop();
 
 const conv = latest(api.conv);
 const convPhoto = latest(api.conv);
@@ -105,22 +107,6 @@ function drawSlide(data, pos, count) {
 function moveTo(pos) {
   state.pos = String(pos);
   refreshSlide(false);
-}
-
-function stopSlide() {
-  clearInterval(timer);
-  timer = null;
-  $("slide-play").textContent = "▶ Play";
-}
-
-function playSlide() {
-  if (timer) return stopSlide();
-  $("slide-play").textContent = "⏸ Pause";
-  timer = setInterval(() => {
-    const count = geometry ? geometry.height.output * geometry.width.output : 1;
-    if (Number(state.pos) >= count - 1) return stopSlide();
-    moveTo(Number(state.pos) + 1);
-  }, 500);
 }
 
 // -- flatten ------------------------------------------------------------------------------
@@ -270,7 +256,12 @@ async function start() {
   $("slide-step").addEventListener("click", () => { stopSlide(); moveTo(Number(state.pos) + 1); });
   $("slide-back").addEventListener("click", () => { stopSlide(); moveTo(Math.max(0, Number(state.pos) - 1)); });
   $("slide-reset").addEventListener("click", () => { stopSlide(); moveTo(0); });
-  $("slide-play").addEventListener("click", playSlide);
+  slidePlayer = player($("slide-play"), {
+    advance: () => moveTo(Number(state.pos) + 1),
+    done: () => !geometry || Number(state.pos) >= geometry.height.output * geometry.width.output - 1,
+    restart: () => moveTo(0),
+    interval: 500,
+  });
   $("photo").addEventListener("change", () => { uploaded = null; state.photo = $("photo").value; refreshPhoto(); });
   $("photo-kernel").addEventListener("change", () => { state.pk = $("photo-kernel").value; refreshPhoto(); });
   $("sigma").addEventListener("input", () => { state.sigma = $("sigma").value; state.pk = "sigma"; $("photo-kernel").value = "sigma"; refreshPhoto(); });

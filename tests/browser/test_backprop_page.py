@@ -82,3 +82,17 @@ def test_gradient_descent_moves_downhill(page):
     last_theta = float(rows.nth(11).locator("td").nth(1).text_content())
     assert abs(last_theta - 3) < 0.1
     expect(page.locator("#descent-plot .main-svg").first).to_be_visible()
+
+
+def test_play_advances_and_pause_stops(page):
+    page.goto("/backprop?preset=notes")
+    counter = page.locator("#step-counter")
+    expect(counter).to_contain_text("step 0 of 10")
+    page.click("#play")
+    expect(page.locator("#play")).to_have_text("⏸ Pause")
+    expect(counter).to_contain_text("step 2 of 10")
+    page.click("#play")
+    expect(page.locator("#play")).to_have_text("▶ Play")
+    stopped = counter.text_content()
+    page.wait_for_timeout(1000)
+    assert counter.text_content() == stopped

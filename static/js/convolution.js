@@ -151,6 +151,7 @@ async function refreshPhoto() {
 async function refreshBank() {
   const names = state.bank.split(",").filter((n) => kernels[n]);
   if (!names.length) return $("bank-maps").replaceChildren(el("p", { class: "help" }, "Pick at least one kernel."));
+  if (names.length > 8) return $("bank-maps").replaceChildren(el("p", { class: "error", role: "alert" }, "A bank holds at most 8 kernels: untick one."));
   const answer = await convBank({ image: photoImage(), kernels: names, padding: 1 });
   if (!answer || !answer.ok) return;
   $("bank-maps").replaceChildren(...answer.data.outputs.map((map, i) => {

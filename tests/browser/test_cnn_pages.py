@@ -93,3 +93,14 @@ def test_a_drawing_becomes_the_input_of_the_kernel(page):
     page.mouse.move(box["x"] + 180, box["y"] + 180, steps=10)
     page.mouse.up()
     expect(caption).to_contain_text("112 × 112")  # the drawing, as sent
+
+
+def test_a_bank_of_kernels_gives_one_map_each_and_at_most_eight(page):
+    page.goto("/convolution?bank=sobel_x,sobel_y,gaussian")
+    expect(page.locator("#bank-maps canvas")).to_have_count(3)
+    for name in ["identity", "box", "scharr_x", "scharr_y", "laplacian", "sharpen"]:
+        page.check(f"#bank-{name}")
+    expect(page.locator("#bank-maps")).to_contain_text("at most 8 kernels")
+    page.uncheck("#bank-identity")
+    expect(page.locator("#bank-maps canvas")).to_have_count(8)
+    expect(page.locator("#bank-maps")).to_contain_text("Output: 8 × 85 × 128")

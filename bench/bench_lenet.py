@@ -44,10 +44,10 @@ from engine.mnist import load  # noqa: E402
 
 
 def drawing_url(digit: np.ndarray) -> str:
-    """A digit as the page sends a drawing: its 280×280 pad, transparent, scaled to 112×112."""
-    big = np.asarray(Image.fromarray((digit * 255).astype(np.uint8)).resize((80, 80), Image.BILINEAR))
-    rgba = np.zeros((112, 112, 4), dtype=np.uint8)
-    rgba[16:96, 16:96, 3] = big
+    """A digit as the page sends a drawing: its 280×280 pad, transparent, scaled to 84×84."""
+    big = np.asarray(Image.fromarray((digit * 255).astype(np.uint8)).resize((60, 60), Image.BILINEAR))
+    rgba = np.zeros((84, 84, 4), dtype=np.uint8)
+    rgba[12:72, 12:72, 3] = big
     buffer = io.BytesIO()
     Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
@@ -75,7 +75,7 @@ def stages(urls: list[str], model) -> None:
         sal.append((t3 - t2) - (t2 - t1))  # what the backward pass adds to a forward
         ser.append(t4 - t3)
         total.append((t1 - t0) + (t4 - t2))  # what the server does for one frame
-    print(f"server time per frame ({len(urls)} frames of a drawing, sent as a 112×112 PNG):")
+    print(f"server time per frame ({len(urls)} frames of a drawing, sent as an 84×84 PNG):")
     print(f"  preprocess (decode PNG, crop, scale, centre)   {percentiles(pre)}")
     print(f"  forward, all activations (no graph)            {percentiles(fwd)}")
     print(f"  + saliency backward (infer − forward)          {percentiles(sal)}")
@@ -108,9 +108,9 @@ def websocket(urls: list[str]) -> None:
     print(f"  bytes per frame: {len(messages[0])} sent (PNG data URL), {size} received")
 
 
-def torch_lenet(model):
+def torch_lenet(model, trainable: bool):
     state = {k: torch.tensor(v) for k, v in model.state_dict().items()}
-    params = [t.requires_grad_() for t in state.values()]
+    params = [t.requires_grad_(trainable) for t in state.values()]
 
     def forward(x):
         x = (x - 0.1307) / 0.3081
@@ -124,7 +124,8 @@ def torch_lenet(model):
 
 
 def ratios(model, images: np.ndarray) -> None:
-    forward, params = torch_lenet(model)
+    frozen, _ = torch_lenet(model, trainable=False)  # inference and saliency: input gradients only
+    forward, params = torch_lenet(model, trainable=True)
     x1, x64 = images[:1], images[:64]
     labels = np.arange(64) % 10
     t1, t64, tl = torch.tensor(x1), torch.tensor(x64), torch.tensor(labels)
@@ -135,19 +136,22 @@ def ratios(model, images: np.ndarray) -> None:
 
     def torch_infer():
         with torch.no_grad():
-            forward(t1)
+            frozen(t1)
 
     def engine_saliency():
         lenet.infer(model, x1[:, 0])
 
     def torch_saliency():
         x = t1.clone().requires_grad_()
-        out = forward(x)
+        out = frozen(x)
         out[0, out[0].argmax()].backward()
 
+    trainable = lenet.LeNet5()  # the served model is frozen; training needs weight gradients
+    trainable.load_state_dict(model.state_dict())
+
     def engine_train():
-        model.zero_grad()
-        F.cross_entropy(model(Tensor(x64)), labels).backward()
+        trainable.zero_grad()
+        F.cross_entropy(trainable(Tensor(x64)), labels).backward()
 
     def torch_train():
         for p in params:

@@ -32,13 +32,13 @@ from engine.mnist import load  # noqa: E402
 
 
 def drawings(count: int) -> list[str]:
-    """Digits as the page sends them: a 112×112 transparent PNG data URL."""
+    """Digits as the page sends them: an 84×84 transparent PNG data URL."""
     test = load().test
     urls = []
     for i in range(count):
-        big = np.asarray(Image.fromarray((test.images[i, 0] * 255).astype(np.uint8)).resize((80, 80)))
-        rgba = np.zeros((112, 112, 4), dtype=np.uint8)
-        rgba[16:96, 16:96, 3] = big
+        big = np.asarray(Image.fromarray((test.images[i, 0] * 255).astype(np.uint8)).resize((60, 60)))
+        rgba = np.zeros((84, 84, 4), dtype=np.uint8)
+        rgba[12:72, 12:72, 3] = big
         buffer = io.BytesIO()
         Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
         urls.append("data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode())

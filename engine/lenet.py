@@ -84,10 +84,14 @@ def save(model: LeNet5, manifest: dict, path: Path = WEIGHTS) -> None:
 
 @lru_cache(maxsize=1)
 def load_pretrained(path: Path = WEIGHTS) -> LeNet5:
-    """LeNet-5 with the weights that ship with deepviz (see ``manifest()``)."""
+    """LeNet-5 with the weights that ship with deepviz (see ``manifest()``), frozen: its
+    parameters require no gradient, so a saliency backward pass computes gradients for the
+    input only, and one model is safely shared by every request."""
     model = LeNet5()
     with np.load(path) as state:
         model.load_state_dict({k: state[k] for k in state.files})
+    for p in model.parameters():
+        p.requires_grad = False
     return model
 
 

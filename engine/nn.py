@@ -12,8 +12,8 @@ from engine.tensor import Tensor
 
 
 class Module:
-    """A layer or a model. Its parameters are the ``Tensor`` attributes that require grad,
-    and those of its sub-modules, found by looking at its attributes."""
+    """A layer or a model. Its parameters are its ``Tensor`` attributes and those of its
+    sub-modules, found by looking at its attributes (frozen ones included)."""
 
     def __call__(self, x: Tensor) -> Tensor:
         return self.forward(x)
@@ -23,7 +23,7 @@ class Module:
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
         for name, value in vars(self).items():
-            if isinstance(value, Tensor) and value.requires_grad:
+            if isinstance(value, Tensor):
                 yield prefix + name, value
             elif isinstance(value, Module):
                 yield from value.named_parameters(f"{prefix}{name}.")

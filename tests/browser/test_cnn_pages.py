@@ -92,7 +92,7 @@ def test_a_drawing_becomes_the_input_of_the_kernel(page):
     page.mouse.down()
     page.mouse.move(box["x"] + 180, box["y"] + 180, steps=10)
     page.mouse.up()
-    expect(caption).to_contain_text("112 × 112")  # the drawing, as sent
+    expect(caption).to_contain_text("84 × 84")  # the drawing, as sent
 
 
 def test_a_bank_of_kernels_gives_one_map_each_and_at_most_eight(page):

@@ -33,6 +33,13 @@ router = APIRouter(prefix="/api/v1", tags=["cnn"])
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
+def _rectangular(rows: list[list[float]], loc: list, what: str = "grid") -> np.ndarray:
+    """A list of rows as a 2-D array, or a 422 when the rows differ in length."""
+    if len({len(row) for row in rows}) != 1:
+        raise InputError(loc, f"the rows of the {what} have different lengths")
+    return np.asarray(rows, dtype=np.float64)
+
+
 def _image(source, settings: Settings, field: str, max_side: int) -> np.ndarray:
     """A grid as sent, or a sample or upload at its requested size; rectangular and bounded."""
     loc = ["body", field]
@@ -41,9 +48,7 @@ def _image(source, settings: Settings, field: str, max_side: int) -> np.ndarray:
         if source.preset is not None:
             return images.sample(source.preset, size)
         return images.upload(source.data_url, size, settings.max_upload_bytes, settings.max_upload_side, loc)
-    if len({len(row) for row in source}) != 1:
-        raise InputError(loc, "the rows of the grid have different lengths")
-    array = np.asarray(source, dtype=np.float64)
+    array = _rectangular(source, loc)
     if max(array.shape) > max_side:
         raise InputError(loc, f"the grid is {array.shape[0]}×{array.shape[1]}; at most {max_side}×{max_side}")
     return array
@@ -62,9 +67,7 @@ def _kernel(spec, index: int) -> np.ndarray:
         if spec not in KERNELS:
             raise InputError(["body", "kernels", index], f"unknown kernel {spec!r}; known: {', '.join(KERNELS)}")
         return KERNELS[spec][1]
-    if len({len(row) for row in spec}) != 1:
-        raise InputError(["body", "kernels", index], "the rows of the kernel have different lengths")
-    return np.asarray(spec, dtype=np.float64)
+    return _rectangular(spec, ["body", "kernels", index], "kernel")
 
 
 @router.get("/kernels", response_model=list[KernelOut])
@@ -162,7 +165,7 @@ def pool(request: PoolRequest, settings: SettingsDep) -> dict:
     out_shape = ((x.shape[0] - request.kernel) // stride + 1, (x.shape[1] - request.kernel) // stride + 1)
     upstream = None
     if request.upstream is not None:
-        upstream = np.asarray(request.upstream, dtype=np.float64)
+        upstream = _rectangular(request.upstream, ["body", "upstream"], "upstream gradient")
         if upstream.shape != out_shape:
             raise InputError(["body", "upstream"], f"the upstream gradient must be {out_shape[0]}×{out_shape[1]}")
     result = convlab.pool(x, request.kind, request.kernel, stride, upstream)

@@ -42,7 +42,7 @@ export const api = {
 // slider moved quickly never shows a stale figure.
 export function latest(fn) {
   let controller = null;
-  return async (...args) => {
+  const call = async (...args) => {
     if (controller) controller.abort();
     controller = new AbortController();
     const mine = controller;
@@ -54,16 +54,9 @@ export function latest(fn) {
       throw error;
     }
   };
-}
-
-// "what is wrong (where)" from a 4xx answer's {"detail": [...]}.
-export function errorText(data) {
-  const detail = data && data.detail;
-  if (!Array.isArray(detail)) return String(detail || "something went wrong");
-  return detail
-    .map((d) => {
-      const where = (d.loc || []).filter((p) => p !== "body").join(" → ");
-      return where && !String(d.msg).includes("at character") ? `${d.msg} (${where})` : d.msg;
-    })
-    .join("; ");
+  call.cancel = () => {  // forget any call in flight: its answer will be dropped
+    if (controller) controller.abort();
+    controller = null;
+  };
+  return call;
 }

@@ -150,6 +150,7 @@ async function refreshPhoto() {
 
 async function refreshBank() {
   const names = state.bank.split(",").filter((n) => kernels[n]);
+  if (!names.length || names.length > 8) convBank.cancel();  // an older answer must not overwrite the message
   if (!names.length) return $("bank-maps").replaceChildren(el("p", { class: "help" }, "Pick at least one kernel."));
   if (names.length > 8) return $("bank-maps").replaceChildren(el("p", { class: "error", role: "alert" }, "A bank holds at most 8 kernels: untick one."));
   const answer = await convBank({ image: photoImage(), kernels: names, padding: 1 });

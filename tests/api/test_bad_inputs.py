@@ -28,6 +28,7 @@ CATALOGUE = [
     ("POST", "/api/v1/receptive-field", {"layers": [{"type": "maxpool", "kernel": 2, "padding": 2}]}, 422, "at most half"),
     ("POST", "/api/v1/pool", {"grid": OK_IMAGE, "kernel": 5}, 422, "does not fit"),
     ("POST", "/api/v1/pool", {"grid": OK_IMAGE, "kernel": 2, "stride": 1, "upstream": [[1.0]]}, 422, "must be 2×2"),
+    ("POST", "/api/v1/pool", {"grid": OK_IMAGE, "upstream": [[1.0, 2.0], [3.0]]}, 422, "different lengths"),  # was a 500 (schemathesis)
     ("POST", "/api/v1/shapes", {"input_shape": [3, 32], "layers": []}, 422, "at least 3 items"),
     ("POST", "/api/v1/shapes", {"input_shape": [1, 8, 8], "layers": [{"type": "linear", "in_features": 64,
                                                                        "out_features": 2}]}, 422, "flatten"),  # fmt: skip

@@ -60,3 +60,15 @@ export function latest(fn) {
   };
   return call;
 }
+
+// "what is wrong (where)" from a 4xx answer's {"detail": [...]}.
+export function errorText(data) {
+  const detail = data && data.detail;
+  if (!Array.isArray(detail)) return String(detail || "something went wrong");
+  return detail
+    .map((d) => {
+      const where = (d.loc || []).filter((p) => p !== "body").join(" → ");
+      return where && !String(d.msg).includes("at character") ? `${d.msg} (${where})` : d.msg;
+    })
+    .join("; ");
+}

@@ -6,15 +6,12 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from engine import Tensor
 from engine import functional as F
 from tests.engine.oracle import check
-
-settings.register_profile("ci", max_examples=40, deadline=None)
-settings.load_profile("ci")
 
 
 def rand(rng, *shape):

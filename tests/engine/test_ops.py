@@ -4,16 +4,13 @@ and gradients, over random shapes (with broadcasting) and values (hypothesis).""
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from engine import Tensor
 from engine import functional as F
 from tests.engine.oracle import check
-
-settings.register_profile("ci", max_examples=40, deadline=None)
-settings.load_profile("ci")
 
 finite = st.floats(-3, 3, allow_nan=False, width=64)
 shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)

@@ -14,6 +14,11 @@ from engine.lenet import Inference
 LAYER_NAMES = ["conv1", "pool1", "conv2", "pool2", "fc1", "fc2", "fc3"]
 
 
+def empty() -> dict:
+    """The answer to a drawing with no ink: no prediction, nothing to draw."""
+    return {"prediction": None, "probabilities": [0.1] * 10, "layers": []}
+
+
 def quantized(name: str, a: np.ndarray) -> dict:
     lo, hi = float(a.min()), float(a.max())
     scale = 255.0 / (hi - lo) if hi > lo else 0.0

@@ -26,7 +26,7 @@ from app.schemas import (
 from app.serialize import grid
 from app.settings import Settings, get_settings
 from engine import convlab
-from engine.arithmetic import Layer, field_of, receptive_fields
+from engine.arithmetic import Layer, conv_output_size, field_of, receptive_fields
 from engine.kernels import KERNELS, gaussian, gaussian_size
 
 router = APIRouter(prefix="/api/v1", tags=["cnn"])
@@ -162,7 +162,7 @@ def pool(request: PoolRequest, settings: SettingsDep) -> dict:
     stride = request.stride or request.kernel
     if request.kernel > min(x.shape):
         raise InputError(["body", "kernel"], f"a {request.kernel}×{request.kernel} window does not fit in {x.shape}")
-    out_shape = ((x.shape[0] - request.kernel) // stride + 1, (x.shape[1] - request.kernel) // stride + 1)
+    out_shape = tuple(conv_output_size(side, request.kernel, 0, stride) for side in x.shape)
     upstream = None
     if request.upstream is not None:
         upstream = _rectangular(request.upstream, ["body", "upstream"], "upstream gradient")

@@ -20,13 +20,12 @@ from engine import lenet
 
 router = APIRouter(prefix="/api/v1/lenet", tags=["lenet"])
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-EMPTY = {"prediction": None, "probabilities": [0.1] * 10, "layers": []}
 
 
 def predict_frame(request: PredictRequest, settings: Settings) -> dict:
     image = network_input(request, settings)
     if image is None:
-        return dict(EMPTY)
+        return frames.empty()
     targets = None if request.target is None else np.array([request.target])
     result = lenet.infer(lenet.load_pretrained(), image[None], targets)
     return frames.frame(result, 0, image)

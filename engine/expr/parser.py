@@ -105,13 +105,6 @@ def postorder(root: Node) -> list[Node]:
     return walk.postorder(root, children)
 
 
-def depth(root: Node) -> int:
-    depths: dict[int, int] = {}
-    for node in postorder(root):
-        depths[id(node)] = 1 + max((depths[id(c)] for c in children(node)), default=0)
-    return depths[id(root)]
-
-
 def variables(root: Node) -> list[str]:
     """Variable names in order of first appearance."""
     return list(dict.fromkeys(n.name for n in postorder(root) if isinstance(n, Var)))

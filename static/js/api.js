@@ -36,6 +36,9 @@ export const api = {
   shapes: (body, signal) => post("/api/v1/shapes", body, signal),
   kernels: () => get("/api/v1/kernels"),
   images: () => get("/api/v1/images"),
+  lenetModel: () => get("/api/v1/lenet/model"),
+  lenetMistakes: () => get("/api/v1/lenet/mistakes"),
+  lenetStream: () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/v1/lenet/stream`,
 };
 
 // Only the latest call of `fn` counts: an older answer that arrives late is dropped, so a

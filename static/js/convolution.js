@@ -1,7 +1,7 @@
 // The convolution page: flatten vs convolution, the sliding kernel with padding and
 // stride, kernels on a photograph, a bank of kernels, and a stack of layers.
 import { api, errorText, latest } from "./api.js";
-import { el, fmt } from "./format.js";
+import { el } from "./format.js";
 import { drawingPad } from "./render/draw.js";
 import { heatmap } from "./render/heatmap.js";
 import { droppedText, formulaText, outputSoFar, paddedInput, smallTable, sumText } from "./render/slide.js";
@@ -300,4 +300,3 @@ async function start() {
 }
 
 start();
-export { fmt };

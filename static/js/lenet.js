@@ -22,8 +22,7 @@ let dirty = false;
 let nextId = 0;
 
 function connect() {
-  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/v1/lenet/stream`;
-  socket = new WebSocket(url);
+  socket = new WebSocket(api.lenetStream());
   socket.addEventListener("open", () => { $("link-state").textContent = "live"; if (dirty) send(); });
   socket.addEventListener("message", (event) => {
     inFlight = false;
@@ -146,12 +145,12 @@ $("target").value = state.target;
 $("target").addEventListener("change", () => { state.target = $("target").value; writeState(state); send(); });
 drawProbabilities(Array(10).fill(0));
 connect();
-api.kernels && fetch("/api/v1/lenet/model").then((r) => r.json()).then((model) => {
+api.lenetModel().then(({ data: model }) => {
   geometry = model.layers;
   $("accuracy").textContent = `${(100 * model.manifest.test_accuracy).toFixed(2)}%`;
   drawKernels(model.kernels);
 });
-fetch("/api/v1/lenet/mistakes").then((r) => r.json()).then((list) => {
+api.lenetMistakes().then(({ data: list }) => {
   drawMistakes(list);
   const m = list.find((x) => String(x.index) === state.mistake);
   if (m) loadMistake(m, decode(m.pixels));

@@ -1,6 +1,6 @@
 // The sliding-kernel figure: the padded input with the window under the kernel, the
 // kernel as laid, the products, the output filling in, and the formula with its numbers.
-import { el, fmt } from "../format.js";
+import { fmt } from "../format.js";
 import { numberTable } from "./table.js";
 
 // The input with its padding ring (zeros, shown grey) and the kernel's window marked.
@@ -66,4 +66,3 @@ export function smallTable(grid, label) {
   return numberTable(grid, { digits: 3, label });
 }
 
-export { el };

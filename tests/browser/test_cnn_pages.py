@@ -104,3 +104,14 @@ def test_a_bank_of_kernels_gives_one_map_each_and_at_most_eight(page):
     page.uncheck("#bank-identity")
     expect(page.locator("#bank-maps canvas")).to_have_count(8)
     expect(page.locator("#bank-maps")).to_contain_text("Output: 8 × 85 × 128")
+
+
+def test_a_unit_can_be_picked_from_the_keyboard(page):
+    page.goto("/receptive-field?stack=c5,m2,c5,m2&n=28")
+    expect(page.locator("#unit-layer option")).to_have_count(4)
+    page.select_option("#unit-layer", "4")  # pool2: 4×4
+    page.fill("#unit-row", "1")
+    page.fill("#unit-col", "2")
+    page.locator("#unit-col").press("Enter")
+    expect(page.locator("#regions li").first).to_contain_text("input: rows 4–")
+    expect(page.locator("#regions li").last).to_contain_text("rows 1–1, columns 2–2")

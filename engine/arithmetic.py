@@ -89,3 +89,8 @@ def field_of(layers: list[Layer], input_size: int, layer_index: int, row: int, c
         bottom, right = min(bottom, size - 1), min(right, size - 1)
         regions.append((top, left, bottom, right))
     return regions
+
+
+def receptive_field(layers: list[Layer], input_size: int) -> Field:
+    """The receptive field of a unit of the last map (its size r, jump and start)."""
+    return receptive_fields(layers, input_size)[-1]

@@ -76,3 +76,13 @@ def test_the_field_matches_the_gradient_of_one_unit(layers, data):
     assert regions[-1] == effective_field(layers, size, row, col)
     top, left, bottom, right = regions[-1]
     assert bottom - top + 1 <= fields[-1].r  # clipped at the border, never larger
+
+
+def test_the_public_names_of_the_design():
+    from engine import arithmetic, nn  # noqa: F401
+    from engine.arithmetic import receptive_field
+    from engine.expr import evaluate
+    from engine.lenet import LeNet5, load_pretrained  # noqa: F401
+
+    assert receptive_field([Layer("conv", 3)] * 2, 8).r == 5
+    assert evaluate("(x + y) * z", {"x": -2, "y": 5, "z": -4}).gradients["z"] == 3

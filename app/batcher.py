@@ -13,7 +13,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import numpy as np
 from pydantic import ValidationError
 
 from app import frames
@@ -22,7 +21,6 @@ from app.metrics import METRICS
 from app.preprocess import network_input
 from app.schemas import PredictRequest
 from app.settings import Settings
-from engine import lenet
 
 LOG = logging.getLogger("deepviz.batcher")
 EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="deepviz-batcher")  # batches run one at a time
@@ -101,7 +99,7 @@ def compute(texts: list[str], settings: Settings) -> list[str]:
                 answers[i] = frames.empty()
             else:
                 images.append(image)
-                targets.append(-1 if request.target is None else request.target)
+                targets.append(request.target)
                 where.append(i)
         except ValidationError as error:
             first = error.errors()[0]
@@ -112,10 +110,8 @@ def compute(texts: list[str], settings: Settings) -> list[str]:
             answers[i] = {"error": {"msg": f"not a valid frame: {error}"}}
         ids.append(frame_id)
     if images:
-        stack = np.stack(images)
-        result = lenet.infer(lenet.load_pretrained(), stack, np.array(targets))
-        for k, i in enumerate(where):
-            answers[i] = frames.frame(result, k, stack[k])
+        for i, answer in zip(where, frames.classify(images, targets)):
+            answers[i] = answer
     out = []
     for answer, frame_id in zip(answers, ids):
         if isinstance(frame_id, int | str):

@@ -16,6 +16,10 @@ from PIL import Image, UnidentifiedImageError
 
 from app.errors import InputError
 
+# Pillow refuses images past twice this many pixels before decoding them (decompression
+# bombs); each caller then checks the image's sides against its own limit.
+Image.MAX_IMAGE_PIXELS = 4096 * 4096
+
 PHOTOS = {  # name -> (file in skimage/data, description)
     "camera": ("camera.png", "a cameraman (the classic test photograph)"),
     "chelsea": ("chelsea.png", "Chelsea the cat (the course opens with cats vs dogs)"),
@@ -97,7 +101,6 @@ def decode_data_url(url: str, max_bytes: int, max_side: int, loc: list) -> Image
         raw = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError) as error:
         raise InputError(loc, "the data URL is not valid base64") from error
-    Image.MAX_IMAGE_PIXELS = max_side * max_side * 4  # refuse decompression bombs early
     try:
         img = Image.open(io.BytesIO(raw))
         if img.format not in ("PNG", "JPEG"):

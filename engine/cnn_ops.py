@@ -1,8 +1,8 @@
 """The primitive operations of CNNs: linear, conv2d, max_pool2d, avg_pool2d.
 
-All are vectorized: the windows of an image are a strided *view* (no copy), convolution
-copies them once into a matrix (im2col) and multiplies; its backward loops over the K×K
-kernel positions (25 for LeNet), never over pixels. Padding writes into a preallocated
+All are vectorized: convolution copies the image once into a matrix, one kernel tap at a
+time (im2col), and multiplies; pooling takes one strided slice per tap; backward passes
+loop over the K×K kernel positions (25 for LeNet), never over pixels. Padding writes into a preallocated
 array rather than calling ``np.pad``. These are the engine's hot paths: LeNet-5's
 draw-to-activation loop runs through them on every frame.
 """
@@ -10,7 +10,6 @@ draw-to-activation loop runs through them on every frame.
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from engine.function import Function
 
@@ -23,21 +22,6 @@ def pad2d(x: np.ndarray, padding: int, value: float = 0.0) -> np.ndarray:
     out = np.full((n, c, h + 2 * padding, w + 2 * padding), value, dtype=x.dtype)
     out[:, :, padding : padding + h, padding : padding + w] = x
     return out
-
-
-def windows(x: np.ndarray, kernel: tuple[int, int], stride: int, dilation: int = 1) -> np.ndarray:
-    """Every K×K window of x (N, C, H, W) as a read-only view (N, C, H_out, W_out, Kh, Kw)."""
-    n, c, h, w = x.shape
-    kh, kw = kernel
-    h_out = (h - dilation * (kh - 1) - 1) // stride + 1
-    w_out = (w - dilation * (kw - 1) - 1) // stride + 1
-    sn, sc, sh, sw = x.strides
-    return as_strided(
-        x,
-        shape=(n, c, h_out, w_out, kh, kw),
-        strides=(sn, sc, sh * stride, sw * stride, sh * dilation, sw * dilation),
-        writeable=False,
-    )
 
 
 def _tap(h_out: int, w_out: int, i: int, j: int, stride: int, dilation: int) -> tuple[slice, slice]:

@@ -62,6 +62,8 @@ def graph(request: GraphRequest, settings: SettingsDep) -> dict:
 @router.post("/descent", response_model=DescentOut, responses=BAD_INPUT)
 def descent(request: DescentRequest, settings: SettingsDep) -> dict:
     """Gradient descent on a one-parameter loss (figure 2.1): every step and the curve."""
+    if request.steps > settings.max_descent_steps:
+        raise InputError(["body", "steps"], f"at most {settings.max_descent_steps} steps")
     expression = parse(request.expression, **_limits(settings))
     steps = gradient_descent(expression, request.parameter, request.start, request.learning_rate, request.steps)
     thetas, losses = curve_around(expression, request.parameter, [s.theta for s in steps])

@@ -7,7 +7,6 @@ import json
 import time
 from typing import Annotated
 
-import numpy as np
 from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
 
 from app import frames
@@ -24,11 +23,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 def predict_frame(request: PredictRequest, settings: Settings) -> dict:
     image = network_input(request, settings)
-    if image is None:
-        return frames.empty()
-    targets = None if request.target is None else np.array([request.target])
-    result = lenet.infer(lenet.load_pretrained(), image[None], targets)
-    return frames.frame(result, 0, image)
+    return frames.empty() if image is None else frames.classify([image], [request.target])[0]
 
 
 @router.post("/predict", response_model=PredictOut, responses=BAD_INPUT)

@@ -10,10 +10,6 @@ export function fmt(v, digits = 4) {
   return String(Number(v.toPrecision(digits)));
 }
 
-export function isScalar(v) {
-  return !Array.isArray(v);
-}
-
 // Rows of a value for a grid: a scalar is 1×1, a vector one column, a matrix its rows.
 export function rows(v) {
   if (!Array.isArray(v)) return [[v]];

@@ -170,3 +170,9 @@ def test_gradient_descent_stops_when_it_diverges(client):
 def test_descent_needs_a_loss_of_its_parameter(client):
     r = client.post("/api/v1/descent", json={"expression": "(v - 3)^2", "parameter": "w"})
     assert r.status_code == 422 and "one parameter w" in r.json()["detail"][0]["msg"]
+
+
+def test_descent_steps_are_bounded_by_the_setting():
+    client = small_client(max_descent_steps=5)
+    r = client.post("/api/v1/descent", json={"expression": "(w - 3)^2", "steps": 6})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "steps"]

@@ -7,6 +7,7 @@ for step in range(steps):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,13 +26,22 @@ class DescentStep:
 
 
 def gradient_descent(
-    expression: Expression, parameter: str, start: float, learning_rate: float, steps: int
+    expression: Expression,
+    parameter: str,
+    start: float,
+    learning_rate: float,
+    steps: int,
+    between: Callable[[], None] | None = None,
 ) -> list[DescentStep]:
-    """Run ``steps`` updates θ ← θ - γ ∂L/∂θ from ``start``; one record per visited θ."""
+    """Run ``steps`` updates θ ← θ - γ ∂L/∂θ from ``start``; one record per visited θ.
+    ``between`` is called before each step (a server passes its deadline check: it raises
+    to stop)."""
     if expression.variables != [parameter]:
         raise ExprError(f"the loss must depend on the one parameter {parameter} only")
     history, theta = [], float(start)
     for step in range(steps + 1):
+        if between is not None:
+            between()
         run = evaluate(expression, {parameter: theta})
         grad = run.gradients[parameter]
         gradient = float(grad) if grad is not None else 0.0

@@ -8,7 +8,7 @@ so h near 1e-5 is best in float64; try 1e-1 or 1e-12 on the page to watch both e
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -18,9 +18,14 @@ from engine.tensor import Tensor, no_grad
 
 
 def central_difference(
-    expression: Expression, values: dict[str, np.ndarray], names: Iterable[str], h: float = 1e-5
+    expression: Expression,
+    values: dict[str, np.ndarray],
+    names: Iterable[str],
+    h: float = 1e-5,
+    between: Callable[[], None] | None = None,
 ) -> dict[str, np.ndarray]:
-    """∂f/∂v for each name in ``names``, one element at a time (2 evaluations each)."""
+    """∂f/∂v for each name in ``names``, one element at a time (2 evaluations each).
+    ``between`` is called before each element (a server's deadline check: it raises to stop)."""
     env = {name: Tensor(np.array(v, dtype=np.float64)) for name, v in values.items()}
     gradients = {}
     with no_grad(), np.errstate(all="ignore"):
@@ -28,6 +33,8 @@ def central_difference(
             x = env[name].data
             grad = np.zeros_like(x)
             for i in np.ndindex(x.shape):
+                if between is not None:
+                    between()
                 original = x[i]
                 x[i] = original + h
                 above = float(compute(expression, env).data.sum())

@@ -20,10 +20,13 @@ let socket = null;
 let inFlight = false;
 let dirty = false;
 let nextId = 0;
+let retry = 1000; // the next reconnection's delay (ms): doubles after each failure, up to 30 s
+let idle = false; // closed by the server for idleness: reconnect when the student draws again
 
 function connect() {
+  idle = false;
   socket = new WebSocket(api.lenetStream());
-  socket.addEventListener("open", () => { $("link-state").textContent = "live"; if (dirty) send(); });
+  socket.addEventListener("open", () => { retry = 1000; $("link-state").textContent = "live"; if (dirty) send(); });
   socket.addEventListener("message", (event) => {
     inFlight = false;
     const answer = JSON.parse(event.data);
@@ -31,10 +34,22 @@ function connect() {
     else show(answer);
     if (dirty) send();
   });
-  socket.addEventListener("close", () => {
-    $("link-state").textContent = "reconnecting…";
+  socket.addEventListener("close", (event) => {
     inFlight = false;
-    setTimeout(connect, 1000);
+    if (event.code === 1000) {
+      idle = true;
+      $("link-state").textContent = "paused: draw to resume";
+      return;
+    }
+    // 1013: the server is full. Wait longer, and with jitter, so that a full hall does not
+    // come back all at once.
+    const base = event.code === 1013 ? Math.max(retry, 5000) : retry;
+    const wait = Math.round(base * (0.5 + Math.random()));
+    retry = Math.min(2 * base, 30000);
+    $("link-state").textContent = event.code === 1013
+      ? `the server is full: trying again in ${Math.round(wait / 1000)} s`
+      : "reconnecting…";
+    setTimeout(connect, wait);
   });
 }
 
@@ -46,6 +61,7 @@ function request() {
 
 function send() {
   if (!source) return;
+  if (idle) connect();
   if (inFlight || !socket || socket.readyState !== WebSocket.OPEN) { dirty = true; return; }
   dirty = false;
   inFlight = true;

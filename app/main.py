@@ -60,7 +60,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
     # the last added runs first: SecurityHeaders sees every response, including the limits'
-    app.add_middleware(Work, limit=settings.max_concurrent_work, seconds=settings.max_request_seconds)
+    app.add_middleware(
+        Work,
+        limit=settings.max_concurrent_work,
+        per_address=settings.max_work_per_address,
+        seconds=settings.max_request_seconds,
+    )
     app.add_middleware(
         RequestLimits,
         max_header_bytes=settings.max_header_bytes,

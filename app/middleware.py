@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import Counter
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -161,28 +162,34 @@ class HeadAsGet:
 
 class Work:
     """At most ``limit`` computing requests (anything but GET, HEAD and OPTIONS) at once in
-    this worker. Past that, a 503 with Retry-After at once: a request that would wait for a
-    thread would time out anyway, and requests queued behind it with it. Each request gets a
-    Budget (a deadline, and whether its client is still there), which routes pass to the
-    engine's loops: its body is read first, then the connection is watched for a disconnect
-    while the route computes."""
+    this worker, and at most ``per_address`` of them from one client address. Past that, a
+    503 with Retry-After at once: a request that would wait for a thread would time out
+    anyway, and requests queued behind it with it. Each request gets a Budget (a deadline, and
+    whether its client is still there), which routes pass to the engine's loops: its body is
+    read first, then the connection is watched for a disconnect while the route computes."""
 
-    def __init__(self, app: ASGIApp, limit: int, seconds: float):
-        self.app, self.limit, self.seconds = app, limit, seconds
+    def __init__(self, app: ASGIApp, limit: int, per_address: int, seconds: float):
+        self.app, self.limit, self.per_address, self.seconds = app, limit, per_address, seconds
         self.running = 0  # only touched from the event loop
+        self.by_address: Counter[str] = Counter()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             return await self.app(scope, receive, send)
-        if self.running >= self.limit:
+        address = (scope.get("client") or ("?",))[0]
+        if self.running >= self.limit or self.by_address[address] >= self.per_address:
             METRICS.count("deepviz_requests_refused_total", reason="busy")
-            msg = f"the server is computing {self.limit} requests already: try again in a second"
+            msg = "the server is busy computing: try again in a second"
             return await send_json(send, 503, ["server"], msg, "busy", [(b"retry-after", b"1")])
         self.running += 1
+        self.by_address[address] += 1
         try:
             await self._run(scope, receive, send)
         finally:
             self.running -= 1
+            self.by_address[address] -= 1
+            if self.by_address[address] <= 0:
+                del self.by_address[address]
 
     async def _run(self, scope: Scope, receive: Receive, send: Send) -> None:
         body, more = bytearray(), True

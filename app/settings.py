@@ -10,9 +10,10 @@ The cost model, for a server that a whole lecture hall shares:
   with a 422 that names the limit when the estimate is over it.
 - What estimates miss is cut by a deadline (`max_request_seconds`): engine loops check it
   between steps, and stop as soon as the client has gone away.
-- A worker computes at most `max_concurrent_work` requests at once; past that it answers 503
-  with Retry-After at once, so that it never queues work it cannot finish in time and
-  /healthz is never stuck behind it.
+- A worker computes at most `max_concurrent_work` requests at once, and at most
+  `max_work_per_address` for one client address; past that it answers 503 with Retry-After
+  at once, so that it never queues work it cannot finish in time, one client cannot take
+  every slot, and /healthz is never stuck behind it.
 - Connections: request heads are bounded in bytes and time (`max_header_bytes`,
   `header_timeout`), bodies in bytes and time, connections per client address, and WebSocket
   streams per worker and per address, each with an idle timeout and a frame rate.
@@ -43,6 +44,7 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = "127.0.0.1,::1"  # proxies trusted for X-Forwarded-For (nginx in front)
     # work per worker process
     max_concurrent_work: int = Field(4, ge=1, le=256)  # computing requests at once; more: 503
+    max_work_per_address: int = Field(2, ge=1, le=256)  # of them from one client address (raise it behind NAT)
     max_request_seconds: float = Field(2.0, gt=0, le=600)  # a computation's deadline
 
     max_body_bytes: int = Field(3_000_000, ge=1024)  # any request body (uploads are data URLs)

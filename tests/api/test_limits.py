@@ -106,7 +106,8 @@ def _run(middleware, messages):
         sent.append(message)
 
     async def main():
-        await middleware({"type": "http", "method": "POST", "path": "/", "headers": []}, receive, send)
+        scope = {"type": "http", "method": "POST", "path": "/", "headers": [], "client": ("127.0.0.9", 5000)}
+        await middleware(scope, receive, send)
 
     asyncio.run(main())
     return sent
@@ -116,10 +117,12 @@ def test_work_is_refused_with_503_and_retry_after_when_the_worker_is_busy():
     async def app(scope, receive, send):
         pass
 
-    work = Work(app, limit=2, seconds=1.0)
+    work = Work(app, limit=2, per_address=1, seconds=1.0)
     work.running = 2  # two requests computing already
     sent = _run(work, [])
     assert sent[0]["status"] == 503 and (b"retry-after", b"1") in sent[0]["headers"]
+    work.running, work.by_address["127.0.0.9"] = 1, 1  # one slot free, but this address holds its share
+    assert _run(work, [])[0]["status"] == 503
 
 
 def test_the_budget_says_when_the_client_has_gone():
@@ -137,7 +140,8 @@ def test_the_budget_says_when_the_client_has_gone():
                 seen["stopped"] = True
                 return
 
-    _run(Work(app, limit=4, seconds=10.0), [{"type": "http.request", "body": b"{}"}, {"type": "http.disconnect"}])
+    client_messages = [{"type": "http.request", "body": b"{}"}, {"type": "http.disconnect"}]
+    _run(Work(app, limit=4, per_address=4, seconds=10.0), client_messages)
     assert seen == {"body": b"{}", "stopped": True}
 
 

@@ -55,6 +55,12 @@ def gradient_check(
         for name, numeric in central_difference(expression, values, names, h, between).items():
             checks[name].numeric = numeric
             checks[name].relative_error = relative_error(run.gradients[name], numeric)
+            if not np.isfinite(checks[name].relative_error):
+                notes.append(
+                    f"∂/∂{name} cannot be checked here: f is not finite within h = {h:g} of this point "
+                    "(outside the domain of a function such as log or sqrt, or an overflow), so a "
+                    "derivative there means nothing"
+                )
     if all(v.ndim == 0 for v in values.values()):
         try:
             scalars = {n: float(v) for n, v in values.items()}

@@ -48,8 +48,12 @@ def central_difference(
 
 def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     """max |a - b| / max(|a|, |b|), elementwise, 0 where both are 0: the usual gradient-check
-    measure (below 1e-7 is excellent in float64; above 1e-2 something is wrong)."""
+    measure (below 1e-7 is excellent in float64; above 1e-2 something is wrong). NaN when an
+    element is not finite on either side (unless both are the same infinity): a NaN compares
+    false with everything, so without this it would pass for a perfect match."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if not np.all((np.isfinite(a) & np.isfinite(b)) | (a == b)):
+        return float("nan")
     with np.errstate(all="ignore"):
         scale = np.maximum(np.abs(a), np.abs(b))
         error = np.where(scale > 0, np.abs(a - b) / np.where(scale > 0, scale, 1), 0.0)

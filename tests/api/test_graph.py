@@ -176,3 +176,13 @@ def test_descent_steps_are_bounded_by_the_setting():
     client = small_client(max_descent_steps=5)
     r = client.post("/api/v1/descent", json={"expression": "(w - 3)^2", "steps": 6})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "steps"]
+
+
+@pytest.mark.parametrize(
+    "expression, x",
+    [("log(x)", -1.0), ("sqrt(x)", 0.0), ("x^1000000", -2.0)],  # each showed "0" in green before
+)
+def test_a_gradient_check_outside_the_domain_is_never_a_perfect_match(client, expression, x):
+    check = client.post("/api/v1/graph", json={"expression": expression, "values": {"x": x}}).json()["check"]
+    assert check["variables"][0]["relative_error"] == "NaN"
+    assert any("not finite within h" in note for note in check["notes"])

@@ -24,7 +24,7 @@ async function post(path, body, signal, retries = 2) {
     await sleep(seconds * 1000 * (0.5 + Math.random()), signal);
     return post(path, body, signal, retries - 1);
   }
-  let data = null;
+  let data;
   try {
     data = await response.json();
   } catch {

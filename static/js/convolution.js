@@ -13,9 +13,8 @@ const DEFAULTS = { img: "square", n: "8", k: "sobel_x", w: "", p: "1", s: "1", m
   pos: "0", photo: "chelsea", pk: "sobel_x", sigma: "1", bank: "sobel_x,sobel_y,gaussian,laplacian,sharpen,box",
   stack: "c3-6k5,r,c6-10k5,r,c10-12k5", input: "3×32×32" };
 const { state } = readState(DEFAULTS);
-let kernels = {}; // name -> {description, values}
+const kernels = {}; // name -> {description, values}
 let geometry = null; // the last answer's output size, to keep the position inside it
-let lastSlide = null;
 let uploaded = null; // a data URL the student chose (not kept in the URL)
 let slidePlayer = null;
 const stopSlide = () => slidePlayer?.stop();
@@ -87,7 +86,6 @@ function showSlideError(message) {
 }
 
 function drawSlide(data, pos, count) {
-  lastSlide = data;
   const d = data.detail;
   const dropped = { rows: data.height.dropped, cols: data.width.dropped };
   $("slide-input").replaceChildren(paddedInput(data.input, Number(state.p), d, dropped));

@@ -69,8 +69,10 @@ function connect() {
     } catch {
       answer = { error: { msg: "an unreadable answer" } };
     }
-    if (answer.error) link("error", answer.error.msg);
-    else {
+    if (answer.error) {
+      link("error", answer.error.msg);
+      if (/skipped/.test(answer.error.msg) && source) setTimeout(() => { dirty = true; send(); }, 500); // the drawing still needs its answer
+    } else {
       link("live", "live");
       show(answer);
     }

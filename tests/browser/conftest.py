@@ -63,17 +63,42 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, server_url):
+def _open(browser, server_url, tolerated: tuple[str, ...] = ()):
+    """A fresh context and page, and the list of errors it reports: uncaught exceptions, and
+    console errors except a 422's (the answer bad input is meant to get) and `tolerated`."""
     context = browser.new_context(base_url=server_url, viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    # a 422 is the answer bad input is meant to get; anything else is a defect
     page.on(
         "console",
-        lambda m: errors.append(m.text) if m.type == "error" and "status of 422" not in m.text else None,
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and "status of 422" not in m.text and not m.text.startswith(tolerated)
+            else None
+        ),
     )
+    return context, page, errors
+
+
+@pytest.fixture
+def page(browser, server_url):
+    context, page, errors = _open(browser, server_url)
+    yield page
+    context.close()
+    assert not errors, f"the page reported errors: {errors}"
+
+
+# What Chromium logs for a request the test refuses (route.abort("connectionrefused")): the
+# server "unreachable". Only the tests of an unreachable server tolerate it.
+REFUSED = "Failed to load resource: net::ERR_CONNECTION_REFUSED"
+
+
+@pytest.fixture
+def offline_page(browser, server_url):
+    """A page whose requests a test may refuse: the console errors of refused requests are
+    expected; any other error still fails the test."""
+    context, page, errors = _open(browser, server_url, tolerated=(REFUSED,))
     yield page
     context.close()
     assert not errors, f"the page reported errors: {errors}"

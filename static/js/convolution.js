@@ -147,9 +147,10 @@ function showSlideError(message) {
 
 function drawSlide(data, pos, count) {
   const d = data.detail;
-  if (state.k !== "custom" && editing !== state.k) { // the menu's kernel, as it is (unflipped)
+  if (editing !== state.k) { // a link's own kernel, or the menu's as it is (unflipped)
     const laid = data.kernels[0];
-    showKernel(data.mode === "convolution" ? laid.map((row) => row.slice().reverse()).reverse() : laid);
+    showKernel(state.k === "custom" ? readWeights(state.w)
+      : data.mode === "convolution" ? laid.map((row) => row.slice().reverse()).reverse() : laid);
     editing = state.k;
   }
   const dropped = { rows: data.height.dropped, cols: data.width.dropped };

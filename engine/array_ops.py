@@ -49,16 +49,17 @@ class Sum(Function):
 
 
 class Max(Function):
-    """Max over ``axis``: the whole gradient goes to the position of the maximum (the
-    first one, on a tie), the others get zero."""
+    """Max over ``axis``: the gradient goes to the position of the maximum, the others get
+    zero. On a tie, as in torch: the max of all elements shares it evenly among the tied
+    positions (torch.max(x), torch.amax); the max along an axis gives it to the first one
+    (torch.max(x, dim), which returns that index)."""
 
-    name, local_rules = "max", ("[a is the max]",)
+    name, local_rules = "max", ("[a is the max] (shared on a tie)",)
 
     def forward(self, a, axis=None, keepdims=False):
         if axis is None:
-            index = np.unravel_index(np.argmax(a), a.shape)
-            out = a[index]
-            out = np.reshape(out, (1,) * a.ndim) if keepdims else np.asarray(out)
+            index = a == np.max(a)  # every tied position
+            out = np.max(a, keepdims=keepdims)
         else:
             index = np.expand_dims(np.argmax(a, axis=axis), axis)
             out = np.take_along_axis(a, index, axis)
@@ -70,7 +71,7 @@ class Max(Function):
         shape, index, axis = self.saved
         downstream = np.zeros(shape, dtype=upstream.dtype)
         if axis is None:
-            downstream[index] = upstream.reshape(())
+            downstream[index] = upstream.reshape(()) / np.count_nonzero(index)
         else:
             np.put_along_axis(downstream, index, upstream.reshape(index.shape), axis)
         return (downstream,)

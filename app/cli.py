@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import tempfile
 
 from app.settings import get_settings
 
@@ -53,18 +55,43 @@ def main(argv: list[str] | None = None) -> None:
             os.environ.setdefault(name, "1")
         import uvicorn
 
-        uvicorn.run(
-            "app.main:create_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            reload=args.reload,
-            ws_max_size=settings.max_ws_message_bytes,  # larger messages: closed with 1009
-            ws_per_message_deflate=False,  # compression cost more than it saved (DESIGN.md)
-            access_log=False,  # deepviz logs each request as JSON instead (app/middleware.py)
-            log_config=LOGGING,
-        )
+        ours = shared_metrics_dir(several=args.workers > 1 or args.reload)
+        try:
+            uvicorn.run(
+                "app.main:create_app",
+                factory=True,
+                host=args.host,
+                port=args.port,
+                workers=args.workers,
+                reload=args.reload,
+                ws_max_size=settings.max_ws_message_bytes,  # larger messages: closed with 1009
+                ws_per_message_deflate=False,  # compression cost more than it saved (DESIGN.md)
+                access_log=False,  # deepviz logs each request as JSON instead (app/middleware.py)
+                log_config=LOGGING,
+            )
+        finally:
+            if ours:
+                shutil.rmtree(ours, ignore_errors=True)
+
+
+def shared_metrics_dir(several: bool) -> str | None:
+    """Where the server's processes write their metrics, so that /metrics sums them all
+    (app/metrics.py), exported as $PROMETHEUS_MULTIPROC_DIR to the workers uvicorn starts.
+    The operator's directory if set, emptied of a previous run's files; else, with several
+    processes, a fresh one of ours, returned to be removed at exit; else none (one process
+    keeps its metrics in memory)."""
+    from app import multiproc
+
+    given = os.environ.get(multiproc.ENV)
+    if given:
+        os.makedirs(given, mode=0o700, exist_ok=True)
+        multiproc.wipe(given)
+        return None
+    if not several:
+        return None
+    path = multiproc.server_dir(os.getpid()) or tempfile.mkdtemp(prefix=multiproc.PREFIX)
+    os.environ[multiproc.ENV] = path
+    return path
 
 
 if __name__ == "__main__":

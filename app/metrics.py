@@ -23,9 +23,12 @@ prometheus_client is first imported (it reads $PROMETHEUS_MULTIPROC_DIR at impor
 
 Dead workers: their counter and histogram files stay, so totals never go back when uvicorn
 replaces a worker; their share of the WebSocket-sessions gauge (mode "livesum": only live
-processes count) is dropped when they exit, and at each scrape for any worker that died
-without exiting cleanly. Limits of multiprocess mode: no _created series, no exemplars;
-label values are escaped by prometheus_client per the text exposition format.
+processes count) is dropped by mark_process_dead. uvicorn has no hook for a worker's exit
+(gunicorn's child_exit) and its workers end by re-raising SIGTERM, which skips atexit; so
+each scrape, and each worker's start, calls it for every pid of the directory that is no
+longer alive (`forget_dead`); atexit covers the exits that do run it. Limits of
+multiprocess mode: no _created series, no exemplars; label values are escaped by
+prometheus_client per the text exposition format.
 
 Labels must stay bounded: routes are labelled by template, methods and reasons by a fixed
 set (app/middleware.py, app/routers/lenet.py). Every label set ever used is kept forever.
@@ -136,7 +139,7 @@ def _start() -> Metrics:
     if directory is not None:
         from prometheus_client.multiprocess import mark_process_dead
 
-        atexit.register(mark_process_dead, os.getpid(), directory)  # our sessions end with us
+        atexit.register(mark_process_dead, os.getpid(), directory)  # when atexit runs at all
         forget_dead(directory)
     else:
         from prometheus_client import disable_created_metrics

@@ -89,7 +89,10 @@ def shared_metrics_dir(several: bool) -> str | None:
         return None
     if not several:
         return None
-    path = multiproc.server_dir(os.getpid()) or tempfile.mkdtemp(prefix=multiproc.PREFIX)
+    try:
+        path = multiproc.server_dir(os.getpid()) or tempfile.mkdtemp(prefix=multiproc.PREFIX)
+    except OSError:  # nowhere to write: each worker keeps its own metrics, as app/metrics.py says
+        return None
     os.environ[multiproc.ENV] = path
     return path
 

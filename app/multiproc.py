@@ -51,8 +51,8 @@ def choose() -> str | None:
 def server_dir(pid: int) -> str | None:
     """The directory of the server supervised by process `pid`, created if need be (every
     worker calls this at once: mkdir either creates it or finds it, and nothing inside is
-    wiped). None if the name is taken by something not ours and private (in a shared /tmp,
-    another user could have made it first)."""
+    wiped). None if it cannot be created, or if the name is taken by something that is not
+    a private directory of ours (in a shared /tmp, another user could have made it first)."""
     uid = _uid()
     sweep(uid)
     path = os.path.join(tempfile.gettempdir(), f"{PREFIX}{uid}-{pid}-{_started(pid)}")
@@ -60,6 +60,9 @@ def server_dir(pid: int) -> str | None:
         os.mkdir(path, 0o700)
     except FileExistsError:
         pass
+    except OSError as error:  # a read-only or full file system
+        LOG.warning("cannot create %s (%s): metrics are per worker process", path, error)
+        return None
     info = os.lstat(path)
     if not stat.S_ISDIR(info.st_mode) or (uid >= 0 and info.st_uid != uid) or info.st_mode & 0o077:
         LOG.warning("%s is not a private directory of ours: metrics are per worker process", path)

@@ -8,7 +8,9 @@ kernel hands each connection to any of them, so a per-process registry made succ
 scrapes alternate between workers' counters, which Prometheus reads as counter resets.
 Instead each worker writes its values to memory-mapped files in one directory per server
 (prometheus_client's multiprocess mode) and whichever worker answers /metrics adds up all
-the files (MultiProcessCollector). The directory is chosen in app/multiproc.py before
+the files (MultiProcessCollector). Not chosen: a pid label per worker (a scrape still
+reaches one worker only) or a port per worker (they share uvicorn's socket); both would
+also mean one scrape target per process. The directory is chosen in app/multiproc.py before
 prometheus_client is first imported (it reads $PROMETHEUS_MULTIPROC_DIR at import time):
 
 - `deepviz serve`: with several processes (--workers N, --reload), the CLI creates the
@@ -20,6 +22,8 @@ prometheus_client is first imported (it reads $PROMETHEUS_MULTIPROC_DIR at impor
   earlier one's files; directories of servers that are gone are removed at the next start.
 - One process (the tests' TestClient, plain `uvicorn` with one worker): no files, an
   in-process registry of the module's own (never prometheus_client's global one).
+- Other process managers (gunicorn forks its workers without `multiprocessing`): set
+  $PROMETHEUS_MULTIPROC_DIR to a directory emptied before each start.
 
 Dead workers: their counter and histogram files stay, so totals never go back when uvicorn
 replaces a worker; their share of the WebSocket-sessions gauge (mode "livesum": only live
@@ -53,7 +57,9 @@ import re
 from app import multiproc
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)  # seconds, both histograms
-TABLE = [  # name, kind (counter | gauge | histogram), help, label names: one row per metric
+# One row per metric: name, kind, help, label names. A gauge is moved by deltas and summed over
+# the live workers (multiprocess mode "livesum"); histograms share BUCKETS.
+TABLE = [
     ("deepviz_requests_total", "counter", "HTTP requests, by method, route and status", ("method", "route", "status")),
     ("deepviz_request_seconds", "histogram", "HTTP request latency, by route", ("route",)),
     ("deepviz_websocket_sessions", "gauge", "open WebSocket sessions", ()),

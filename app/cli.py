@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+import tempfile
 
 from app.settings import get_settings
 
@@ -47,21 +50,49 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "serve":
         import uvicorn  # (one BLAS thread per worker is set by importing app: see app/__init__.py)
 
-        uvicorn.run(
-            "app.main:create_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            reload=args.reload,
-            ws_max_size=settings.max_ws_message_bytes,  # larger messages: closed with 1009
-            ws_per_message_deflate=False,  # compression cost 2.5× the throughput and saved little
-            timeout_keep_alive=settings.keep_alive_timeout,  # idle kept-alive connections close
-            forwarded_allow_ips=settings.forwarded_allow_ips,  # X-Forwarded-For from nginx only
-            h11_max_incomplete_event_size=settings.max_header_bytes,  # if run with --http h11
-            access_log=False,  # deepviz logs each request as JSON instead (app/middleware.py)
-            log_config=LOGGING,
-        )
+        ours = shared_metrics_dir(several=args.workers > 1 or args.reload)
+        try:
+            uvicorn.run(
+                "app.main:create_app",
+                factory=True,
+                host=args.host,
+                port=args.port,
+                workers=args.workers,
+                reload=args.reload,
+                ws_max_size=settings.max_ws_message_bytes,  # larger messages: closed with 1009
+                ws_per_message_deflate=False,  # compression cost 2.5× the throughput and saved little
+                timeout_keep_alive=settings.keep_alive_timeout,  # idle kept-alive connections close
+                forwarded_allow_ips=settings.forwarded_allow_ips,  # X-Forwarded-For from nginx only
+                h11_max_incomplete_event_size=settings.max_header_bytes,  # if run with --http h11
+                access_log=False,  # deepviz logs each request as JSON instead (app/middleware.py)
+                log_config=LOGGING,
+            )
+        finally:
+            if ours:
+                shutil.rmtree(ours, ignore_errors=True)
+
+
+def shared_metrics_dir(several: bool) -> str | None:
+    """Where the server's processes write their metrics, so that /metrics sums them all
+    (app/metrics.py), exported as $PROMETHEUS_MULTIPROC_DIR to the workers uvicorn starts.
+    The operator's directory if set, emptied of a previous run's files; else, with several
+    processes, a fresh one of ours, returned to be removed at exit; else none (one process
+    keeps its metrics in memory)."""
+    from app import multiproc
+
+    given = os.environ.get(multiproc.ENV)
+    if given:
+        os.makedirs(given, mode=0o700, exist_ok=True)
+        multiproc.wipe(given)
+        return None
+    if not several:
+        return None
+    try:
+        path = multiproc.server_dir(os.getpid()) or tempfile.mkdtemp(prefix=multiproc.PREFIX)
+    except OSError:  # nowhere to write: each worker keeps its own metrics, as app/metrics.py says
+        return None
+    os.environ[multiproc.ENV] = path
+    return path
 
 
 def train_lenet(args) -> None:

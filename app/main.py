@@ -16,7 +16,7 @@ from app import server
 from app.batcher import Batcher
 from app.errors import InputError, expr_error_handler, http_error_handler, input_error_handler, validation_error_handler
 from app.mathml import tex
-from app.metrics import METRICS
+from app.metrics import CONTENT_TYPE, METRICS
 from app.middleware import AccessLog, HeadAsGet, RequestLimits, SecurityHeaders, Work
 from app.routers import backprop, cnn, lenet, pages
 from app.settings import Settings, get_settings
@@ -100,9 +100,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
-    def metrics() -> str:
-        """Prometheus metrics of this worker: requests, latency, WebSocket sessions, frames."""
-        return METRICS.render()
+    def metrics() -> PlainTextResponse:
+        """Prometheus metrics of the whole server (all its worker processes): requests, latency,
+        WebSocket sessions, frames."""
+        return PlainTextResponse(METRICS.render(), media_type=CONTENT_TYPE)
 
     return app
 

@@ -12,7 +12,7 @@ from app.settings import Settings
 from engine.expr import evaluate, parse
 from engine.expr.check import gradient_check
 from engine.expr.descent import curve_around, gradient_descent
-from engine.expr.parser import postorder
+from engine.expr.descent import work as descent_work
 
 router = APIRouter(prefix="/api/v1", tags=["backprop"])
 
@@ -66,12 +66,11 @@ def descent(request: DescentRequest, settings: SettingsDep, budget: BudgetDep) -
     if request.steps > settings.max_descent_steps:
         raise InputError(["body", "steps"], f"at most {settings.max_descent_steps} steps")
     expression = parse(request.expression, **_limits(settings))
-    nodes = len(postorder(expression.root))
-    work = nodes * (request.steps + 1)  # one forward and backward pass of the expression per step
-    if work > settings.max_descent_work:
+    cost = descent_work(expression, request.steps)
+    if cost > settings.max_descent_work:
         raise InputError(
             ["body"],
-            f"{request.steps} steps of a {nodes}-node expression are {work} node evaluations; the limit is "
+            f"{request.steps} steps of this expression and its curve are {cost} node evaluations; the limit is "
             f"{settings.max_descent_work}: use fewer steps or a shorter expression",
             kind="too_expensive",
         )

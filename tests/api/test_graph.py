@@ -186,3 +186,9 @@ def test_a_gradient_check_outside_the_domain_is_never_a_perfect_match(client, ex
     check = client.post("/api/v1/graph", json={"expression": expression, "values": {"x": x}}).json()["check"]
     assert check["variables"][0]["relative_error"] == "NaN"
     assert any("not finite within h" in note for note in check["notes"])
+
+
+def test_the_descent_curve_is_the_loss_at_every_point_even_through_a_sum(client):
+    answer = client.post("/api/v1/descent", json={"expression": "sum(w^2)", "start": 2, "steps": 3}).json()
+    thetas, losses = answer["curve_theta"], answer["curve_loss"]
+    assert losses == pytest.approx([t * t for t in thetas])  # was a flat line at the sum over the grid

@@ -8,6 +8,7 @@ import shutil
 import tempfile
 
 from app.settings import get_settings
+from engine.train import TrainConfig
 
 LOGGING = {  # uvicorn's own messages as usual; deepviz's access log as one JSON object a line
     "version": 1,
@@ -25,6 +26,13 @@ LOGGING = {  # uvicorn's own messages as usual; deepviz's access log as one JSON
 }
 
 
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> None:
     settings = get_settings()
     parser = argparse.ArgumentParser(prog="deepviz", description=__doc__)
@@ -36,11 +44,12 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--reload", action="store_true", help="restart when the code changes (development)")
     train = commands.add_parser("train", help="train a model with deepviz's own engine")
     train.add_argument("model", choices=["lenet"], help="what to train")
-    train.add_argument("--epochs", type=int, default=12)
-    train.add_argument("--batch-size", type=int, default=64)
-    train.add_argument("--lr", type=float, default=1e-3, help="Adam's step size")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--shift", type=int, default=1, help="random translations of up to ±shift pixels")
+    recipe = TrainConfig()  # the defaults live there, once
+    train.add_argument("--epochs", type=positive, default=recipe.epochs)
+    train.add_argument("--batch-size", type=positive, default=recipe.batch_size)
+    train.add_argument("--lr", type=float, default=recipe.lr, help="Adam's step size")
+    train.add_argument("--seed", type=int, default=recipe.seed)
+    train.add_argument("--shift", type=int, default=recipe.shift, help="random translations of up to ±shift pixels")
     train.add_argument("--out", default=None, help="where to write the weights (default: the packaged ones)")
     args = parser.parse_args(argv)
 
@@ -103,7 +112,7 @@ def train_lenet(args) -> None:
 
     from engine import lenet
     from engine.mnist import load
-    from engine.train import TrainConfig, predictions, train
+    from engine.train import predictions, train
 
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, shift=args.shift)
     batches = (50_000 + config.batch_size - 1) // config.batch_size

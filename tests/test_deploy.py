@@ -36,3 +36,9 @@ def test_the_cli_documents_serve_and_train():
     assert out.returncode == 0 and "--workers" in out.stdout and "default 127.0.0.1" in out.stdout
     out = subprocess.run([sys.executable, "-m", "app.cli", "train", "--help"], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0 and "--epochs" in out.stdout and "--seed" in out.stdout
+
+
+def test_training_for_no_epochs_is_refused_with_a_word():
+    out = subprocess.run([sys.executable, "-m", "app.cli", "train", "lenet", "--epochs", "0"], capture_output=True,
+                         text=True, cwd=ROOT)  # fmt: skip
+    assert out.returncode == 2 and "must be at least 1, not 0" in out.stderr  # was an IndexError after loading MNIST

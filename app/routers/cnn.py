@@ -42,7 +42,9 @@ def _image(source, settings: Settings, field: str, max_side: int) -> np.ndarray:
     """A grid as sent, or a sample or upload at its requested size; rectangular and bounded."""
     loc = ["body", field]
     if isinstance(source, ImageRef):
-        size = min(source.size, max_side)
+        size = source.size
+        if size > max_side:
+            raise InputError([*loc, "size"], f"the size is {size}; at most {max_side} pixels")
         if source.preset is not None:
             return images.sample(source.preset, size)
         return images.upload(source.data_url, size, settings.max_upload_bytes, settings.max_upload_side, loc)

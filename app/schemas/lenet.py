@@ -17,7 +17,7 @@ class PredictRequest(Strict):
         None, description="28×28 values in [0, 1], light ink on black (MNIST format): used as they are"
     )
     image: str | None = Field(
-        None, max_length=1_000_000, description="a drawing as a data URL (PNG or JPEG), preprocessed MNIST-style"
+        None, description="a drawing as a data URL (PNG or JPEG, at most max_drawing_bytes), preprocessed MNIST-style"
     )
     target: int | None = Field(None, ge=0, le=9, description="the class to explain (default: the prediction)")
 

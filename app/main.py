@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
 from collections import Counter
 from pathlib import Path
 
@@ -26,9 +28,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _vendor_file(package: str, *parts: str) -> Path:
-    """A file shipped inside an installed package (plotly.js, Swagger UI): served, never fetched."""
-    module = __import__(package)
-    return Path(module.__file__).resolve().parent.joinpath(*parts)
+    """A file shipped inside an installed package (plotly.js, Swagger UI): served, never
+    fetched, and found without importing the package."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"the package {package} is not installed: pip install {package}")
+    return Path(spec.submodule_search_locations[0]).joinpath(*parts)
 
 
 VENDOR = {
@@ -42,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
         title="deepviz",
-        version="1.0.0",
+        version=importlib.metadata.version("deepviz"),
         summary="Backprop, convolutions and LeNet-5, live: the API behind deepviz's pages.",
         docs_url=None,  # our own /docs serves Swagger UI from local files
         redoc_url=None,

@@ -2,7 +2,6 @@
 bad frames get clear errors, and the stream keeps going."""
 
 import base64
-import io
 import json
 
 import numpy as np
@@ -11,18 +10,13 @@ from PIL import Image
 
 from app.preprocess import mnist_style, to_ink
 from engine.mnist import load
+from tests.api.conftest import data_url
 
 
 @pytest.fixture(scope="module")
 def digits():
     test = load().test
     return test.images[:20, 0], test.labels[:20]
-
-
-def data_url(img: Image.Image, fmt="PNG") -> str:
-    buffer = io.BytesIO()
-    img.save(buffer, format=fmt)
-    return f"data:image/{fmt.lower()};base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 def drawing(digit: np.ndarray, size: int, dark_on_light: bool, transparent: bool = False) -> Image.Image:

@@ -39,7 +39,17 @@ def model() -> dict:
     return {
         "manifest": lenet.manifest(),
         "kernels": {"conv1": m.conv1.weight.data.round(5).tolist(), "conv2": m.conv2.weight.data.round(5).tolist()},
-        "layers": [{"type": t, "kernel": k, "stride": s, "padding": p} for t, k, s, p in lenet.LAYERS],
+        "layers": [
+            {
+                "name": x.name,
+                "title": x.title,
+                "type": x.kind,
+                "kernel": x.kernel,
+                "stride": x.stride,
+                "padding": x.padding,
+            }
+            for x in lenet.layers()
+        ],
     }
 
 

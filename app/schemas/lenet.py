@@ -48,7 +48,10 @@ class PredictOut(BaseModel):
 class ModelOut(BaseModel):
     manifest: JsonValue
     kernels: dict[str, JsonValue] = Field(description="conv1 (6×1×5×5) and conv2 (16×6×5×5) weights")
-    layers: list[JsonValue] = Field(description="geometry of the conv and pool layers, for receptive fields")
+    layers: list[JsonValue] = Field(
+        description="every layer in order: name, caption, type, and for conv and pool layers their kernel, "
+        "stride and padding (for receptive fields)"
+    )
 
 
 class MistakeOut(BaseModel):

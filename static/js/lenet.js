@@ -9,8 +9,9 @@ import { readState, writeState } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 const { state } = readState({ target: "", mistake: "" });
-const LAYER_INDEX = { conv1: 1, pool1: 2, conv2: 3, pool2: 4 }; // in the receptive-field stack
-let geometry = [];
+let geometry = []; // the conv and pool layers, for receptive fields
+let stackNames = []; // their names, in order
+let titles = {}; // each layer's caption, by name
 let frame = null; // the last answer
 let field = null; // the clicked unit's region on the input
 let source = null; // what was last sent: {image} or {pixels}
@@ -98,7 +99,7 @@ function show(answer) {
   $("prediction").textContent = String(answer.prediction);
   drawProbabilities(answer.probabilities, answer.prediction);
   drawInput();
-  drawLayers($("layers"), answer.layers, unitClicked);
+  drawLayers($("layers"), answer.layers, titles, unitClicked);
   heatmap($("saliency"), decode(answer.saliency), { cell: 8, signed: true });
 }
 
@@ -117,7 +118,7 @@ function drawProbabilities(p, best) {
 
 async function unitClicked(layer, channel, row, col) {
   const answer = await api.receptiveField({ layers: geometry, input_size: 28, effective: false,
-    unit: { layer: LAYER_INDEX[layer], row, col } });
+    unit: { layer: stackNames.indexOf(layer) + 1, row, col } });
   if (!answer.ok) return;
   const [top, left, bottom, right] = answer.data.regions[0];
   field = { top, left, bottom, right };
@@ -162,7 +163,11 @@ $("target").addEventListener("change", () => { state.target = $("target").value;
 drawProbabilities(Array(10).fill(0));
 connect();
 api.lenetModel().then(({ data: model }) => {
-  geometry = model.layers;
+  // the conv and pool layers, in order, make the stack receptive fields are computed through
+  const stack = model.layers.filter((l) => l.kernel !== null);
+  stackNames = stack.map((l) => l.name);
+  geometry = stack.map(({ type, kernel, stride, padding }) => ({ type, kernel, stride, padding }));
+  titles = Object.fromEntries(model.layers.map((l) => [l.name, l.title]));
   $("accuracy").textContent = `${(100 * model.manifest.test_accuracy).toFixed(2)}%`;
   drawKernels(model.kernels);
 });

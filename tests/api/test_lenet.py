@@ -115,6 +115,10 @@ def test_nan_pixels_are_rejected(client):
 def test_model_and_mistakes(client):
     m = client.get("/api/v1/lenet/model").json()
     assert np.array(m["kernels"]["conv1"]).shape == (6, 1, 5, 5) and m["manifest"]["test_accuracy"] >= 0.99
+    frame = client.post("/api/v1/lenet/predict", json={"pixels": [[0.0] * 28] * 28}).json()
+    assert [x["name"] for x in m["layers"]] == [x["name"] for x in frame["layers"]]  # one list of layers
+    spatial = [(x["type"], x["kernel"], x["stride"], x["padding"]) for x in m["layers"] if x["kernel"]]
+    assert spatial == [("conv", 5, 1, 2), ("maxpool", 2, 2, 0), ("conv", 5, 1, 0), ("maxpool", 2, 2, 0)]
     gallery = client.get("/api/v1/lenet/mistakes").json()
     assert gallery and all(g["label"] != g["prediction"] for g in gallery)
 

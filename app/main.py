@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limit=settings.max_concurrent_work,
         per_address=settings.max_work_per_address,
         seconds=settings.max_request_seconds,
+        exempt=settings.trusted_addresses,
     )
     app.add_middleware(
         RequestLimits,

@@ -43,8 +43,8 @@ class Settings(BaseSettings):
     max_connections_per_address: int = Field(64, ge=1)  # open HTTP connections of one client address
     forwarded_allow_ips: str = "127.0.0.1,::1"  # proxies trusted for X-Forwarded-For (nginx in front)
     # work per worker process
-    max_concurrent_work: int = Field(4, ge=1, le=256)  # computing requests at once; more: 503
-    max_work_per_address: int = Field(2, ge=1, le=256)  # of them from one client address (raise it behind NAT)
+    max_concurrent_work: int = Field(8, ge=1, le=256)  # computing requests at once; more: 503
+    max_work_per_address: int = Field(4, ge=1, le=256)  # of them from one client address (raise it behind NAT)
     max_request_seconds: float = Field(2.0, gt=0, le=600)  # a computation's deadline
 
     max_body_bytes: int = Field(3_000_000, ge=1024)  # any request body (uploads are data URLs)
@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     max_ws_per_address: int = Field(50, ge=1)  # open WebSocket sessions of one client address, per worker
     ws_idle_timeout: float = Field(300.0, gt=0)  # seconds without a frame before a stream is closed
     max_batch: int = Field(64, ge=1, le=4096)  # frames computed together in one micro-batch
+
+    @property
+    def trusted_addresses(self) -> frozenset[str]:
+        """The proxies whose X-Forwarded-For is believed; per-address limits do not count them."""
+        return frozenset(a.strip() for a in self.forwarded_allow_ips.split(",") if a.strip())
 
 
 class SettingsError(SystemExit):

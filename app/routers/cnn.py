@@ -163,8 +163,8 @@ def pool(request: PoolRequest, settings: SettingsDep) -> dict:
     if request.kernel > min(x.shape):
         raise InputError(["body", "kernel"], f"a {request.kernel}×{request.kernel} window does not fit in {x.shape}")
     out_shape = tuple(conv_output_size(side, request.kernel, 0, stride) for side in x.shape)
-    upstream = None
-    if request.upstream is not None:
+    upstream = request.upstream
+    if not isinstance(upstream, str):
         upstream = _rectangular(request.upstream, ["body", "upstream"], "upstream gradient")
         if upstream.shape != out_shape:
             raise InputError(["body", "upstream"], f"the upstream gradient must be {out_shape[0]}×{out_shape[1]}")

@@ -32,11 +32,23 @@ class Settings(BaseSettings):
     max_pool_side: int = 64  # the pooling page's grid
     # LeNet-5 (/api/v1/lenet/...)
     max_drawing_bytes: int = 500_000  # a drawing sent as a data URL
-    max_drawing_side: int = 2048  # its pixels
+    max_drawing_side: int = 512  # its pixels (the page sends 84×84)
     max_ws_message_bytes: int = 700_000  # one WebSocket message (larger: closed with 1009)
     max_ws_rate: float = 60.0  # frames per second per connection, on average (bursts of as many)
     max_ws_connections: int = 1000  # open WebSocket sessions per worker process
     max_batch: int = 64  # frames computed together in one micro-batch
+    # decoding uploads and drawings (app/decode.py): each bound is checked before a pixel is decoded
+    max_upload_pixels: int = 4_194_304  # pixels decoded into memory, 4 bytes each: a PNG whole, a JPEG once scaled
+    max_upload_jpeg_pixels: int = 12_582_912  # a JPEG's own pixels (4096×3072: 12 MP phone photos), which libjpeg
+    # decodes at 1/2 to 1/8 scale in grey; a progressive one still holds 2–6 bytes of coefficients a pixel
+    max_jpeg_scans: int = 40  # each scan is a pass over every block: ~8 ms at 12 MP; a progressive JPEG has ~10
+    max_image_segments: int = 4096  # PNG chunks, or JPEG markers and stray bytes before the first scan: Pillow
+    # reads each in Python (2 MB of empty ones took ~1 s)
+    max_png_metadata_chunks: int = 64  # PNG chunks other than IDAT: each zTXt, iTXt or iCCP may inflate to 1 MB
+    max_concurrent_decodes: int = 2  # uploads over 1 MP decoded at once per process: bounds their memory and CPU
+    decode_wait_seconds: float = 10.0  # how long an upload waits for a decoding turn before a 503
+    malloc_mmap_threshold: int = 1_048_576  # decode.tune_malloc: blocks this large are mmapped, so freed
+    # images go back to the OS (glibc's default adapts upwards and then keeps them in per-thread heaps)
 
 
 @lru_cache

@@ -172,7 +172,7 @@ def _failure(error: Exception, loc: list) -> InputError:
         return InputError(loc, "the image's metadata (a text or ICC-profile chunk) is too large")
     if isinstance(error, zlib.error):
         return InputError(loc, "the PNG's compressed data is corrupt")
-    if "truncated" in text:
+    if "truncated" in text.lower():
         return InputError(loc, "the image data is truncated")
     reason = f" ({text[:80]})" if text and not isinstance(error, UnidentifiedImageError) else ""
     return InputError(loc, f"the data is not a readable PNG or JPEG image{reason}")

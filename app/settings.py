@@ -46,9 +46,9 @@ class Settings(BaseSettings):
     # reads each in Python (2 MB of empty ones took ~1 s)
     max_png_metadata_chunks: int = 64  # PNG chunks other than IDAT: each zTXt, iTXt or iCCP may inflate to 1 MB
     max_concurrent_decodes: int = 2  # uploads over 1 MP decoded at once per process: bounds their memory and CPU
-    decode_wait_seconds: float = 10.0  # how long an upload waits for a decoding turn before a 503
-    malloc_mmap_threshold: int = 1_048_576  # decode.tune_malloc: blocks this large are mmapped, so freed
-    # images go back to the OS (glibc's default adapts upwards and then keeps them in per-thread heaps)
+    decode_wait_seconds: float = 30.0  # how long an upload waits for a decoding turn before a 503
+    malloc_arenas: int = 2  # glibc heaps for all threads (decode.tune_malloc, at startup): each keeps the memory
+    # freed at its top, so 16 of them kept ~500 MB of decoded images; 0 leaves glibc's default (8 a core)
 
 
 @lru_cache

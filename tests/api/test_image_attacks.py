@@ -217,3 +217,13 @@ def test_large_decodes_take_turns():
     finally:
         turns.slots.release()
     assert images.upload(large, 64, 3_000_000, 4096, ["body", "image"], settings).shape == (58, 64)
+
+
+def test_memory_is_given_back_after_a_large_decode(monkeypatch):
+    trims = []
+    monkeypatch.setattr(decode, "release_memory_soon", lambda: trims.append(1))
+    settings = Settings()
+    images.upload(data_url(encoded(Image.new("L", (1000, 1000), 7))), 64, 3_000_000, 4096, ["x"], settings)
+    assert trims == []  # a small decode leaves nothing worth trimming
+    images.upload(data_url(encoded(Image.new("L", (1100, 1000), 7))), 64, 3_000_000, 4096, ["x"], settings)
+    assert trims == [1]

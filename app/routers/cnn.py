@@ -47,7 +47,7 @@ def _image(source, settings: Settings, field: str, max_side: int) -> np.ndarray:
             raise InputError([*loc, "size"], f"the size is {size}; at most {max_side} pixels")
         if source.preset is not None:
             return images.sample(source.preset, size)
-        return images.upload(source.data_url, size, settings.max_upload_bytes, settings.max_upload_side, loc)
+        return images.upload(source.data_url, size, settings.max_upload_bytes, settings.max_upload_side, loc, settings)
     array = _rectangular(source, loc)
     if max(array.shape) > max_side:
         raise InputError(loc, f"the grid is {array.shape[0]}×{array.shape[1]}; at most {max_side}×{max_side}")

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app import decode, images
-from app.errors import InputError
-from app.preprocess import mnist_style, network_input, to_ink
-from app.schemas import PredictRequest
-from app.settings import Settings
-from engine.mnist import load
+from deepviz.app import decode, images
+from deepviz.app.errors import InputError
+from deepviz.app.preprocess import mnist_style, network_input, to_ink
+from deepviz.app.schemas import PredictRequest
+from deepviz.app.settings import Settings
+from deepviz.lessons.mnist import load
 from tests.api.conftest import small_client
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.preprocess import mnist_style, to_ink
-from engine.mnist import load
+from deepviz.app.preprocess import mnist_style, to_ink
+from deepviz.lessons.mnist import load
 from tests.api.conftest import data_url
 
 

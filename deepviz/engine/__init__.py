@@ -1,4 +1,7 @@
 """deepviz's engine: a small, readable, PyTorch-like autodiff and CNN library on numpy.
+Its names are PyTorch's, so that what a student learns here carries over:
+
+    from deepviz.engine import Tensor, no_grad, nn, optim, functional as F, arithmetic
 
 >>> from deepviz.engine import Tensor
 >>> x = Tensor([-2.0], requires_grad=True); y = Tensor([5.0], requires_grad=True)
@@ -8,7 +11,7 @@
 (array([-4.]), array([-4.]), array([3.]))
 """
 
-from deepviz.engine import functional
+from deepviz.engine import arithmetic, functional, nn, optim
 from deepviz.engine.tensor import Tensor, no_grad
 
-__all__ = ["Tensor", "functional", "no_grad"]
+__all__ = ["Tensor", "arithmetic", "functional", "nn", "no_grad", "optim"]

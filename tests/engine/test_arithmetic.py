@@ -78,8 +78,8 @@ def test_the_field_matches_the_gradient_of_one_unit(layers, data):
     assert bottom - top + 1 <= fields[-1].r  # clipped at the border, never larger
 
 
-def test_the_public_names_of_the_design():
-    from deepviz.engine import arithmetic, nn  # noqa: F401
+def test_the_public_api_a_notebook_sees():
+    from deepviz.engine import Tensor, arithmetic, functional, nn, no_grad, optim  # noqa: F401
     from deepviz.engine.arithmetic import receptive_field
     from deepviz.lessons.expr import evaluate
     from deepviz.lessons.lenet import LeNet5, load_pretrained  # noqa: F401

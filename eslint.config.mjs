@@ -1,12 +1,12 @@
-// ESLint for static/js: plain ES modules run by the browser as they are (no build step),
-// under a strict CSP. Run by scripts/test as `npx eslint --max-warnings 0 static/js`.
+// ESLint for deepviz/app/static/js: plain ES modules run by the browser as they are (no build step),
+// under a strict CSP. Run by scripts/test as `npx eslint --max-warnings 0 deepviz/app/static/js`.
 import js from "@eslint/js";
 import globals from "globals";
 
 export default [
   js.configs.recommended, // no-undef, no-unused-vars, no-dupe-keys, no-unreachable, no-constant-binary-expression, …
   {
-    files: ["static/js/**/*.js"],
+    files: ["deepviz/app/static/js/**/*.js"],
     languageOptions: {
       ecmaVersion: 2024,
       sourceType: "module",
@@ -53,8 +53,8 @@ export default [
   },
   {
     // api.js alone may call fetch
-    files: ["static/js/**/*.js"],
-    ignores: ["static/js/api.js"],
+    files: ["deepviz/app/static/js/**/*.js"],
+    ignores: ["deepviz/app/static/js/api.js"],
     rules: { "no-restricted-globals": ["error", "event", "name", "status", "length", "top", "parent", "self",
       "close", "closed", "opener", "origin", "history", "find", "print", "stop", "open", "scroll",
       { name: "fetch", message: "requests go through api.js (timeout, error path, retries)" }] },

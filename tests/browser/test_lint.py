@@ -1,4 +1,4 @@
-"""ESLint on static/js (scripts/test runs it too, before pytest): the code is clean, and the
+"""ESLint on deepviz/app/static/js (scripts/test runs it too, before pytest): the code is clean, and the
 rules catch the kind of pasted block that once added a submit listener on every click."""
 
 from __future__ import annotations
@@ -33,17 +33,17 @@ def eslint(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
 
 
 def test_the_front_end_has_no_lint_warnings():
-    result = eslint("static/js")
+    result = eslint("deepviz/app/static/js")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_pasted_block_is_caught():
-    result = eslint("--stdin", "--stdin-filename", "static/js/pasted.js", stdin=PASTED)
+    result = eslint("--stdin", "--stdin-filename", "deepviz/app/static/js/pasted.js", stdin=PASTED)
     assert result.returncode == 1
     assert "'event' is already declared in the upper scope" in result.stdout
 
 
 def test_a_request_outside_api_js_is_caught():
-    result = eslint("--stdin", "--stdin-filename", "static/js/page.js", stdin='fetch("/api/v1/kernels");\n')
+    result = eslint("--stdin", "--stdin-filename", "deepviz/app/static/js/page.js", stdin='fetch("/api/v1/kernels");\n')
     assert result.returncode == 1
     assert "requests go through api.js" in result.stdout

@@ -32,9 +32,14 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def server_url():
     port = _free_port()
+    # The server's log goes to a file: a pipe nobody reads fills up (64 KiB of access lines)
+    # and then blocks the server mid-run.
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_path = ARTIFACTS / "browser-tests-server.log"
+    log = log_path.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "deepviz", "serve", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -45,12 +50,14 @@ def server_url():
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                output = process.stdout.read().decode(errors="replace")
+                log.close()
+                output = log_path.read_text(errors="replace")
                 raise RuntimeError(f"the server did not start:\n{output}") from None
             time.sleep(0.1)
     yield url
     process.terminate()
     process.wait(timeout=10)
+    log.close()
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from deepviz.app import frames
 from deepviz.app.errors import InputError
+from deepviz.app.messages import friendly
 from deepviz.app.metrics import METRICS
 from deepviz.app.preprocess import network_input
 from deepviz.app.schemas import PredictRequest
@@ -116,7 +117,7 @@ def compute_with_costs(texts: list[str], settings: Settings) -> tuple[list[str],
                 where.append(i)
         except ValidationError as error:
             first = error.errors()[0]
-            answers[i] = {"error": {"loc": list(first["loc"]), "msg": first["msg"]}}
+            answers[i] = {"error": {"loc": list(first["loc"]), "msg": friendly(first)}}
         except InputError as error:
             answers[i] = {"error": {"loc": error.loc, "msg": error.msg}}
         except RecursionError:

@@ -139,3 +139,12 @@ def test_the_stream_answers_frames_and_survives_bad_ones(client, digits):
         ws.send_text(json.dumps({"id": 5, "image": data_url(drawing(images[2], 200, True))}))
         last = ws.receive_json()
         assert last["id"] == 5 and last["prediction"] == labels[2]
+
+
+def test_a_dot_is_not_read_as_a_digit_without_a_word(client):
+    canvas = Image.new("RGBA", (84, 84), (0, 0, 0, 0))
+    canvas.paste((0, 0, 0, 255), (40, 40, 44, 44))  # one dot
+    answer = client.post("/api/v1/lenet/predict", json={"image": data_url(canvas)}).json()
+    assert "very small" in answer["note"]
+    canvas.paste((0, 0, 0, 255), (30, 10, 44, 74))  # a stroke the height of the canvas: a 1
+    assert client.post("/api/v1/lenet/predict", json={"image": data_url(canvas)}).json().get("note", "") == ""

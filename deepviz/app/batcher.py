@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from deepviz.app import frames
 from deepviz.app.errors import InputError
+from deepviz.app.messages import friendly
 from deepviz.app.metrics import METRICS
 from deepviz.app.preprocess import network_input
 from deepviz.app.schemas import PredictRequest
@@ -97,7 +98,7 @@ def compute_with_costs(texts: list[str], settings: Settings) -> tuple[list[str],
     one frame holds, it answers for itself only: no frame can fail the others in its batch."""
     answers: list[dict | None] = [None] * len(texts)
     costs = [0.0] * len(texts)
-    images, targets, where, ids = [], [], [], []
+    images, targets, where, ids, notes = [], [], [], [], {}
     for i, text in enumerate(texts):
         frame_id = None
         started = time.perf_counter()
@@ -107,7 +108,9 @@ def compute_with_costs(texts: list[str], settings: Settings) -> tuple[list[str],
                 raise ValueError("a frame is a JSON object")
             frame_id = data.pop("id", None)
             request = PredictRequest.model_validate(data)
-            image = network_input(request, settings)
+            image, note = network_input(request, settings)
+            if note:
+                notes[i] = note
             if image is None:
                 answers[i] = frames.empty()
             else:
@@ -116,7 +119,7 @@ def compute_with_costs(texts: list[str], settings: Settings) -> tuple[list[str],
                 where.append(i)
         except ValidationError as error:
             first = error.errors()[0]
-            answers[i] = {"error": {"loc": list(first["loc"]), "msg": first["msg"]}}
+            answers[i] = {"error": {"loc": list(first["loc"]), "msg": friendly(first)}}
         except InputError as error:
             answers[i] = {"error": {"loc": error.loc, "msg": error.msg}}
         except RecursionError:
@@ -130,7 +133,7 @@ def compute_with_costs(texts: list[str], settings: Settings) -> tuple[list[str],
         ids.append(frame_id)
     if images:
         for i, answer in zip(where, frames.classify(images, targets)):
-            answers[i] = answer
+            answers[i] = {**answer, "note": notes[i]} if i in notes else answer
     out = []
     for answer, frame_id in zip(answers, ids):
         if isinstance(frame_id, int | str):

@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from deepviz.app.messages import friendly
 from deepviz.lessons.expr import ExprError
 
 
@@ -42,8 +43,9 @@ async def expr_error_handler(request: Request, error: ExprError) -> JSONResponse
 
 
 async def validation_error_handler(request: Request, error: RequestValidationError) -> JSONResponse:
-    """Pydantic's errors without the echoed input: it may hold NaN (not JSON) or be large."""
-    detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
+    """Pydantic's errors in a student's words, without the echoed input (it may hold NaN,
+    which is not JSON, or be large)."""
+    detail = [{"loc": list(e["loc"]), "msg": friendly(e), "type": e["type"]} for e in error.errors()]
     return JSONResponse({"detail": detail}, status_code=422)
 
 

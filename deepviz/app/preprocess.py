@@ -52,12 +52,29 @@ def mnist_style(ink: np.ndarray, threshold: float = 0.1) -> np.ndarray | None:
     return np.clip(box, 0, 1).astype(np.float32)
 
 
-def network_input(request: PredictRequest, settings: Settings) -> np.ndarray | None:
-    """The 28×28 image the network sees: pixels as sent, or a drawing made MNIST-like."""
+SMALL = 0.12  # ink spanning less than this fraction of the canvas: a dot or a scribble, not a digit
+
+
+def small_drawing(ink: np.ndarray, threshold: float = 0.1) -> str:
+    """A word for the student when the ink is too small to be a digit: scaled up to 20×20
+    as MNIST's digits are, a dot becomes a blob that the network reads as something anyway."""
+    mask = ink > threshold
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return ""
+    span = max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) / max(ink.shape)
+    if span >= SMALL:
+        return ""
+    return "this drawing is very small: it was scaled up to fill 20×20 pixels as MNIST's digits do; draw bigger"
+
+
+def network_input(request: PredictRequest, settings: Settings) -> tuple[np.ndarray | None, str]:
+    """The 28×28 image the network sees (pixels as sent, or a drawing made MNIST-like; None
+    when there is no ink), and a note for the student when the drawing is too small."""
     if request.pixels is not None:
-        return np.asarray(request.pixels, dtype=np.float32)
+        return np.asarray(request.pixels, dtype=np.float32), ""
     loc = ["body", "image"]
     raw = payload(request.image, settings.max_drawing_bytes, loc)
     with decode.decoded(raw, decode.DecodeBudget.drawing(settings), loc, grey=True) as img:
         ink = to_ink(img)  # a JPEG is decoded in grey; a PNG keeps its alpha, where the strokes may be
-    return mnist_style(ink)
+    return mnist_style(ink), small_drawing(ink)

@@ -50,6 +50,7 @@ def graph(request: GraphRequest, settings: SettingsDep, budget: BudgetDep) -> di
         "gradients": {name: serialize.values(g) for name, g in run.gradients.items()},
         "output": run.trace.output,
         "note": run.note,
+        "warnings": run.warnings,
         **serialize.trace_json(run.trace),
     }
     if request.check and not run.note:

@@ -21,8 +21,9 @@ router = APIRouter(prefix="/api/v1/lenet", tags=["lenet"])
 
 
 def predict_frame(request: PredictRequest, settings: Settings) -> dict:
-    image = network_input(request, settings)
-    return frames.empty() if image is None else frames.classify([image], [request.target])[0]
+    image, note = network_input(request, settings)
+    frame = frames.empty() if image is None else frames.classify([image], [request.target])[0]
+    return {**frame, "note": note} if note else frame
 
 
 @router.post("/predict", response_model=PredictOut, responses=BAD_INPUT)

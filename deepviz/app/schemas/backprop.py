@@ -90,6 +90,7 @@ class GraphOut(BaseModel):
     edges: list[EdgeOut]
     backward: list[StepOut] = Field(description="backward steps, from the output to the inputs")
     note: str = ""
+    warnings: list[str] = Field(default_factory=list, description="where a value overflowed or left a domain")
     check: GradientCheckOut | None = None
 
 

@@ -38,6 +38,7 @@ class QuantizedMap(BaseModel):
 
 class PredictOut(BaseModel):
     prediction: int | None = Field(description="None when the drawing is empty")
+    note: str = Field("", description="a word for the student, e.g. when the drawing is too small to be a digit")
     probabilities: list[float]
     target: int | None = None
     input: QuantizedMap | None = Field(None, description="the 28×28 image the network sees")

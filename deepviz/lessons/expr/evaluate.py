@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -50,6 +50,7 @@ class Evaluation:
     variables: dict[str, Tensor]
     trace: Trace
     note: str = ""  # why there is no backward pass, if there is none
+    warnings: list[str] = field(default_factory=list)  # where values stopped being numbers
 
     @property
     def value(self) -> np.ndarray:
@@ -174,4 +175,21 @@ def evaluate(
         backward = False
     with np.errstate(all="ignore"):
         trace = record(output, backward=backward)
-    return Evaluation(parsed, output, env, trace, note)
+    return Evaluation(parsed, output, env, trace, note, not_finite(trace))
+
+
+def not_finite(trace: Trace) -> list[str]:
+    """Where the forward pass first overflowed or left a function's domain: the nodes whose
+    value is not finite although every input's is (what follows only inherits it)."""
+    found = []
+    for node in trace.nodes:
+        value = np.asarray(node.value, dtype=np.float64)
+        inputs = [np.asarray(trace.nodes[i].value, dtype=np.float64) for i in node.inputs]
+        if node.kind != "op" or np.all(np.isfinite(value)) or not all(np.all(np.isfinite(x)) for x in inputs):
+            continue
+        if np.any(np.isnan(value)):
+            why = "is not a number: outside the function's domain (the log or the square root of a negative, 0/0)"
+        else:
+            why = "overflowed: beyond the largest float64 number (about 1.8·10³⁰⁸)"
+        found.append(f"{node.label} = {node.formula} {why}")
+    return found

@@ -1,5 +1,6 @@
-# deepviz: one stateless web process. Build: docker build -t deepviz .
+# deepviz: one stateless web server of 2 worker processes. Build: docker build -t deepviz .
 # Run: docker run -p 8000:8000 deepviz   (then open http://localhost:8000)
+# For a lecture hall, put nginx in front (deploy/nginx.conf); DEEPVIZ_WORKERS sets the workers.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -7,7 +8,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     OPENBLAS_NUM_THREADS=1 \
     OMP_NUM_THREADS=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DEEPVIZ_WORKERS=2 \
+    DEEPVIZ_HOST=0.0.0.0
 
 # The app needs no torch at run time (torch is the tests' oracle only), so none is installed.
 RUN useradd --create-home --uid 10001 deepviz

@@ -33,6 +33,7 @@ class Slot:
     text: str | None = None  # the latest frame not yet taken by the batcher
     answer: str | None = None  # the latest answer not yet sent
     ready: asyncio.Event = field(default_factory=asyncio.Event)
+    cost: float = 0.0  # seconds of preprocessing its frames took, charged to its rate limit
 
 
 class Batcher:
@@ -71,12 +72,16 @@ class Batcher:
                 try:
                     # in the batcher's own thread: the event loop keeps accepting frames and
                     # serving HTTP while a batch computes (numpy and Pillow release the GIL)
-                    answers = await self.loop.run_in_executor(EXECUTOR, compute, [t for _, t in jobs], self.settings)
+                    answers, costs = await self.loop.run_in_executor(
+                        EXECUTOR, compute_with_costs, [t for _, t in jobs], self.settings
+                    )
                 except Exception:  # a bug must not leave a batch of clients waiting forever
                     LOG.exception("a batch of %d frames failed", len(jobs))
                     answers = [json.dumps({"error": {"msg": "the server failed on this frame"}})] * len(jobs)
-                for slot, answer in zip(batch, answers):
+                    costs = [0.0] * len(jobs)
+                for slot, answer, cost in zip(batch, answers, costs):
                     slot.answer = answer
+                    slot.cost += cost
                     slot.ready.set()
                 METRICS.observe("deepviz_batch_seconds", time.perf_counter() - started)
                 METRICS.count("deepviz_frames_total", len(batch))
@@ -84,10 +89,18 @@ class Batcher:
 
 def compute(texts: list[str], settings: Settings) -> list[str]:
     """Answers for a batch of frames: parse each, preprocess each, one engine pass for all."""
+    return compute_with_costs(texts, settings)[0]
+
+
+def compute_with_costs(texts: list[str], settings: Settings) -> tuple[list[str], list[float]]:
+    """The answers, and the seconds each frame's parsing and preprocessing took. Whatever
+    one frame holds, it answers for itself only: no frame can fail the others in its batch."""
     answers: list[dict | None] = [None] * len(texts)
+    costs = [0.0] * len(texts)
     images, targets, where, ids = [], [], [], []
     for i, text in enumerate(texts):
         frame_id = None
+        started = time.perf_counter()
         try:
             data = json.loads(text)
             if not isinstance(data, dict):
@@ -106,8 +119,14 @@ def compute(texts: list[str], settings: Settings) -> list[str]:
             answers[i] = {"error": {"loc": list(first["loc"]), "msg": first["msg"]}}
         except InputError as error:
             answers[i] = {"error": {"loc": error.loc, "msg": error.msg}}
+        except RecursionError:
+            answers[i] = {"error": {"msg": "not a valid frame: nested too deeply"}}
         except ValueError as error:
             answers[i] = {"error": {"msg": f"not a valid frame: {error}"}}
+        except Exception as error:  # a defect this frame found: one line in the log, not a traceback per frame
+            _log_once_a_second(f"a frame failed: {type(error).__name__}: {error}")
+            answers[i] = {"error": {"msg": "the server failed on this frame"}}
+        costs[i] = time.perf_counter() - started
         ids.append(frame_id)
     if images:
         for i, answer in zip(where, frames.classify(images, targets)):
@@ -117,4 +136,15 @@ def compute(texts: list[str], settings: Settings) -> list[str]:
         if isinstance(frame_id, int | str):
             answer["id"] = frame_id
         out.append(json.dumps(answer))
-    return out
+    return out, costs
+
+
+_last_logged = [0.0]
+
+
+def _log_once_a_second(line: str) -> None:
+    """A flood of bad frames must not flood the log."""
+    now = time.monotonic()
+    if now - _last_logged[0] >= 1.0:
+        _last_logged[0] = now
+        LOG.warning(line[:300])

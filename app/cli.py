@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import tempfile
 
 from app.settings import get_settings
+from engine.train import TrainConfig
 
 LOGGING = {  # uvicorn's own messages as usual; deepviz's access log as one JSON object a line
     "version": 1,
@@ -23,6 +26,13 @@ LOGGING = {  # uvicorn's own messages as usual; deepviz's access log as one JSON
 }
 
 
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> None:
     settings = get_settings()
     parser = argparse.ArgumentParser(prog="deepviz", description=__doc__)
@@ -30,15 +40,16 @@ def main(argv: list[str] | None = None) -> None:
     serve = commands.add_parser("serve", help="start the web app")
     serve.add_argument("--host", default=settings.host, help="address to bind (default %(default)s)")
     serve.add_argument("--port", type=int, default=settings.port, help="port (default %(default)s)")
-    serve.add_argument("--workers", type=int, default=1, help="worker processes (default %(default)s)")
+    serve.add_argument("--workers", type=int, default=settings.workers, help="worker processes (default %(default)s)")
     serve.add_argument("--reload", action="store_true", help="restart when the code changes (development)")
     train = commands.add_parser("train", help="train a model with deepviz's own engine")
     train.add_argument("model", choices=["lenet"], help="what to train")
-    train.add_argument("--epochs", type=int, default=12)
-    train.add_argument("--batch-size", type=int, default=64)
-    train.add_argument("--lr", type=float, default=1e-3, help="Adam's step size")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--shift", type=int, default=1, help="random translations of up to ±shift pixels")
+    recipe = TrainConfig()  # the defaults live there, once
+    train.add_argument("--epochs", type=positive, default=recipe.epochs)
+    train.add_argument("--batch-size", type=positive, default=recipe.batch_size)
+    train.add_argument("--lr", type=float, default=recipe.lr, help="Adam's step size")
+    train.add_argument("--seed", type=int, default=recipe.seed)
+    train.add_argument("--shift", type=int, default=recipe.shift, help="random translations of up to ±shift pixels")
     train.add_argument("--out", default=None, help="where to write the weights (default: the packaged ones)")
     args = parser.parse_args(argv)
 
@@ -46,29 +57,51 @@ def main(argv: list[str] | None = None) -> None:
         return train_lenet(args)
 
     if args.command == "serve":
-        # One BLAS thread per worker. OpenBLAS's extra threads spin while they wait: under load
-        # they burnt three quarters of the CPU (1,855 frames/s with one thread, 456 without).
-        # Set before numpy is first imported, here or in the workers uvicorn starts.
-        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ.setdefault(name, "1")
-        import uvicorn
+        import uvicorn  # (one BLAS thread per worker is set by importing app: see app/__init__.py)
 
-        uvicorn.run(
-            "app.main:create_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            reload=args.reload,
-            ws_max_size=settings.max_ws_message_bytes,  # larger messages: closed with 1009
-            ws_per_message_deflate=False,  # compression cost more than it saved (DESIGN.md)
-            access_log=False,  # deepviz logs each request as JSON instead (app/middleware.py)
-            log_config=LOGGING,
-        )
+        ours = shared_metrics_dir(several=args.workers > 1 or args.reload)
+        try:
+            uvicorn.run(
+                "app.main:create_app",
+                factory=True,
+                host=args.host,
+                port=args.port,
+                workers=args.workers,
+                reload=args.reload,
+                ws_max_size=settings.max_ws_message_bytes,  # larger messages: closed with 1009
+                ws_per_message_deflate=False,  # compression cost 2.5× the throughput and saved little
+                timeout_keep_alive=settings.keep_alive_timeout,  # idle kept-alive connections close
+                forwarded_allow_ips=settings.forwarded_allow_ips,  # X-Forwarded-For from nginx only
+                h11_max_incomplete_event_size=settings.max_header_bytes,  # if run with --http h11
+                access_log=False,  # deepviz logs each request as JSON instead (app/middleware.py)
+                log_config=LOGGING,
+            )
+        finally:
+            if ours:
+                shutil.rmtree(ours, ignore_errors=True)
 
 
-if __name__ == "__main__":
-    main()
+def shared_metrics_dir(several: bool) -> str | None:
+    """Where the server's processes write their metrics, so that /metrics sums them all
+    (app/metrics.py), exported as $PROMETHEUS_MULTIPROC_DIR to the workers uvicorn starts.
+    The operator's directory if set, emptied of a previous run's files; else, with several
+    processes, a fresh one of ours, returned to be removed at exit; else none (one process
+    keeps its metrics in memory)."""
+    from app import multiproc
+
+    given = os.environ.get(multiproc.ENV)
+    if given:
+        os.makedirs(given, mode=0o700, exist_ok=True)
+        multiproc.wipe(given)
+        return None
+    if not several:
+        return None
+    try:
+        path = multiproc.server_dir(os.getpid()) or tempfile.mkdtemp(prefix=multiproc.PREFIX)
+    except OSError:  # nowhere to write: each worker keeps its own metrics, as app/metrics.py says
+        return None
+    os.environ[multiproc.ENV] = path
+    return path
 
 
 def train_lenet(args) -> None:
@@ -79,7 +112,7 @@ def train_lenet(args) -> None:
 
     from engine import lenet
     from engine.mnist import load
-    from engine.train import TrainConfig, predictions, train
+    from engine.train import predictions, train
 
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, shift=args.shift)
     batches = (50_000 + config.batch_size - 1) // config.batch_size
@@ -102,3 +135,7 @@ def train_lenet(args) -> None:
         test = load().test
         lenet.save_mistakes(test.images, test.labels, predictions(model, test.images))
     print(f"test accuracy {manifest['test_accuracy']:.2%} in {manifest['seconds']:.0f} s; weights in {out}")
+
+
+if __name__ == "__main__":
+    main()

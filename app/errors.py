@@ -48,9 +48,10 @@ async def validation_error_handler(request: Request, error: RequestValidationErr
 
 
 async def http_error_handler(request: Request, error: HTTPException) -> JSONResponse:
-    """Starlette's own errors (a body that is not JSON, an unknown path) in the same shape."""
-    where = ["body"] if error.status_code == 400 else ["path"]
-    message = "the body is not valid JSON" if error.status_code == 400 else str(error.detail).lower()
-    response = error_response(error.status_code, where, message, f"http_{error.status_code}")
+    """Starlette's own errors (a body that is not JSON, an unknown path) in the same shape.
+    A body that cannot be parsed (not UTF-8, say) gets the 422 that invalid JSON gets."""
+    if error.status_code == 400:
+        return error_response(422, ["body"], "the body is not valid JSON", "json_invalid")
+    response = error_response(error.status_code, ["path"], str(error.detail).lower(), f"http_{error.status_code}")
     response.headers.update(error.headers or {})  # e.g. Allow, on a 405
     return response

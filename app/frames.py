@@ -12,7 +12,7 @@ import numpy as np
 from engine import lenet
 from engine.lenet import Inference
 
-LAYER_NAMES = ["conv1", "pool1", "conv2", "pool2", "fc1", "fc2", "fc3"]
+LAYER_NAMES = [layer.name for layer in lenet.layers()]
 
 
 def empty() -> dict:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
+from collections import Counter
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -11,11 +14,12 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
+from app import server
 from app.batcher import Batcher
 from app.errors import InputError, expr_error_handler, http_error_handler, input_error_handler, validation_error_handler
 from app.mathml import tex
-from app.metrics import METRICS
-from app.middleware import AccessLog, BodyLimit, SecurityHeaders
+from app.metrics import CONTENT_TYPE, METRICS
+from app.middleware import AccessLog, HeadAsGet, RequestLimits, SecurityHeaders, Work
 from app.routers import backprop, cnn, lenet, pages
 from app.settings import Settings, get_settings
 from engine.expr import ExprError
@@ -24,9 +28,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _vendor_file(package: str, *parts: str) -> Path:
-    """A file shipped inside an installed package (plotly.js, Swagger UI): served, never fetched."""
-    module = __import__(package)
-    return Path(module.__file__).resolve().parent.joinpath(*parts)
+    """A file shipped inside an installed package (plotly.js, Swagger UI): served, never
+    fetched, and found without importing the package."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"the package {package} is not installed: pip install {package}")
+    return Path(spec.submodule_search_locations[0]).joinpath(*parts)
 
 
 VENDOR = {
@@ -40,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
         title="deepviz",
-        version="1.0.0",
+        version=importlib.metadata.version("deepviz"),
         summary="Backprop, convolutions and LeNet-5, live: the API behind deepviz's pages.",
         docs_url=None,  # our own /docs serves Swagger UI from local files
         redoc_url=None,
@@ -57,11 +64,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(InputError, input_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
-    app.add_middleware(SecurityHeaders)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # the last added runs first: SecurityHeaders sees every response, including the limits'
+    app.add_middleware(
+        Work,
+        limit=settings.max_concurrent_work,
+        per_address=settings.max_work_per_address,
+        seconds=settings.max_request_seconds,
+    )
+    app.add_middleware(
+        RequestLimits,
+        max_header_bytes=settings.max_header_bytes,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout=settings.body_timeout,
+    )
+    app.add_middleware(HeadAsGet)
     app.add_middleware(AccessLog)
+    app.add_middleware(SecurityHeaders)
+    server.install(settings)  # limits on request heads and connections, in uvicorn itself
     app.state.batcher = Batcher(settings)  # LeNet frames from every WebSocket, micro-batched
-    app.state.ws_open = 0
+    app.state.ws_open = 0  # WebSocket sessions in this worker, in all and by client address
+    app.state.ws_by_address = Counter()
 
     app.include_router(backprop.router)
     app.include_router(cnn.router)
@@ -78,13 +100,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_api_route(f"/vendor/{name}", serve, methods=["GET"], include_in_schema=False)
 
     @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
-        """Liveness: the process answers."""
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers. In the event loop, never behind work in threads."""
         return {"status": "ok"}
 
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
-    def metrics() -> str:
-        """Prometheus metrics of this worker: requests, latency, WebSocket sessions, frames."""
-        return METRICS.render()
+    def metrics() -> PlainTextResponse:
+        """Prometheus metrics of the whole server (all its worker processes): requests, latency,
+        WebSocket sessions, frames."""
+        return PlainTextResponse(METRICS.render(), media_type=CONTENT_TYPE)
 
     return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    """``app.main:app`` for ``uvicorn app.main:app``: made on first use, from the environment."""
+    if name == "app":
+        global app
+        app = create_app()
+        return app
+    raise AttributeError(name)

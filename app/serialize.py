@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 
-from engine.trace import BackwardStep, NodeRecord, Trace
+from engine.trace import BackwardStep, Trace
 
 
 def number(x: float) -> float | str:
@@ -28,28 +28,6 @@ def values(a) -> float | str | list | None:
     return [values(row) for row in a]
 
 
-_SYMBOLS = {"+", "-", "*", "/", "^", "@"}
-
-
-def formula(node: NodeRecord, labels: list[str]) -> str:
-    """How a node is computed from its inputs' labels: "x + y", "exp(q)", "p[1]"."""
-    args = [labels[i] for i in node.inputs]
-    if node.kind != "op":
-        return node.label
-    if node.op in _SYMBOLS:
-        return f" {node.op} ".join(args)
-    if node.op == "neg":
-        return f"-{args[0]}"
-    if node.op == "=":
-        return args[0]
-    if node.op == "[]":
-        return f"{args[0]}[{node.params.get('index', '')}]"
-    if node.op == "cross_entropy":
-        targets = np.asarray(node.params.get("targets", [])).tolist()
-        return f"cross_entropy({args[0]}, {targets})"
-    return f"{node.op}({', '.join(args)})"
-
-
 def rule_text(rule: str, names: list[str]) -> str:
     """A local-gradient rule with its placeholders a and b replaced by the inputs' labels."""
     mapping = dict(zip("ab", names, strict=False))
@@ -64,7 +42,7 @@ def trace_json(trace: Trace) -> dict:
             "kind": n.kind,
             "op": n.op,
             "label": n.label,
-            "formula": formula(n, labels),
+            "formula": n.formula,
             "shape": list(n.shape),
             "value": values(n.value),
             "grad": values(n.grad),

@@ -1,44 +1,99 @@
 """Every limit and setting in one place. Each can be overridden by an environment variable
-named DEEPVIZ_<FIELD> (for example DEEPVIZ_MAX_EXPRESSION_NODES=500)."""
+named DEEPVIZ_<FIELD> (for example DEEPVIZ_MAX_EXPRESSION_NODES=500). Values are checked
+when the server starts: an out-of-range value, or a DEEPVIZ_ variable that names no setting
+(a misspelling would otherwise be ignored in silence), stops it with one line naming it.
+
+The cost model, for a server that a whole lecture hall shares:
+- A request's *size* is bounded by the schema limits below, before any work starts.
+- A request's *work* is estimated before it starts (`max_descent_work`, `max_numeric_work`,
+  counted in node evaluations: one op applied to its inputs, ≈ 10-40 µs each) and refused
+  with a 422 that names the limit when the estimate is over it.
+- What estimates miss is cut by a deadline (`max_request_seconds`): engine loops check it
+  between steps, and stop as soon as the client has gone away.
+- A worker computes at most `max_concurrent_work` requests at once, and at most
+  `max_work_per_address` for one client address; past that it answers 503 with Retry-After
+  at once, so that it never queues work it cannot finish in time, one client cannot take
+  every slot, and /healthz is never stuck behind it.
+- Connections: request heads are bounded in bytes and time (`max_header_bytes`,
+  `header_timeout`), bodies in bytes and time, connections per client address, and WebSocket
+  streams per worker and per address, each with an idle timeout and a frame rate.
+"""
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DEEPVIZ_")
+    model_config = SettingsConfigDict(env_prefix="DEEPVIZ_", validate_default=True)
 
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(8000, ge=0, le=65535)
+    workers: int = Field(1, ge=1, le=64)  # processes for `deepviz serve` (the Docker image runs 2)
 
-    max_body_bytes: int = 3_000_000  # any request body (uploads are data URLs)
+    # connections (uvicorn's HTTP protocol, guarded by app/server.py)
+    max_header_bytes: int = Field(16_384, ge=1024)  # request line + headers; larger: 431
+    header_timeout: float = Field(10.0, gt=0, le=300)  # seconds to send a complete request head
+    body_timeout: float = Field(15.0, gt=0, le=300)  # seconds to send a whole body; then 408
+    keep_alive_timeout: float = Field(5.0, gt=0, le=300)  # idle seconds between requests
+    max_connections_per_address: int = Field(64, ge=1)  # open HTTP connections of one client address
+    forwarded_allow_ips: str = "127.0.0.1,::1"  # proxies trusted for X-Forwarded-For (nginx in front)
+    # work per worker process
+    max_concurrent_work: int = Field(4, ge=1, le=256)  # computing requests at once; more: 503
+    max_work_per_address: int = Field(2, ge=1, le=256)  # of them from one client address (raise it behind NAT)
+    max_request_seconds: float = Field(2.0, gt=0, le=600)  # a computation's deadline
+
+    max_body_bytes: int = Field(3_000_000, ge=1024)  # any request body (uploads are data URLs)
     # expressions (/api/v1/graph)
-    max_expression_length: int = 2000  # characters
-    max_expression_depth: int = 100  # nesting levels (parentheses, unary minus, powers, calls)
-    max_expression_nodes: int = 2000  # parse-tree nodes
-    max_variables: int = 32
-    max_tensor_elements: int = 256  # per variable
-    max_graph_values: int = 20_000  # numbers held by all the graph's nodes together
-    max_numeric_work: int = 200_000  # elements × nodes for the central-difference check
-    max_symbolic_print: int = 400  # derivative trees larger than this are sized, not printed
-    max_descent_steps: int = 100
+    max_expression_length: int = Field(2000, ge=1)  # characters
+    max_expression_depth: int = Field(100, ge=1, le=400)  # nesting levels (parentheses, unary minus, powers, calls)
+    max_expression_nodes: int = Field(2000, ge=1)  # parse-tree nodes
+    max_variables: int = Field(32, ge=1)
+    max_tensor_elements: int = Field(256, ge=1)  # per variable
+    max_graph_values: int = Field(20_000, ge=1)  # numbers held by all the graph's nodes together
+    max_numeric_work: int = Field(200_000, ge=0)  # elements × nodes for the central-difference check
+    max_symbolic_print: int = Field(400, ge=1)  # derivative trees larger than this are sized, not printed
+    max_descent_steps: int = Field(100, ge=1)
+    max_descent_work: int = Field(20_000, ge=1)  # node evaluations: expression nodes × (steps + 1)
     # images and CNN layers (/api/v1/conv, /pool, /receptive-field)
-    max_image_side: int = 256  # pixels, after resizing: a grid sent as numbers is bounded alike
-    max_upload_bytes: int = 2_000_000  # an uploaded PNG or JPEG
-    max_upload_side: int = 4096  # pixels of the upload before resizing
-    max_pool_side: int = 64  # the pooling page's grid
+    max_image_side: int = Field(256, ge=4)  # pixels, after resizing: a grid sent as numbers is bounded alike
+    max_upload_bytes: int = Field(2_000_000, ge=1024)  # an uploaded PNG or JPEG
+    max_upload_side: int = Field(4096, ge=16)  # pixels of the upload before resizing
+    max_pool_side: int = Field(64, ge=2)  # the pooling page's grid
     # LeNet-5 (/api/v1/lenet/...)
-    max_drawing_bytes: int = 500_000  # a drawing sent as a data URL
-    max_drawing_side: int = 2048  # its pixels
-    max_ws_message_bytes: int = 700_000  # one WebSocket message (larger: closed with 1009)
-    max_ws_rate: float = 60.0  # frames per second per connection, on average (bursts of as many)
-    max_ws_connections: int = 1000  # open WebSocket sessions per worker process
-    max_batch: int = 64  # frames computed together in one micro-batch
+    max_drawing_bytes: int = Field(500_000, ge=1024)  # a drawing sent as a data URL
+    max_drawing_side: int = Field(2048, ge=28)  # its pixels
+    max_ws_message_bytes: int = Field(700_000, ge=1024)  # one WebSocket message (larger: closed with 1009)
+    max_ws_rate: float = Field(60.0, gt=0, allow_inf_nan=False)  # frames a second per connection (bursts of as many)
+    max_ws_connections: int = Field(1000, ge=1)  # open WebSocket sessions per worker process
+    max_ws_per_address: int = Field(50, ge=1)  # open WebSocket sessions of one client address, per worker
+    ws_idle_timeout: float = Field(300.0, gt=0)  # seconds without a frame before a stream is closed
+    max_batch: int = Field(64, ge=1, le=4096)  # frames computed together in one micro-batch
+
+
+class SettingsError(SystemExit):
+    """Raised at startup for a bad DEEPVIZ_ variable; its text is the one line to print."""
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, checked: unknown DEEPVIZ_ names and bad values stop here."""
+    environ = os.environ
+    known = {f"DEEPVIZ_{name.upper()}" for name in Settings.model_fields}
+    unknown = sorted(k for k in environ if k.upper().startswith("DEEPVIZ_") and k.upper() not in known)
+    if unknown:
+        raise SettingsError(f"deepviz: unknown setting {unknown[0]} (the settings are listed in app/settings.py)")
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = f"DEEPVIZ_{str(first['loc'][0]).upper()}"
+        raise SettingsError(f"deepviz: {name}={environ.get(name, '')!r}: {first['msg'].lower()}") from None
 
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return load_settings()

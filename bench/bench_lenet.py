@@ -41,6 +41,7 @@ from bench.common import median_us, percentile_ms, server  # noqa: E402
 from engine import Tensor, lenet, no_grad  # noqa: E402
 from engine import functional as F
 from engine.mnist import load  # noqa: E402
+from tests.engine.oracle import torch_lenet  # noqa: E402
 
 
 def drawing_url(digit: np.ndarray) -> str:
@@ -106,21 +107,6 @@ def websocket(urls: list[str]) -> None:
         times, size = asyncio.run(round_trips(url, messages))
     print(f"WebSocket round trip on loopback, one client, {len(times)} frames: {percentiles(times)}")
     print(f"  bytes per frame: {len(messages[0])} sent (PNG data URL), {size} received")
-
-
-def torch_lenet(model, trainable: bool):
-    state = {k: torch.tensor(v) for k, v in model.state_dict().items()}
-    params = [t.requires_grad_(trainable) for t in state.values()]
-
-    def forward(x):
-        x = (x - 0.1307) / 0.3081
-        x = TF.max_pool2d(TF.relu(TF.conv2d(x, state["conv1.weight"], state["conv1.bias"], padding=2)), 2)
-        x = TF.max_pool2d(TF.relu(TF.conv2d(x, state["conv2.weight"], state["conv2.bias"])), 2)
-        x = TF.relu(TF.linear(x.flatten(1), state["fc1.weight"], state["fc1.bias"]))
-        x = TF.relu(TF.linear(x, state["fc2.weight"], state["fc2.bias"]))
-        return TF.linear(x, state["fc3.weight"], state["fc3.bias"])
-
-    return forward, params
 
 
 def ratios(model, images: np.ndarray) -> None:

@@ -13,6 +13,7 @@ class MatMul(Function):
     """a @ b for vectors and matrices. A vector is a row on the left, a column on the right."""
 
     name, local_rules = "@", ("upstream @ bᵀ", "aᵀ @ upstream")
+    formula = "{0} @ {1}"
 
     def forward(self, a, b):
         if a.ndim not in (1, 2) or b.ndim not in (1, 2):
@@ -49,16 +50,17 @@ class Sum(Function):
 
 
 class Max(Function):
-    """Max over ``axis``: the whole gradient goes to the position of the maximum (the
-    first one, on a tie), the others get zero."""
+    """Max over ``axis``: the gradient goes to the position of the maximum, the others get
+    zero. On a tie, as in torch: the max of all elements shares it evenly among the tied
+    positions (torch.max(x), torch.amax); the max along an axis gives it to the first one
+    (torch.max(x, dim), which returns that index)."""
 
-    name, local_rules = "max", ("[a is the max]",)
+    name, local_rules = "max", ("[a is the max] (shared on a tie)",)
 
     def forward(self, a, axis=None, keepdims=False):
         if axis is None:
-            index = np.unravel_index(np.argmax(a), a.shape)
-            out = a[index]
-            out = np.reshape(out, (1,) * a.ndim) if keepdims else np.asarray(out)
+            index = a == np.max(a)  # every tied position
+            out = np.max(a, keepdims=keepdims)
         else:
             index = np.expand_dims(np.argmax(a, axis=axis), axis)
             out = np.take_along_axis(a, index, axis)
@@ -70,7 +72,7 @@ class Max(Function):
         shape, index, axis = self.saved
         downstream = np.zeros(shape, dtype=upstream.dtype)
         if axis is None:
-            downstream[index] = upstream.reshape(())
+            downstream[index] = upstream.reshape(()) / np.count_nonzero(index)
         else:
             np.put_along_axis(downstream, index, upstream.reshape(index.shape), axis)
         return (downstream,)
@@ -105,6 +107,7 @@ class GetItem(Function):
     """a[index]: the gradient flows back to the picked entries (summed where picked twice)."""
 
     name, local_rules = "[]", ("1 at the picked entries, 0 elsewhere",)
+    formula = "{0}[{index}]"
 
     def forward(self, a, index):
         self.save_for_backward(a.shape, a.dtype, index)
@@ -120,6 +123,11 @@ class GetItem(Function):
 def _softmax(z: Array, axis: int) -> Array:
     e = np.exp(z - np.max(z, axis=axis, keepdims=True))  # shifted: exp never overflows
     return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _log_softmax(z: Array, axis: int) -> Array:
+    shifted = z - np.max(z, axis=axis, keepdims=True)  # log Σ exp(z), shifted: never overflows
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 class Softmax(Function):
@@ -144,8 +152,7 @@ class LogSoftmax(Function):
     name, local_rules = "log_softmax", ("I - 1 pᵀ",)
 
     def forward(self, z, axis=-1):
-        shifted = z - np.max(z, axis=axis, keepdims=True)
-        out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        out = _log_softmax(z, axis)
         self.save_for_backward(out, axis)
         return out
 
@@ -161,6 +168,9 @@ class CrossEntropy(Function):
 
     name, local_rules = "cross_entropy", ("(softmax(z) - onehot(y)) / N",)
 
+    def describe(self, args: list[str]) -> str:
+        return f"cross_entropy({args[0]}, {np.asarray(self.params['targets']).tolist()})"
+
     def forward(self, z, targets):
         z2 = z.reshape(1, -1) if z.ndim == 1 else z  # (N, C)
         t = np.asarray(targets).reshape(-1)  # (N,)
@@ -169,18 +179,13 @@ class CrossEntropy(Function):
             raise ValueError(f"cross_entropy needs {n} integer class labels, got {t.shape[0]}")
         if t.min() < 0 or t.max() >= c:
             raise ValueError(f"class labels must lie in 0..{c - 1}")
-        p = _softmax(z2, axis=1)
-        shifted = z2 - np.max(z2, axis=1, keepdims=True)
-        logp = shifted[np.arange(n), t] - np.log(np.sum(np.exp(shifted), axis=1))
+        logp = _log_softmax(z2, axis=1)
+        p = np.exp(logp)
         onehot = np.zeros_like(p)
         onehot[np.arange(n), t] = 1.0
         self.save_for_backward(((p - onehot) / n).reshape(z.shape))
-        return np.asarray(-np.mean(logp), dtype=z.dtype)
+        return np.asarray(-np.mean(logp[np.arange(n), t]), dtype=z.dtype)
 
     def local(self):
         (local,) = self.saved
         return (local,)
-
-    def backward(self, upstream):
-        (local,) = self.saved
-        return (local * upstream,)

@@ -62,6 +62,7 @@ class LeNet5(nn.Module):
         """Every layer's output, by name, in order: what the /lenet page draws."""
         a = {}
         x = (x - self.config.mean) / self.config.std
+        # the names and the order are those of layers()
         a["conv1"] = h = self.conv1(x).relu()  # (N, 6, 28, 28)
         a["pool1"] = h = self.pool(h)  # (N, 6, 14, 14)
         a["conv2"] = h = self.conv2(h).relu()  # (N, 16, 10, 10)
@@ -73,8 +74,32 @@ class LeNet5(nn.Module):
         return a
 
 
-# The geometry of the convolution and pooling layers, for receptive fields.
-LAYERS = [("conv", 5, 1, 2), ("maxpool", 2, 2, 0), ("conv", 5, 1, 0), ("maxpool", 2, 2, 0)]
+@dataclass(frozen=True)
+class LayerInfo:
+    """One layer the page draws: its name in ``activations``, its caption, and for the
+    convolutions and poolings their geometry (what receptive fields are computed from)."""
+
+    name: str
+    title: str
+    kind: str  # "conv", "maxpool" or "linear"
+    kernel: int | None = None
+    stride: int | None = None
+    padding: int | None = None
+
+
+def layers(c: LeNetConfig | None = None) -> list[LayerInfo]:
+    """LeNet-5's layers in order, from its configuration: the one list the frames, the
+    model's description and the page's captions all come from."""
+    c = c or LeNetConfig()
+    return [
+        LayerInfo("conv1", "conv1 + ReLU", "conv", c.kernel, 1, c.padding),
+        LayerInfo("pool1", "pool1", "maxpool", 2, 2, 0),
+        LayerInfo("conv2", "conv2 + ReLU", "conv", c.kernel, 1, 0),
+        LayerInfo("pool2", "pool2", "maxpool", 2, 2, 0),
+        LayerInfo("fc1", "fc1 + ReLU", "linear"),
+        LayerInfo("fc2", "fc2 + ReLU", "linear"),
+        LayerInfo("fc3", "fc3: logits", "linear"),
+    ]
 
 
 def save(model: LeNet5, manifest: dict, path: Path = WEIGHTS) -> None:

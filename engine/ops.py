@@ -21,6 +21,7 @@ from engine.function import Elementwise
 
 class Add(Elementwise):
     name, local_rules = "+", ("1", "1")
+    formula = "{0} + {1}"
 
     def forward(self, a, b):
         return a + b
@@ -31,6 +32,7 @@ class Add(Elementwise):
 
 class Sub(Elementwise):
     name, local_rules = "-", ("1", "-1")
+    formula = "{0} - {1}"
 
     def forward(self, a, b):
         return a - b
@@ -41,6 +43,7 @@ class Sub(Elementwise):
 
 class Mul(Elementwise):
     name, local_rules = "*", ("b", "a")
+    formula = "{0} * {1}"
 
     def forward(self, a, b):
         self.save_for_backward(a, b)
@@ -53,6 +56,7 @@ class Mul(Elementwise):
 
 class Div(Elementwise):
     name, local_rules = "/", ("1 / b", "-a / b²")
+    formula = "{0} / {1}"
 
     def forward(self, a, b):
         self.save_for_backward(a, b)
@@ -65,6 +69,7 @@ class Div(Elementwise):
 
 class Pow(Elementwise):
     name, local_rules = "^", ("b · a^(b-1)", "a^b · ln a")
+    formula = "{0} ^ {1}"
 
     def forward(self, a, b):
         out = a**b
@@ -81,7 +86,8 @@ class Pow(Elementwise):
 class Maximum(Elementwise):
     """max(a, b), value by value. On a tie each side gets half the gradient, as in torch."""
 
-    name, local_rules = "max", ("[a > b] (½ on a tie)", "[b > a] (½ on a tie)")
+    name, local_rules = "maximum", ("[a > b] (½ on a tie)", "[b > a] (½ on a tie)")
+    formula = "max({0}, {1})"
 
     def forward(self, a, b):
         self.save_for_backward(a, b)
@@ -94,7 +100,8 @@ class Maximum(Elementwise):
 
 
 class Minimum(Elementwise):
-    name, local_rules = "min", ("[a < b] (½ on a tie)", "[b < a] (½ on a tie)")
+    name, local_rules = "minimum", ("[a < b] (½ on a tie)", "[b < a] (½ on a tie)")
+    formula = "min({0}, {1})"
 
     def forward(self, a, b):
         self.save_for_backward(a, b)
@@ -111,6 +118,7 @@ class Minimum(Elementwise):
 
 class Neg(Elementwise):
     name, local_rules = "neg", ("-1",)
+    formula = "-{0}"
 
     def forward(self, a):
         return -a
@@ -237,6 +245,7 @@ class Identity(Elementwise):
     """A named copy (``q = x`` on the backprop page): the value and the gradient pass through."""
 
     name, local_rules = "=", ("1",)
+    formula = "{0}"
 
     def forward(self, a):
         return a.copy()

@@ -76,6 +76,9 @@ class Tensor:
         # numpy values keep their dtype (float32 stays float32); Python numbers become float64
         numpy_value = isinstance(data, np.ndarray | np.generic)
         self.data: Array = np.asarray(data) if numpy_value else np.asarray(data, dtype=float)
+        if requires_grad and not np.issubdtype(self.data.dtype, np.floating):
+            # as torch refuses: an integer has no gradient, and it would silently stay zero
+            raise TypeError(f"only floating-point tensors can require gradients, not {self.data.dtype}")
         self.grad: Array | None = None
         self.requires_grad = requires_grad
         self.label = label

@@ -27,6 +27,7 @@ class NodeRecord:
     value: np.ndarray
     inputs: list[int]  # node ids, in argument order
     params: dict = field(default_factory=dict)  # the op's settings (an index, an axis…)
+    formula: str = ""  # how it is computed from its inputs' labels: "x + y", "exp(q)"; a leaf: its label
     grad: np.ndarray | None = None
 
 
@@ -79,6 +80,8 @@ def record(output: Tensor, backward: bool = True) -> Trace:
         )
         for i, t in enumerate(tensors)
     ]
+    for record_, t in zip(nodes, tensors, strict=True):
+        record_.formula = t.fn.describe([nodes[i].label for i in record_.inputs]) if t.fn else record_.label
     steps: list[BackwardStep] = []
 
     def on_step(node: Tensor, upstream, inputs) -> None:

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from app import serialize
+from app.dependencies import BudgetDep, SettingsDep
 from app.errors import InputError
 from app.schemas import BAD_INPUT, DescentOut, DescentRequest, GraphOut, GraphRequest
-from app.settings import Settings, get_settings
+from app.settings import Settings
 from engine.expr import evaluate, parse
 from engine.expr.check import gradient_check
 from engine.expr.descent import curve_around, gradient_descent
+from engine.expr.descent import work as descent_work
 
 router = APIRouter(prefix="/api/v1", tags=["backprop"])
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def _limits(settings: Settings) -> dict[str, int]:
@@ -41,7 +40,7 @@ def _check_sizes(values: dict, settings: Settings) -> None:
 
 # Plain `def`: FastAPI runs it in a worker thread, so a slow request never blocks others.
 @router.post("/graph", response_model=GraphOut, responses=BAD_INPUT)
-def graph(request: GraphRequest, settings: SettingsDep) -> dict:
+def graph(request: GraphRequest, settings: SettingsDep, budget: BudgetDep) -> dict:
     """Evaluate an expression, run its backward pass, and return the traced graph."""
     _check_sizes(request.values, settings)
     run = evaluate(request.expression, request.values, max_values=settings.max_graph_values, **_limits(settings))
@@ -54,18 +53,30 @@ def graph(request: GraphRequest, settings: SettingsDep) -> dict:
         **serialize.trace_json(run.trace),
     }
     if request.check and not run.note:
-        check = gradient_check(run, request.h, settings.max_numeric_work, settings.max_symbolic_print)
+        check = gradient_check(
+            run, request.h, settings.max_numeric_work, settings.max_symbolic_print, between=budget.check
+        )
         out["check"] = serialize.check_json(check)
     return out
 
 
 @router.post("/descent", response_model=DescentOut, responses=BAD_INPUT)
-def descent(request: DescentRequest, settings: SettingsDep) -> dict:
+def descent(request: DescentRequest, settings: SettingsDep, budget: BudgetDep) -> dict:
     """Gradient descent on a one-parameter loss (figure 2.1): every step and the curve."""
     if request.steps > settings.max_descent_steps:
         raise InputError(["body", "steps"], f"at most {settings.max_descent_steps} steps")
     expression = parse(request.expression, **_limits(settings))
-    steps = gradient_descent(expression, request.parameter, request.start, request.learning_rate, request.steps)
+    cost = descent_work(expression, request.steps)
+    if cost > settings.max_descent_work:
+        raise InputError(
+            ["body"],
+            f"{request.steps} steps of this expression and its curve are {cost} node evaluations; the limit is "
+            f"{settings.max_descent_work}: use fewer steps or a shorter expression",
+            kind="too_expensive",
+        )
+    steps = gradient_descent(
+        expression, request.parameter, request.start, request.learning_rate, request.steps, between=budget.check
+    )
     thetas, losses = curve_around(expression, request.parameter, [s.theta for s in steps])
     return {
         "steps": [

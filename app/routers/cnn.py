@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import numpy as np
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from app import images
+from app.dependencies import SettingsDep
 from app.errors import InputError
 from app.schemas import (
     BAD_INPUT,
@@ -24,13 +23,12 @@ from app.schemas import (
     ShapesRequest,
 )
 from app.serialize import grid
-from app.settings import Settings, get_settings
+from app.settings import Settings
 from engine import convlab
 from engine.arithmetic import Layer, conv_output_size, field_of, receptive_fields
 from engine.kernels import KERNELS, gaussian, gaussian_size
 
 router = APIRouter(prefix="/api/v1", tags=["cnn"])
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def _rectangular(rows: list[list[float]], loc: list, what: str = "grid") -> np.ndarray:
@@ -44,7 +42,9 @@ def _image(source, settings: Settings, field: str, max_side: int) -> np.ndarray:
     """A grid as sent, or a sample or upload at its requested size; rectangular and bounded."""
     loc = ["body", field]
     if isinstance(source, ImageRef):
-        size = min(source.size, max_side)
+        size = source.size
+        if size > max_side:
+            raise InputError([*loc, "size"], f"the size is {size}; at most {max_side} pixels")
         if source.preset is not None:
             return images.sample(source.preset, size)
         return images.upload(source.data_url, size, settings.max_upload_bytes, settings.max_upload_side, loc)

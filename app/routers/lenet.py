@@ -5,20 +5,19 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from app import frames
 from app.batcher import Batcher, Slot
+from app.dependencies import SettingsDep
 from app.metrics import METRICS
 from app.preprocess import network_input
 from app.schemas import BAD_INPUT, MistakeOut, ModelOut, PredictOut, PredictRequest
-from app.settings import Settings, get_settings
+from app.settings import Settings
 from engine import lenet
 
 router = APIRouter(prefix="/api/v1/lenet", tags=["lenet"])
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def predict_frame(request: PredictRequest, settings: Settings) -> dict:
@@ -40,7 +39,17 @@ def model() -> dict:
     return {
         "manifest": lenet.manifest(),
         "kernels": {"conv1": m.conv1.weight.data.round(5).tolist(), "conv2": m.conv2.weight.data.round(5).tolist()},
-        "layers": [{"type": t, "kernel": k, "stride": s, "padding": p} for t, k, s, p in lenet.LAYERS],
+        "layers": [
+            {
+                "name": x.name,
+                "title": x.title,
+                "type": x.kind,
+                "kernel": x.kernel,
+                "stride": x.stride,
+                "padding": x.padding,
+            }
+            for x in lenet.layers()
+        ],
     }
 
 
@@ -60,14 +69,23 @@ async def stream(socket: WebSocket) -> None:
     (plus an optional "id", echoed back). Frames from all connections are computed together
     in micro-batches; a connection's frame that is still waiting is replaced by its newer one,
     so nothing queues without bound. A bad frame gets {"error": …} and the stream goes on.
-    Limits: connections per worker (else close 1013), message size (1009), frame rate (1008)."""
+    Limits: sessions per worker and per client address (else close 1013, "try again later"),
+    message size (1009), frame rate (over it a frame is skipped; far over it, close 1008),
+    and idleness (close 1000 after ws_idle_timeout seconds without a frame)."""
     app, settings = socket.app, socket.app.state.settings
+    address = (socket.client.host if socket.client else None) or "?"
+    refused = None
     if app.state.ws_open >= settings.max_ws_connections:
-        METRICS.count("deepviz_websocket_rejected_total", reason="full")
-        await socket.close(code=1013, reason="the server is full: try again in a minute")
+        refused = ("full", "the server is full: try again in a minute")
+    elif app.state.ws_by_address[address] >= settings.max_ws_per_address:
+        refused = ("per_address", f"more than {settings.max_ws_per_address} streams from one address")
+    await socket.accept()  # then close: a browser sees the code and the reason, not an HTTP 403
+    if refused:
+        METRICS.count("deepviz_websocket_rejected_total", reason=refused[0])
+        await socket.close(code=1013, reason=refused[1])
         return
-    await socket.accept()
     app.state.ws_open += 1
+    app.state.ws_by_address[address] += 1
     METRICS.gauge("deepviz_websocket_sessions", +1)
     slot, closing = Slot(), {}
     receiver = asyncio.create_task(receive(socket, slot, closing, app.state.batcher, settings))
@@ -88,43 +106,56 @@ async def stream(socket: WebSocket) -> None:
         receiver.cancel()
         app.state.batcher.forget(slot)
         app.state.ws_open -= 1
+        app.state.ws_by_address[address] -= 1
+        if app.state.ws_by_address[address] <= 0:
+            del app.state.ws_by_address[address]
         METRICS.gauge("deepviz_websocket_sessions", -1)
 
 
+def _error(slot: Slot, msg: str) -> None:
+    slot.answer = json.dumps({"error": {"msg": msg}})
+    slot.ready.set()
+
+
 async def receive(socket: WebSocket, slot: Slot, closing: dict, batcher: Batcher, settings: Settings) -> None:
-    """Read frames, enforce the size and rate limits, hand frames to the batcher."""
+    """Read frames, enforce the idle timeout and the size and rate limits, hand frames to the
+    batcher. The rate is a token bucket (``max_ws_rate`` a second, bursts of as many) that
+    every message draws on, text or binary, and that a frame's preprocessing time draws on
+    too: a frame that cost the server 5 ms counts as 1 + 5 frames, so large drawings cannot
+    buy more CPU than small ones."""
     rate = settings.max_ws_rate
     tokens, last = rate, time.monotonic()
     try:
         while True:
-            message = await socket.receive()
+            try:
+                message = await asyncio.wait_for(socket.receive(), settings.ws_idle_timeout)
+            except TimeoutError:
+                closing.update(code=1000, reason=f"no frame for {settings.ws_idle_timeout:g} s: draw to reconnect")
+                break
             if message["type"] == "websocket.disconnect":
                 break
-            text = message.get("text")
-            if text is None:
-                slot.answer = json.dumps({"error": {"msg": "frames are JSON text messages"}})
-                slot.ready.set()
-                continue
-            if len(text) > settings.max_ws_message_bytes:
-                slot.answer = json.dumps(
-                    {"error": {"msg": f"a frame is at most {settings.max_ws_message_bytes} bytes"}}
-                )
-                slot.ready.set()
-                continue
             now = time.monotonic()
-            tokens = min(rate, tokens + (now - last) * rate) - 1  # a token bucket: rate per second, bursts of rate
+            spent, slot.cost = slot.cost, 0.0
+            tokens = min(rate, tokens + (now - last) * rate) - 1 - spent / FRAME_CPU
             last = now
             if tokens < -rate:  # far over the limit for a second or more: not a person drawing
                 METRICS.count("deepviz_websocket_rejected_total", reason="rate")
                 closing.update(code=1008, reason=f"more than {rate:g} frames a second")
                 break
-            if tokens < 0:  # over the rate: skipped, and said so, so that the client sends its next one
+            text = message.get("text")
+            if text is None:
+                _error(slot, "frames are JSON text messages")
+            elif len(text) > settings.max_ws_message_bytes:
+                _error(slot, f"a frame is at most {settings.max_ws_message_bytes} bytes")
+            elif tokens < 0:  # over the rate: skipped, and said so, so that the client sends its next one
                 METRICS.count("deepviz_frames_dropped_total")
-                slot.answer = json.dumps({"error": {"msg": f"more than {rate:g} frames a second: frame skipped"}})
-                slot.ready.set()
-                continue
-            batcher.submit(slot, text)
+                _error(slot, f"more than {rate:g} frames a second: frame skipped")
+            else:
+                batcher.submit(slot, text)
     except (WebSocketDisconnect, RuntimeError):
         pass
     closing.setdefault("done", True)
     slot.ready.set()
+
+
+FRAME_CPU = 0.001  # seconds of preprocessing that count as one more frame against the rate

@@ -8,9 +8,9 @@ from pydantic import BaseModel, Discriminator, Field, JsonValue, Tag, model_vali
 
 from app.schemas.common import Finite, Strict
 
-Grid = Annotated[
-    list[Annotated[list[Finite], Field(min_length=1, max_length=256)]], Field(min_length=1, max_length=256)
-]
+# An image's sides are bounded by the settings (max_image_side, max_pool_side), checked by the
+# router with a message naming the limit; a kernel's by its nature (11 is the largest taught).
+Grid = Annotated[list[Annotated[list[Finite], Field(min_length=1)]], Field(min_length=1)]
 KernelGrid = Annotated[
     list[Annotated[list[Finite], Field(min_length=1, max_length=11)]], Field(min_length=1, max_length=11)
 ]
@@ -20,8 +20,8 @@ class ImageRef(Strict):
     """A sample image by name, or an upload as a data URL (PNG or JPEG), at ``size`` pixels."""
 
     preset: str | None = Field(None, max_length=40, examples=["camera"])
-    data_url: str | None = Field(None, max_length=3_000_000, description="data:image/png;base64,…")
-    size: int = Field(64, ge=4, le=256, description="the longer side, in pixels, after resizing")
+    data_url: str | None = Field(None, description="data:image/png;base64,… (at most max_upload_bytes)")
+    size: int = Field(64, ge=4, description="the longer side, in pixels, after resizing (at most max_image_side)")
 
     @model_validator(mode="after")
     def one_source(self) -> ImageRef:

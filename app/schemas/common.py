@@ -26,7 +26,7 @@ class ErrorOut(BaseModel):
 
 
 BAD_INPUT = {  # documented on every route that takes a body
-    400: {"model": ErrorOut, "description": "the body is not valid JSON"},
     413: {"model": ErrorOut, "description": "the body is larger than the limit"},
-    422: {"model": ErrorOut, "description": "what is wrong, and where"},
+    422: {"model": ErrorOut, "description": "what is wrong, and where (a body that is not JSON, too)"},
+    503: {"model": ErrorOut, "description": "the server is busy: try again after Retry-After seconds"},
 }

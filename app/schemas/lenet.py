@@ -17,7 +17,7 @@ class PredictRequest(Strict):
         None, description="28×28 values in [0, 1], light ink on black (MNIST format): used as they are"
     )
     image: str | None = Field(
-        None, max_length=1_000_000, description="a drawing as a data URL (PNG or JPEG), preprocessed MNIST-style"
+        None, description="a drawing as a data URL (PNG or JPEG, at most max_drawing_bytes), preprocessed MNIST-style"
     )
     target: int | None = Field(None, ge=0, le=9, description="the class to explain (default: the prediction)")
 
@@ -48,7 +48,10 @@ class PredictOut(BaseModel):
 class ModelOut(BaseModel):
     manifest: JsonValue
     kernels: dict[str, JsonValue] = Field(description="conv1 (6×1×5×5) and conv2 (16×6×5×5) weights")
-    layers: list[JsonValue] = Field(description="geometry of the conv and pool layers, for receptive fields")
+    layers: list[JsonValue] = Field(
+        description="every layer in order: name, caption, type, and for conv and pool layers their kernel, "
+        "stride and padding (for receptive fields)"
+    )
 
 
 class MistakeOut(BaseModel):

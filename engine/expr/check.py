@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,11 +31,16 @@ class GradientCheck:
 
 
 def gradient_check(
-    run: Evaluation, h: float = 1e-5, max_numeric_work: int = 200_000, max_print: int = 400
+    run: Evaluation,
+    h: float = 1e-5,
+    max_numeric_work: int = 200_000,
+    max_print: int = 400,
+    between: Callable[[], None] | None = None,
 ) -> GradientCheck:
     """Compare autodiff's gradients with central differences (step ``h``) and, for scalar
     expressions, with symbolic derivatives. Work is bounded: numerical differentiation
-    costs two evaluations per input element."""
+    costs two evaluations per input element; ``between`` is called between them (a server's
+    deadline check)."""
     expression = run.expression
     names = [n for n, g in run.gradients.items() if g is not None]
     checks = {n: VariableCheck(n, run.gradients[n]) for n in run.variables}
@@ -46,9 +52,15 @@ def gradient_check(
     elif work > max_numeric_work:
         notes.append(f"numerical check skipped: {work} element-evaluations exceed {max_numeric_work}")
     else:
-        for name, numeric in central_difference(expression, values, names, h).items():
+        for name, numeric in central_difference(expression, values, names, h, between).items():
             checks[name].numeric = numeric
             checks[name].relative_error = relative_error(run.gradients[name], numeric)
+            if not np.isfinite(checks[name].relative_error):
+                notes.append(
+                    f"∂/∂{name} cannot be checked here: f is not finite within h = {h:g} of this point "
+                    "(outside the domain of a function such as log or sqrt, or an overflow), so a "
+                    "derivative there means nothing"
+                )
     if all(v.ndim == 0 for v in values.values()):
         try:
             scalars = {n: float(v) for n, v in values.items()}

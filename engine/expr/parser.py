@@ -24,12 +24,12 @@ from dataclasses import dataclass
 
 from engine import walk
 
-FUNCTIONS = {  # name -> number of arguments
+ELEMENTWISE = {  # name -> number of arguments: applied value by value
     "exp": 1, "log": 1, "tanh": 1, "sigmoid": 1, "relu": 1, "sin": 1, "cos": 1,
     "sqrt": 1, "abs": 1, "max": 2, "min": 2,
-    # on tensors
-    "sum": 1, "mean": 1, "softmax": 1, "log_softmax": 1, "cross_entropy": 2,
 }  # fmt: skip
+ON_TENSORS = {"sum": 1, "mean": 1, "softmax": 1, "log_softmax": 1, "cross_entropy": 2}  # mix a tensor's values
+FUNCTIONS = {**ELEMENTWISE, **ON_TENSORS}
 
 
 class ExprError(ValueError):
@@ -103,6 +103,18 @@ def postorder(root: Node) -> list[Node]:
     """Every node once, children before parents. A named step used many times is one
     shared node: walking it once per use would take exponential time on a = x*x; b = a*a; …"""
     return walk.postorder(root, children)
+
+
+def is_elementwise(root: Node) -> bool:
+    """Whether every value of the output depends only on the same value of each input (no
+    @, no indexing, no sum or softmax): then the expression can be computed on many points
+    at once."""
+    for node in postorder(root):
+        if isinstance(node, Index) or (isinstance(node, Binary) and node.op == "@"):
+            return False
+        if isinstance(node, Call) and node.name not in ELEMENTWISE:
+            return False
+    return True
 
 
 def variables(root: Node) -> list[str]:

@@ -1,6 +1,11 @@
 // The only module that knows the server's URLs.
 
-async function post(path, body, signal) {
+const sleep = (ms, signal) => new Promise((resolve, reject) => {
+  const timer = setTimeout(resolve, ms);
+  if (signal) signal.addEventListener("abort", () => { clearTimeout(timer); reject(new DOMException("aborted", "AbortError")); });
+});
+
+async function post(path, body, signal, retries = 2) {
   let response;
   try {
     response = await fetch(path, {
@@ -12,6 +17,12 @@ async function post(path, body, signal) {
   } catch (error) {
     if (error.name === "AbortError") throw error;
     return { ok: false, status: 0, data: { detail: [{ loc: [], msg: "the server cannot be reached" }] } };
+  }
+  if (response.status === 503 && retries > 0) {
+    // busy: try again after the time it asks for, with jitter so that a hall does not retry at once
+    const seconds = Number(response.headers.get("Retry-After")) || 1;
+    await sleep(seconds * 1000 * (0.5 + Math.random()), signal);
+    return post(path, body, signal, retries - 1);
   }
   let data = null;
   try {

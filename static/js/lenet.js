@@ -9,8 +9,9 @@ import { readState, writeState } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 const { state } = readState({ target: "", mistake: "" });
-const LAYER_INDEX = { conv1: 1, pool1: 2, conv2: 3, pool2: 4 }; // in the receptive-field stack
-let geometry = [];
+let geometry = []; // the conv and pool layers, for receptive fields
+let stackNames = []; // their names, in order
+let titles = {}; // each layer's caption, by name
 let frame = null; // the last answer
 let field = null; // the clicked unit's region on the input
 let source = null; // what was last sent: {image} or {pixels}
@@ -20,10 +21,13 @@ let socket = null;
 let inFlight = false;
 let dirty = false;
 let nextId = 0;
+let retry = 1000; // the next reconnection's delay (ms): doubles after each failure, up to 30 s
+let idle = false; // closed by the server for idleness: reconnect when the student draws again
 
 function connect() {
+  idle = false;
   socket = new WebSocket(api.lenetStream());
-  socket.addEventListener("open", () => { $("link-state").textContent = "live"; if (dirty) send(); });
+  socket.addEventListener("open", () => { retry = 1000; $("link-state").textContent = "live"; if (dirty) send(); });
   socket.addEventListener("message", (event) => {
     inFlight = false;
     const answer = JSON.parse(event.data);
@@ -31,10 +35,22 @@ function connect() {
     else show(answer);
     if (dirty) send();
   });
-  socket.addEventListener("close", () => {
-    $("link-state").textContent = "reconnecting…";
+  socket.addEventListener("close", (event) => {
     inFlight = false;
-    setTimeout(connect, 1000);
+    if (event.code === 1000) {
+      idle = true;
+      $("link-state").textContent = "paused: draw to resume";
+      return;
+    }
+    // 1013: the server is full. Wait longer, and with jitter, so that a full hall does not
+    // come back all at once.
+    const base = event.code === 1013 ? Math.max(retry, 5000) : retry;
+    const wait = Math.round(base * (0.5 + Math.random()));
+    retry = Math.min(2 * base, 30000);
+    $("link-state").textContent = event.code === 1013
+      ? `the server is full: trying again in ${Math.round(wait / 1000)} s`
+      : "reconnecting…";
+    setTimeout(connect, wait);
   });
 }
 
@@ -46,6 +62,7 @@ function request() {
 
 function send() {
   if (!source) return;
+  if (idle) connect();
   if (inFlight || !socket || socket.readyState !== WebSocket.OPEN) { dirty = true; return; }
   dirty = false;
   inFlight = true;
@@ -82,7 +99,7 @@ function show(answer) {
   $("prediction").textContent = String(answer.prediction);
   drawProbabilities(answer.probabilities, answer.prediction);
   drawInput();
-  drawLayers($("layers"), answer.layers, unitClicked);
+  drawLayers($("layers"), answer.layers, titles, unitClicked);
   heatmap($("saliency"), decode(answer.saliency), { cell: 8, signed: true });
 }
 
@@ -101,7 +118,7 @@ function drawProbabilities(p, best) {
 
 async function unitClicked(layer, channel, row, col) {
   const answer = await api.receptiveField({ layers: geometry, input_size: 28, effective: false,
-    unit: { layer: LAYER_INDEX[layer], row, col } });
+    unit: { layer: stackNames.indexOf(layer) + 1, row, col } });
   if (!answer.ok) return;
   const [top, left, bottom, right] = answer.data.regions[0];
   field = { top, left, bottom, right };
@@ -146,7 +163,11 @@ $("target").addEventListener("change", () => { state.target = $("target").value;
 drawProbabilities(Array(10).fill(0));
 connect();
 api.lenetModel().then(({ data: model }) => {
-  geometry = model.layers;
+  // the conv and pool layers, in order, make the stack receptive fields are computed through
+  const stack = model.layers.filter((l) => l.kernel !== null);
+  stackNames = stack.map((l) => l.name);
+  geometry = stack.map(({ type, kernel, stride, padding }) => ({ type, kernel, stride, padding }));
+  titles = Object.fromEntries(model.layers.map((l) => [l.name, l.title]));
   $("accuracy").textContent = `${(100 * model.manifest.test_accuracy).toFixed(2)}%`;
   drawKernels(model.kernels);
 });

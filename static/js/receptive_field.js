@@ -71,14 +71,19 @@ function drawTable() {
     : `r = ${last.r} input pixels across after ${layers.length} layers (jump ${last.jump}); the notes' 1 + L(K − 1) holds only for stride-1 stacks`;
 }
 
+// The row and column of the chosen map go from 0 to its size - 1.
+function boundUnitPicker() {
+  const size = answer.maps[Number($("unit-layer").value)].size;
+  for (const id of ["unit-row", "unit-col"]) $(id).max = String(size - 1);
+}
+
 function drawUnitForm() {
   const u = unit();
   const select = $("unit-layer");
   const chosen = u ? String(u.layer) : select.value || String(answer.maps.length - 1);
   select.replaceChildren(...answer.maps.slice(1).map((m, i) => el("option", { value: String(i + 1) }, `${m.name} (${m.size}×${m.size})`)));
   select.value = answer.maps[Number(chosen)] ? chosen : String(answer.maps.length - 1);
-  const size = answer.maps[Number(select.value)].size;
-  for (const id of ["unit-row", "unit-col"]) $(id).max = String(size - 1);
+  boundUnitPicker();
   if (u) { $("unit-row").value = String(u.row); $("unit-col").value = String(u.col); }
 }
 
@@ -99,12 +104,7 @@ function drawMaps() {
     canvas.addEventListener("click", (event) => {
       const [row, col] = pick(event);
       state.unit = `${i}.${row}.${col}`;
-      $("unit-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  state.unit = `${$("unit-layer").value}.${$("unit-row").value}.${$("unit-col").value}`;
-  refresh();
-});
-refresh();
+      refresh();
     });
     return el("figure", {}, el("figcaption", {}, `${m.name}: ${m.size}×${m.size}`), canvas);
   });
@@ -125,16 +125,12 @@ $("preset").addEventListener("change", () => {
   if ($("preset").value === "custom") return;
   layers = parse($("preset").value);
   state.unit = "";
-  $("unit-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  state.unit = `${$("unit-layer").value}.${$("unit-row").value}.${$("unit-col").value}`;
   refresh();
-});
-refresh();
 });
 $("input-size").addEventListener("change", () => { state.unit = ""; refresh(); });
 $("add-conv").addEventListener("click", () => { layers.push({ type: "conv", kernel: 3, stride: 1, padding: 0, dilation: 1 }); $("preset").value = "custom"; refresh(); });
 $("add-pool").addEventListener("click", () => { layers.push({ type: "maxpool", kernel: 2, stride: 2, padding: 0, dilation: 1 }); $("preset").value = "custom"; refresh(); });
+$("unit-layer").addEventListener("change", boundUnitPicker);
 $("unit-form").addEventListener("submit", (event) => {
   event.preventDefault();
   state.unit = `${$("unit-layer").value}.${$("unit-row").value}.${$("unit-col").value}`;

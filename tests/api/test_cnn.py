@@ -1,24 +1,19 @@
 """The CNN routes: /conv, /kernels, /images, /receptive-field, /pool, /shapes."""
 
 import base64
-import io
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
+from tests.api.conftest import data_url
+
 
 def conv(client, **body):
     body.setdefault("image", [[float(i + j) for j in range(6)] for i in range(6)])
     body.setdefault("kernels", ["sobel_x"])
     return client.post("/api/v1/conv", json=body)
-
-
-def data_url(img: Image.Image, fmt: str = "PNG") -> str:
-    buffer = io.BytesIO()
-    img.save(buffer, format=fmt)
-    return f"data:image/{fmt.lower()};base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 def test_conv_matches_torch_and_reports_the_arithmetic(client):

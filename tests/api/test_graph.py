@@ -176,3 +176,31 @@ def test_descent_steps_are_bounded_by_the_setting():
     client = small_client(max_descent_steps=5)
     r = client.post("/api/v1/descent", json={"expression": "(w - 3)^2", "steps": 6})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "steps"]
+
+
+@pytest.mark.parametrize(
+    "expression, x",
+    [("log(x)", -1.0), ("sqrt(x)", 0.0), ("x^1000000", -2.0)],  # each showed "0" in green before
+)
+def test_a_gradient_check_outside_the_domain_is_never_a_perfect_match(client, expression, x):
+    check = client.post("/api/v1/graph", json={"expression": expression, "values": {"x": x}}).json()["check"]
+    assert check["variables"][0]["relative_error"] == "NaN"
+    assert any("not finite within h" in note for note in check["notes"])
+
+
+def test_the_descent_curve_is_the_loss_at_every_point_even_through_a_sum(client):
+    answer = client.post("/api/v1/descent", json={"expression": "sum(w^2)", "start": 2, "steps": 3}).json()
+    thetas, losses = answer["curve_theta"], answer["curve_loss"]
+    assert losses == pytest.approx([t * t for t in thetas])  # was a flat line at the sum over the grid
+
+
+def test_every_node_says_how_it_is_computed(client):
+    values = {"x": 2, "y": 3, "W": [[1, 2], [3, 4]], "v": [1, -1]}
+    source = "a = x + y; b = x - y; c = a * b; d = c / y; e = d ^ x; f = -e; g = max(f, x); h = min(g, y); " \
+             "k = exp(h); m = W @ v; n = m[1]; o = cross_entropy(m, 0); out = k + n + o"  # fmt: skip
+    nodes = {n["label"]: n["formula"] for n in client.post("/api/v1/graph", json={"expression": source,
+             "values": values, "check": False}).json()["nodes"]}  # fmt: skip
+    assert nodes["a"] == "x + y" and nodes["b"] == "x - y" and nodes["c"] == "a * b" and nodes["d"] == "c / y"
+    assert nodes["e"] == "d ^ x" and nodes["f"] == "-e" and nodes["g"] == "max(f, x)" and nodes["h"] == "min(g, y)"
+    assert nodes["k"] == "exp(h)" and nodes["m"] == "W @ v" and nodes["n"] == "m[1]"
+    assert nodes["o"] == "cross_entropy(m, 0)"

@@ -85,7 +85,7 @@ def test_metrics_count_requests_frames_and_sessions(client, digit):
     assert 'deepviz_requests_total{method="GET",route="/healthz",status="200"}' in text
     assert 'route="unmatched",status="404"' in text  # never the raw path
     assert "deepviz_frames_total" in text and "deepviz_websocket_sessions 0" in text
-    assert 'deepviz_request_seconds_bucket{route="/healthz",le="+Inf"}' in text
+    assert 'deepviz_request_seconds_bucket{le="+Inf",route="/healthz"}' in text
     client.request("BREW", "/healthz")  # a made-up method must not grow the label set
     assert 'method="other"' in client.get("/metrics").text and "BREW" not in client.get("/metrics").text
 

@@ -2,7 +2,6 @@
 bad frames get clear errors, and the stream keeps going."""
 
 import base64
-import io
 import json
 
 import numpy as np
@@ -11,18 +10,13 @@ from PIL import Image
 
 from app.preprocess import mnist_style, to_ink
 from engine.mnist import load
+from tests.api.conftest import data_url
 
 
 @pytest.fixture(scope="module")
 def digits():
     test = load().test
     return test.images[:20, 0], test.labels[:20]
-
-
-def data_url(img: Image.Image, fmt="PNG") -> str:
-    buffer = io.BytesIO()
-    img.save(buffer, format=fmt)
-    return f"data:image/{fmt.lower()};base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 def drawing(digit: np.ndarray, size: int, dark_on_light: bool, transparent: bool = False) -> Image.Image:
@@ -121,6 +115,10 @@ def test_nan_pixels_are_rejected(client):
 def test_model_and_mistakes(client):
     m = client.get("/api/v1/lenet/model").json()
     assert np.array(m["kernels"]["conv1"]).shape == (6, 1, 5, 5) and m["manifest"]["test_accuracy"] >= 0.99
+    frame = client.post("/api/v1/lenet/predict", json={"pixels": [[0.0] * 28] * 28}).json()
+    assert [x["name"] for x in m["layers"]] == [x["name"] for x in frame["layers"]]  # one list of layers
+    spatial = [(x["type"], x["kernel"], x["stride"], x["padding"]) for x in m["layers"] if x["kernel"]]
+    assert spatial == [("conv", 5, 1, 2), ("maxpool", 2, 2, 0), ("conv", 5, 1, 0), ("maxpool", 2, 2, 0)]
     gallery = client.get("/api/v1/lenet/mistakes").json()
     assert gallery and all(g["label"] != g["prediction"] for g in gallery)
 

@@ -96,3 +96,14 @@ def test_play_advances_and_pause_stops(page):
     stopped = counter.text_content()
     page.wait_for_timeout(1000)
     assert counter.text_content() == stopped
+
+
+def test_a_gradient_check_outside_the_domain_reads_as_a_failure(page):
+    page.goto("/backprop?preset=custom")
+    page.fill("#expression", "log(x)")
+    page.fill("#values", "x = -1")
+    page.click("#run")
+    error = page.locator("#check-table tr[data-name=x] td.relerr")
+    expect(error).to_have_text("NaN")
+    expect(error).to_have_class("relerr bad")  # was "0", in green
+    expect(page.locator("#check-table")).to_contain_text("not finite within h")

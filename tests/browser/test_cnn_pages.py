@@ -115,3 +115,31 @@ def test_a_unit_can_be_picked_from_the_keyboard(page):
     page.locator("#unit-col").press("Enter")
     expect(page.locator("#regions li").first).to_contain_text("input: rows 4–")
     expect(page.locator("#regions li").last).to_contain_text("rows 1–1, columns 2–2")
+
+
+def test_every_map_of_the_keyboard_picker_takes_its_own_rows_and_columns(page):
+    page.goto("/receptive-field?stack=c5,m2,c5,m2&n=32")
+    expect(page.locator("#unit-layer option")).to_have_count(4)
+    for layer, size in [("1", 28), ("2", 14), ("3", 10), ("4", 5)]:
+        page.select_option("#unit-layer", layer)
+        expect(page.locator("#unit-row")).to_have_attribute("max", str(size - 1))
+    page.select_option("#unit-layer", "2")  # pool1, 14×14: row 2, column 12 was refused ("≤ 9")
+    page.fill("#unit-row", "2")
+    page.fill("#unit-col", "12")
+    page.locator("#unit-col").press("Enter")
+    expect(page.locator("#regions li").last).to_contain_text("rows 2–2, columns 12–12")
+
+
+def test_one_action_sends_one_request(page):
+    page.goto("/receptive-field?stack=c3,c3,c3&n=16")
+    canvas = page.locator("canvas[data-layer='3']")
+    expect(canvas).to_be_visible()
+    sent = []
+    page.on("request", lambda r: sent.append(r.url) if "/api/v1/receptive-field" in r.url else None)
+    cell = canvas.bounding_box()["width"] / 10
+    for k in range(4):  # each click once added a submit listener: 4 clicks, then 5 requests a submit
+        page.locator("canvas[data-layer='3']").click(position={"x": cell * (k + 0.5), "y": cell * 0.5})
+        expect(page.locator("#regions li").last).to_contain_text(f"columns {k}–{k}")
+    page.locator("#unit-col").press("Enter")
+    page.wait_for_timeout(500)
+    assert len(sent) == 5, sent

@@ -35,3 +35,22 @@ def check(
     for i, (a, b) in enumerate(zip(ours, theirs)):
         if b.requires_grad:
             np.testing.assert_allclose(a.grad, b.grad.numpy(), atol=atol, rtol=rtol, err_msg=f"gradient of input {i}")
+
+
+def torch_lenet(model, trainable: bool = False):
+    """LeNet-5 in torch with the engine model's weights: ``(forward, parameters)``. The
+    parameters require gradients only when ``trainable`` (the served model is frozen)."""
+    import torch.nn.functional as TF
+
+    state = {k: torch.tensor(v) for k, v in model.state_dict().items()}
+    params = [t.requires_grad_(trainable) for t in state.values()]
+
+    def forward(x):
+        x = (x - model.config.mean) / model.config.std
+        x = TF.max_pool2d(TF.relu(TF.conv2d(x, state["conv1.weight"], state["conv1.bias"], padding=2)), 2)
+        x = TF.max_pool2d(TF.relu(TF.conv2d(x, state["conv2.weight"], state["conv2.bias"])), 2)
+        x = TF.relu(TF.linear(x.flatten(1), state["fc1.weight"], state["fc1.bias"]))
+        x = TF.relu(TF.linear(x, state["fc2.weight"], state["fc2.bias"]))
+        return TF.linear(x, state["fc3.weight"], state["fc3.bias"])
+
+    return forward, params

@@ -5,9 +5,11 @@ from engine.kernels import KERNELS, gaussian
 
 
 def test_the_gaussian_is_the_binomial_one_not_the_notes_typo():
-    np.testing.assert_array_equal(gaussian(3) * 16, [[1, 2, 1], [2, 4, 2], [1, 2, 1]])
-    typo = np.array([[1, 2, 1], [2, 4, 1], [1, 2, 1]])
-    assert typo.sum() != 16 and not np.array_equal(typo, typo.T)
+    binomial = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]])  # the outer product of (1, 2, 1)
+    np.testing.assert_array_equal(gaussian(3) * 16, binomial)
+    np.testing.assert_array_equal(KERNELS["gaussian"][1] * 16, binomial)  # what the pages serve
+    typo = np.array([[1, 2, 1], [2, 4, 1], [1, 2, 1]])  # the notes' middle row ends in 1
+    assert not np.array_equal(KERNELS["gaussian"][1] * 16, typo)
 
 
 @pytest.mark.parametrize("sigma", [0.5, 1.0, 2.0])

@@ -114,7 +114,7 @@ def test_sum_and_mean(data):
 
 @given(data=st.data())
 def test_max_routes_the_gradient_to_the_argmax(data):
-    # distinct values: on a tie torch's full reduction splits the gradient, ours picks one
+    # distinct values: along an axis, torch gives a tie's gradient to the index it returns
     shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=4))
     a = data.draw(hnp.arrays(np.float64, shape, elements=finite, unique=True))
     axis = data.draw(st.none() | st.integers(0, a.ndim - 1))
@@ -127,6 +127,22 @@ def test_max_routes_the_gradient_to_the_argmax(data):
             lambda x: x.max(dim=axis, keepdim=True).values,
             [a],
         )
+
+
+@given(
+    a=hnp.arrays(
+        np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=4), elements=st.sampled_from([-1.0, 2.0])
+    )
+)
+def test_max_of_all_elements_shares_the_gradient_among_ties_as_torch(a):
+    check(lambda x: x.max(), lambda x: x.max(), [a])  # values from two numbers: ties everywhere
+
+
+def test_an_integer_tensor_cannot_require_gradients():
+    with pytest.raises(TypeError, match="floating-point"):  # torch refuses too; ours stayed zero in silence
+        Tensor(np.array([1, 2]), requires_grad=True)
+    with pytest.raises(RuntimeError):
+        torch.tensor([1, 2], requires_grad=True)
 
 
 @given(a=arrays(hnp.array_shapes(min_dims=2, max_dims=3, max_side=4)))

@@ -13,14 +13,16 @@ export function decode(m) {
   return Array.from({ length: a }, (_, k) => Array.from({ length: b }, (_, i) => flat.slice(k * b * c + i * c, k * b * c + (i + 1) * c)));
 }
 
-const TITLES = { conv1: "conv1 + ReLU: 6@28×28", pool1: "pool1: 6@14×14", conv2: "conv2 + ReLU: 16@10×10",
-  pool2: "pool2: 16@5×5", fc1: "fc1 + ReLU: 120", fc2: "fc2 + ReLU: 84", fc3: "fc3: 10 logits" };
+// "conv1 + ReLU: 6@28×28", "fc1 + ReLU: 120": the layer's caption (from the model) and its shape.
+function caption(title, shape) {
+  return `${title}: ${shape.length === 3 ? `${shape[0]}@${shape[1]}×${shape[2]}` : shape[0]}`;
+}
 
 // Draw every layer; onUnit(layerName, channel, row, col) when a unit is clicked.
-export function drawLayers(container, layers, onUnit) {
+export function drawLayers(container, layers, titles, onUnit) {
   const blocks = layers.map((m) => {
     const values = decode(m);
-    const figure = el("figure", { class: "layer", "data-layer": m.name }, el("figcaption", {}, TITLES[m.name] || m.name));
+    const figure = el("figure", { class: "layer", "data-layer": m.name }, el("figcaption", {}, caption(titles[m.name] || m.name, m.shape)));
     const box = el("div", { class: "channels" });
     if (m.shape.length === 3) {
       // one scale for the whole layer, so maps compare: pad a fake cell pair with min and max

@@ -1,0 +1,10 @@
+"""The examples in the engine's docstrings run, and give what they say."""
+
+import doctest
+
+import engine
+
+
+def test_the_engine_docstring_example_runs():
+    result = doctest.testmod(engine)
+    assert result.attempted >= 3 and result.failed == 0

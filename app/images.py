@@ -7,18 +7,20 @@ from __future__ import annotations
 import base64
 import binascii
 import importlib.util
-import io
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
+from app import decode
 from app.errors import InputError
+from app.settings import get_settings
 
-# Pillow refuses images past twice this many pixels before decoding them (decompression
-# bombs); each caller then checks the image's sides against its own limit.
-Image.MAX_IMAGE_PIXELS = 4096 * 4096
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 PHOTOS = {  # name -> (file in skimage/data, description)
     "camera": ("camera.png", "a cameraman (the classic test photograph)"),
@@ -79,39 +81,66 @@ def sample(name: str, size: int) -> np.ndarray:
 
 
 def _to_array(img: Image.Image, size: int) -> np.ndarray:
+    if img.mode in decode.SIXTEEN_BIT:
+        img = decode.grey_float(img)
     if img.mode in ("RGBA", "LA", "P"):
         img = img.convert("RGBA")
         background = Image.new("RGBA", img.size, (255, 255, 255, 255))
         img = Image.alpha_composite(background, img)
-    gray = img.convert("L")
+    gray = img if img.mode == "F" else img.convert("L")
     scale = size / max(gray.size)
     if scale < 1:
         gray = gray.resize((max(1, round(gray.width * scale)), max(1, round(gray.height * scale))), Image.LANCZOS)
+    if gray.mode == "F":  # 16-bit levels, already in [0, 1] (Lanczos may overshoot a little)
+        return np.clip(np.asarray(gray, dtype=np.float64), 0.0, 1.0)
     return np.asarray(gray, dtype=np.float64) / 255.0
 
 
-def decode_data_url(url: str, max_bytes: int, max_side: int, loc: list) -> Image.Image:
-    """A PNG or JPEG from a data URL, checked: its header, its size in bytes and pixels."""
-    head, _, payload = url.partition(",")
+def _shrink(img: Image.Image, size: int) -> Image.Image:
+    """An image much larger than ``size`` reduced by an integer factor (box averages, cheap),
+    keeping at least twice ``size`` for the Lanczos resize that follows: what Pillow's
+    reducing_gap does, before the colour conversions rather than after."""
+    factor = max(img.size) // (2 * size)
+    if factor < 2:
+        return img
+    if img.mode in decode.SIXTEEN_BIT:
+        img = decode.grey_float(img)
+    elif img.mode in ("P", "1"):  # palette indices and bits cannot be averaged
+        img = img.convert("RGBA" if img.mode == "P" else "L")
+    return img.reduce(factor)
+
+
+def payload(url: str, max_bytes: int, loc: list) -> bytes:
+    """The bytes of a base64 data URL of an image, bounded in size."""
+    head, _, data = url.partition(",")
     if not head.startswith("data:image/") or ";base64" not in head:
         raise InputError(loc, "an image must be a data URL: data:image/png;base64,…")
-    if len(payload) > max_bytes * 4 // 3 + 4:
+    if len(data) > max_bytes * 4 // 3 + 4:
         raise InputError(loc, f"the image is larger than {max_bytes} bytes", status=413)
     try:
-        raw = base64.b64decode(payload, validate=True)
+        return base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError) as error:
         raise InputError(loc, "the data URL is not valid base64") from error
-    try:
-        img = Image.open(io.BytesIO(raw))
-        if img.format not in ("PNG", "JPEG"):
-            raise InputError(loc, f"only PNG and JPEG images are accepted, not {img.format}")
-        if max(img.size) > max_side:
-            raise InputError(loc, f"the image is {img.width}×{img.height}; at most {max_side}×{max_side}")
-        img.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as error:
-        raise InputError(loc, "the data is not a readable PNG or JPEG image") from error
-    return img
 
 
-def upload(url: str, size: int, max_bytes: int, max_side: int, loc: list) -> np.ndarray:
-    return _to_array(decode_data_url(url, max_bytes, max_side, loc), size)
+def decode_data_url(
+    url: str, max_bytes: int, max_side: int, loc: list, settings: Settings | None = None
+) -> Image.Image:
+    """A PNG or JPEG from a data URL, checked and decoded within the upload budget (its longer
+    side at most ``max_side``); see app/decode.py."""
+    budget = replace(decode.DecodeBudget.upload(settings or get_settings()), side=max_side)
+    with decode.decoded(payload(url, max_bytes, loc), budget, loc) as img:
+        return img.copy()
+
+
+def upload(
+    url: str, size: int, max_bytes: int, max_side: int, loc: list, settings: Settings | None = None
+) -> np.ndarray:
+    """An uploaded image as float64 grey levels in [0, 1], its longer side ``size`` pixels at
+    most. A JPEG is decoded by libjpeg already scaled down and in grey; a large image waits
+    for a decoding turn (decode.Gate), and nothing of it is kept afterwards."""
+    settings = settings or get_settings()
+    budget = replace(decode.DecodeBudget.upload(settings), side=max_side)
+    raw = payload(url, max_bytes, loc)
+    with decode.decoded(raw, budget, loc, size=size, grey=True, turns=decode.gate(settings)) as img:
+        return _to_array(_shrink(img, size), size)

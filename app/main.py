@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
-from app import server
+from app import decode, server
 from app.batcher import Batcher
 from app.errors import InputError, expr_error_handler, http_error_handler, input_error_handler, validation_error_handler
 from app.mathml import tex
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limit=settings.max_concurrent_work,
         per_address=settings.max_work_per_address,
         seconds=settings.max_request_seconds,
+        exempt=settings.trusted_addresses,
     )
     app.add_middleware(
         RequestLimits,
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AccessLog)
     app.add_middleware(SecurityHeaders)
     server.install(settings)  # limits on request heads and connections, in uvicorn itself
+    decode.tune_malloc(settings.malloc_arenas)  # memory of large decodes given back to the system
     app.state.batcher = Batcher(settings)  # LeNet frames from every WebSocket, micro-batched
     app.state.ws_open = 0  # WebSocket sessions in this worker, in all and by client address
     app.state.ws_by_address = Counter()

@@ -162,14 +162,18 @@ class HeadAsGet:
 
 class Work:
     """At most ``limit`` computing requests (anything but GET, HEAD and OPTIONS) at once in
-    this worker, and at most ``per_address`` of them from one client address. Past that, a
+    this worker, and at most ``per_address`` of them from one client address (but for the
+    trusted proxy's: a student on localhost, or requests without X-Forwarded-For). Past that, a
     503 with Retry-After at once: a request that would wait for a thread would time out
     anyway, and requests queued behind it with it. Each request gets a Budget (a deadline, and
     whether its client is still there), which routes pass to the engine's loops: its body is
     read first, then the connection is watched for a disconnect while the route computes."""
 
-    def __init__(self, app: ASGIApp, limit: int, per_address: int, seconds: float):
+    def __init__(
+        self, app: ASGIApp, limit: int, per_address: int, seconds: float, exempt: frozenset[str] = frozenset()
+    ):
         self.app, self.limit, self.per_address, self.seconds = app, limit, per_address, seconds
+        self.exempt = exempt  # the trusted proxy's own address: behind it, addresses come from X-Forwarded-For
         self.running = 0  # only touched from the event loop
         self.by_address: Counter[str] = Counter()
 
@@ -177,7 +181,8 @@ class Work:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             return await self.app(scope, receive, send)
         address = (scope.get("client") or ("?",))[0]
-        if self.running >= self.limit or self.by_address[address] >= self.per_address:
+        mine = self.by_address[address] if address not in self.exempt else 0
+        if self.running >= self.limit or mine >= self.per_address:
             METRICS.count("deepviz_requests_refused_total", reason="busy")
             msg = "the server is busy computing: try again in a second"
             return await send_json(send, 503, ["server"], msg, "busy", [(b"retry-after", b"1")])

@@ -11,7 +11,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from app.images import decode_data_url
+from app import decode
+from app.images import payload
 
 if TYPE_CHECKING:
     from app.schemas import PredictRequest
@@ -24,7 +25,10 @@ def to_ink(img: Image.Image) -> np.ndarray:
         alpha = np.asarray(img.convert("RGBA").getchannel("A"))
         if alpha.min() < 250:  # a transparent background: the ink is wherever the strokes are
             return alpha.astype(np.float32) / 255.0
-    gray = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+    if img.mode in decode.SIXTEEN_BIT:  # 16-bit levels scaled by their depth, not clipped
+        gray = np.asarray(decode.grey_float(img), dtype=np.float32)
+    else:
+        gray = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     return 1.0 - gray if np.median(border) > 0.5 else gray  # dark ink on light paper: invert
 
@@ -52,5 +56,8 @@ def network_input(request: PredictRequest, settings: Settings) -> np.ndarray | N
     """The 28×28 image the network sees: pixels as sent, or a drawing made MNIST-like."""
     if request.pixels is not None:
         return np.asarray(request.pixels, dtype=np.float32)
-    img = decode_data_url(request.image, settings.max_drawing_bytes, settings.max_drawing_side, ["body", "image"])
-    return mnist_style(to_ink(img))
+    loc = ["body", "image"]
+    raw = payload(request.image, settings.max_drawing_bytes, loc)
+    with decode.decoded(raw, decode.DecodeBudget.drawing(settings), loc, grey=True) as img:
+        ink = to_ink(img)  # a JPEG is decoded in grey; a PNG keeps its alpha, where the strokes may be
+    return mnist_style(ink)

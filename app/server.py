@@ -132,7 +132,7 @@ def install(settings) -> None:
     LIMITS.max_header_bytes = settings.max_header_bytes
     LIMITS.header_timeout = settings.header_timeout
     LIMITS.max_connections_per_address = settings.max_connections_per_address
-    LIMITS.trusted = frozenset(a.strip() for a in settings.forwarded_allow_ips.split(",") if a.strip())
+    LIMITS.trusted = settings.trusted_addresses
     try:
         from uvicorn.protocols.http.h11_impl import H11Protocol
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol

@@ -43,8 +43,8 @@ class Settings(BaseSettings):
     max_connections_per_address: int = Field(64, ge=1)  # open HTTP connections of one client address
     forwarded_allow_ips: str = "127.0.0.1,::1"  # proxies trusted for X-Forwarded-For (nginx in front)
     # work per worker process
-    max_concurrent_work: int = Field(4, ge=1, le=256)  # computing requests at once; more: 503
-    max_work_per_address: int = Field(2, ge=1, le=256)  # of them from one client address (raise it behind NAT)
+    max_concurrent_work: int = Field(8, ge=1, le=256)  # computing requests at once; more: 503
+    max_work_per_address: int = Field(4, ge=1, le=256)  # of them from one client address (raise it behind NAT)
     max_request_seconds: float = Field(2.0, gt=0, le=600)  # a computation's deadline
 
     max_body_bytes: int = Field(3_000_000, ge=1024)  # any request body (uploads are data URLs)
@@ -66,13 +66,33 @@ class Settings(BaseSettings):
     max_pool_side: int = Field(64, ge=2)  # the pooling page's grid
     # LeNet-5 (/api/v1/lenet/...)
     max_drawing_bytes: int = Field(500_000, ge=1024)  # a drawing sent as a data URL
-    max_drawing_side: int = Field(2048, ge=28)  # its pixels
+    max_drawing_side: int = Field(512, ge=28)  # its pixels (the page sends 84×84)
     max_ws_message_bytes: int = Field(700_000, ge=1024)  # one WebSocket message (larger: closed with 1009)
     max_ws_rate: float = Field(60.0, gt=0, allow_inf_nan=False)  # frames a second per connection (bursts of as many)
     max_ws_connections: int = Field(1000, ge=1)  # open WebSocket sessions per worker process
     max_ws_per_address: int = Field(50, ge=1)  # open WebSocket sessions of one client address, per worker
     ws_idle_timeout: float = Field(300.0, gt=0)  # seconds without a frame before a stream is closed
     max_batch: int = Field(64, ge=1, le=4096)  # frames computed together in one micro-batch
+    # decoding uploads and drawings (app/decode.py): each bound is checked before a pixel is decoded
+    max_upload_pixels: int = Field(4_194_304, ge=1024)  # pixels decoded into memory, 4 bytes each: a PNG whole,
+    # a JPEG once scaled
+    max_upload_jpeg_pixels: int = Field(12_582_912, ge=1024)  # a JPEG's own pixels (4096×3072: 12 MP phone photos),
+    # which libjpeg decodes at 1/2 to 1/8 scale in grey; a progressive one still holds 2–6 bytes of coefficients a pixel
+    max_jpeg_scans: int = Field(40, ge=1)  # each scan is a pass over every block: ~8 ms at 12 MP; progressive has ~10
+    max_image_segments: int = Field(4096, ge=16)  # PNG chunks, or JPEG markers and stray bytes before the first
+    # scan: Pillow reads each in Python (2 MB of empty ones took ~1 s)
+    max_png_metadata_chunks: int = Field(64, ge=0)  # PNG chunks other than IDAT: each zTXt, iTXt or iCCP may
+    # inflate to 1 MB
+    max_concurrent_decodes: int = Field(2, ge=1)  # uploads over 1 MP decoded at once per process: bounds their
+    # memory and CPU
+    decode_wait_seconds: float = Field(30.0, gt=0)  # how long an upload waits for a decoding turn before a 503
+    malloc_arenas: int = Field(2, ge=0)  # glibc heaps for all threads (decode.tune_malloc, at startup): each keeps
+    # the memory freed at its top, so 16 of them kept ~500 MB of decoded images; 0 leaves glibc's default
+
+    @property
+    def trusted_addresses(self) -> frozenset[str]:
+        """The proxies whose X-Forwarded-For is believed; per-address limits do not count them."""
+        return frozenset(a.strip() for a in self.forwarded_allow_ips.split(",") if a.strip())
 
 
 class SettingsError(SystemExit):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.arithmetic import conv_output_size
 from engine.function import Function
 
 
@@ -62,8 +63,8 @@ class Conv2d(Function):
         if c != c_w:
             raise ValueError(f"conv2d: the input has {c} channels but the kernels expect {c_w}")
         xp = pad2d(x, padding)
-        h_out = (xp.shape[2] - dilation * (kh - 1) - 1) // stride + 1
-        w_out = (xp.shape[3] - dilation * (kw - 1) - 1) // stride + 1
+        h_out = conv_output_size(h, kh, padding, stride, dilation)
+        w_out = conv_output_size(w, kw, padding, stride, dilation)
         if h_out < 1 or w_out < 1:
             raise ValueError(f"conv2d: a {kh}×{kw} kernel does not fit in a {h}×{w} input padded by {padding}")
         # im2col, one kernel tap at a time, laid out (C·K·K, N·Ho·Wo) so that the whole
@@ -114,7 +115,7 @@ class MaxPool2d(Function):
         stride = stride or kernel_size
         xp = pad2d(x, padding, -np.inf)
         n, c, h, w = xp.shape
-        h_out, w_out = (h - kernel_size) // stride + 1, (w - kernel_size) // stride + 1
+        h_out, w_out = conv_output_size(h, kernel_size, 0, stride), conv_output_size(w, kernel_size, 0, stride)
         taps = [_tap(h_out, w_out, k // kernel_size, k % kernel_size, stride, 1) for k in range(kernel_size**2)]
         # one elementwise maximum per kernel tap over strided slices: no window axis to reduce
         out = xp[:, :, taps[0][0], taps[0][1]].copy()
@@ -146,7 +147,7 @@ class AvgPool2d(Function):
         stride = stride or kernel_size
         xp = pad2d(x, padding)
         n, c, h, w = xp.shape
-        h_out, w_out = (h - kernel_size) // stride + 1, (w - kernel_size) // stride + 1
+        h_out, w_out = conv_output_size(h, kernel_size, 0, stride), conv_output_size(w, kernel_size, 0, stride)
         out = np.zeros((n, c, h_out, w_out), dtype=x.dtype)
         for k in range(kernel_size * kernel_size):
             rows, columns = _tap(h_out, w_out, k // kernel_size, k % kernel_size, stride, 1)

@@ -80,10 +80,11 @@ def pixel_detail(
 
 def conv_geometry(size: int, k: int, padding: int, stride: int, dilation: int = 1) -> dict:
     """The numbers of the output-size formula, and the input rows (or columns) dropped."""
+    numerator = size + 2 * padding - (dilation * (k - 1) + 1)  # W - D(K - 1) - 1 + 2P, the formula's
     return {
         "input": size, "kernel": k, "padding": padding, "stride": stride, "dilation": dilation,
-        "numerator": size - dilation * (k - 1) - 1 + 2 * padding,
-        "divides": (size - dilation * (k - 1) - 1 + 2 * padding) % stride == 0,
+        "numerator": numerator,
+        "divides": numerator % stride == 0,
         "output": conv_output_size(size, k, padding, stride, dilation),
         "dropped": dropped(size, k, padding, stride, dilation),
     }  # fmt: skip
@@ -96,13 +97,18 @@ class PoolResult:
     gradient: np.ndarray  # the input's gradient: where backward sends each upstream value
 
 
-def pool(grid: np.ndarray, kind: str, kernel: int, stride: int, upstream: np.ndarray | None = None) -> PoolResult:
+def pool(grid: np.ndarray, kind: str, kernel: int, stride: int, upstream: np.ndarray | str = "ones") -> PoolResult:
     """Pool a 2-D grid and run the backward pass: max pooling routes each upstream gradient
-    to its window's argmax, average pooling spreads it evenly."""
+    to its window's argmax, average pooling spreads it evenly. ``upstream``: the gradient
+    arriving at the output, an array or "ones" or "count" (1, 2, 3, … in reading order, so
+    that every value in the input's gradient says which output it came from)."""
     x = Tensor(np.asarray(grid, dtype=np.float64)[None, None], requires_grad=True)
     fn = F.max_pool2d if kind == "max" else F.avg_pool2d
     out = fn(x, kernel, stride)
-    up = np.ones(out.shape) if upstream is None else np.asarray(upstream, dtype=np.float64).reshape(out.shape)
+    if isinstance(upstream, str):
+        up = np.ones(out.shape) if upstream == "ones" else np.arange(1.0, out.data.size + 1).reshape(out.shape)
+    else:
+        up = np.asarray(upstream, dtype=np.float64).reshape(out.shape)
     out.backward(up)
     return PoolResult(out.data[0, 0], up[0, 0], x.grad[0, 0])
 

@@ -47,7 +47,7 @@ def _image(source, settings: Settings, field: str, max_side: int) -> np.ndarray:
             raise InputError([*loc, "size"], f"the size is {size}; at most {max_side} pixels")
         if source.preset is not None:
             return images.sample(source.preset, size)
-        return images.upload(source.data_url, size, settings.max_upload_bytes, settings.max_upload_side, loc)
+        return images.upload(source.data_url, size, settings.max_upload_bytes, settings.max_upload_side, loc, settings)
     array = _rectangular(source, loc)
     if max(array.shape) > max_side:
         raise InputError(loc, f"the grid is {array.shape[0]}×{array.shape[1]}; at most {max_side}×{max_side}")
@@ -163,8 +163,8 @@ def pool(request: PoolRequest, settings: SettingsDep) -> dict:
     if request.kernel > min(x.shape):
         raise InputError(["body", "kernel"], f"a {request.kernel}×{request.kernel} window does not fit in {x.shape}")
     out_shape = tuple(conv_output_size(side, request.kernel, 0, stride) for side in x.shape)
-    upstream = None
-    if request.upstream is not None:
+    upstream = request.upstream
+    if not isinstance(upstream, str):
         upstream = _rectangular(request.upstream, ["body", "upstream"], "upstream gradient")
         if upstream.shape != out_shape:
             raise InputError(["body", "upstream"], f"the upstream gradient must be {out_shape[0]}×{out_shape[1]}")

@@ -147,7 +147,11 @@ class PoolRequest(Strict):
     kind: Literal["max", "avg"] = "max"
     kernel: int = Field(2, ge=1, le=8)
     stride: int | None = Field(None, ge=1, le=8)
-    upstream: Grid | None = Field(None, description="the gradient arriving at the output (default: ones)")
+    upstream: Grid | Literal["ones", "count"] = Field(
+        "ones",
+        description='the gradient arriving at the output: a grid the output\'s size, "ones", or "count" '
+        "(1, 2, 3, … in reading order: every value tells where it came from)",
+    )
 
 
 class PoolOut(BaseModel):

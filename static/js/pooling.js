@@ -64,9 +64,8 @@ async function refresh() {
   $("stride-value").textContent = state.s;
   const grid = numbers(state.seed);
   const k = Number(state.k), s = Number(state.s);
-  const rows = Math.floor((SIZE - k) / s) + 1;
-  const upstream = Array.from({ length: rows }, (_, i) => Array.from({ length: rows }, (_, j) => i * rows + j + 1));
-  const answer = await pool({ grid, kind: state.kind, kernel: k, stride: s, upstream });
+  // upstream 1, 2, 3, …: every value of the input's gradient says which output it came from
+  const answer = await pool({ grid, kind: state.kind, kernel: k, stride: s, upstream: "count" });
   if (!answer) return;
   $("pool-error").hidden = answer.ok;
   if (!answer.ok) return ($("pool-error").textContent = errorText(answer.data));

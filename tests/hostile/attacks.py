@@ -81,6 +81,7 @@ class Outcome:
     sent: int = 0  # requests, frames or connections the attacker made
     slowest: float = 0.0  # seconds, the slowest answer the attacker got
     close_after: list[float] = field(default_factory=list)  # seconds from connect to the server ending it
+    open_ages: list[float] = field(default_factory=list)  # seconds each connection still open at the end had lasted
 
     def status(self, code: int, headers: dict[str, str], seconds: float) -> None:
         self.statuses[code] += 1
@@ -109,7 +110,7 @@ class Attack:
     run: Callable[[Target, float], Awaitable[Outcome]]
     check: Check  # (outcome, setup, seconds) -> what the attacker got that it should not have
     what: str
-    ci_seconds: float = 3.0
+    ci_seconds: float = 2.5
     settle_seconds: float | None = None  # how soon the server must be idle after it (None: the default)
 
     def refused(self, outcome: Outcome, setup: str, seconds: float) -> list[str]:
@@ -232,15 +233,16 @@ async def run_all(jobs: list[Awaitable], seconds: float, outcome: Outcome) -> Ou
 
 
 async def loop_requests(target: Target, seconds: float, concurrency: int, make: Callable[[int], tuple],
-                        local: str = ATTACKER_IP) -> Outcome:  # fmt: skip
+                        local: str = ATTACKER_IP, until: Callable[[Outcome], bool] | None = None,
+                        ) -> Outcome:  # fmt: skip
     """``concurrency`` attackers from ``local``, each sending ``make(i)`` = (method, path, body,
-    headers) and sending again as soon as answered, for ``seconds``."""
+    headers) and sending again as soon as answered, for ``seconds`` (or until ``until(outcome)``)."""
     outcome = Outcome()
     deadline = time.monotonic() + seconds
 
     async def worker(w: int) -> None:
         i = w
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not (until and until(outcome)):
             await hit(target, outcome, *make(i), local=local)
             i += concurrency
 
@@ -269,16 +271,21 @@ async def drip(target: Target, deadline: float, outcome: Outcome, first: bytes, 
                     writer.write(more)
                     await asyncio.wait_for(writer.drain(), max(0.01, deadline - time.monotonic()))
                 continue
-            if not seen and data.startswith(b"HTTP/1."):
-                outcome.status(int(data[9:12]), {}, time.monotonic() - start)
-            seen = seen or data
+            if len(seen) < 65536:  # the answer's head, to note its status and headers once complete
+                complete = b"\r\n\r\n" in seen
+                seen += data
+                if not complete and (b"\r\n\r\n" in seen or not data) and seen.startswith(b"HTTP/1."):
+                    answer = parse_response(seen)
+                    outcome.status(answer.status, answer.headers, time.monotonic() - start)
             if not data:
                 outcome.ends["closed"] += 1
                 outcome.close_after.append(time.monotonic() - start)
                 return
         outcome.ends["open at end"] += 1
-    except TimeoutError:
-        outcome.ends["open at end"] += 1  # stuck writing: the server stopped reading, but kept it open
+        outcome.open_ages.append(time.monotonic() - start)
+    except TimeoutError:  # stuck writing: the server stopped reading, but kept it open
+        outcome.ends["open at end"] += 1
+        outcome.open_ages.append(time.monotonic() - start)
     except (ConnectionResetError, BrokenPipeError):
         outcome.ends["reset"] += 1
         outcome.close_after.append(time.monotonic() - start)
@@ -288,10 +295,16 @@ async def drip(target: Target, deadline: float, outcome: Outcome, first: bytes, 
 
 async def drip_many(target: Target, seconds: float, connections: int, first: bytes, more: bytes | None,
                     interval: float) -> Outcome:  # fmt: skip
+    """``connections`` drips at once; each one the server ends is replaced 0.5 s later."""
     outcome = Outcome()
     deadline = time.monotonic() + seconds
-    return await run_all([drip(target, deadline, outcome, first, more, interval) for _ in range(connections)],
-                         seconds, outcome)  # fmt: skip
+
+    async def slot() -> None:
+        while time.monotonic() < deadline:
+            await drip(target, deadline, outcome, first, more, interval)
+            await asyncio.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+
+    return await run_all([slot() for _ in range(connections)], seconds, outcome)
 
 
 # --- payloads ---------------------------------------------------------------------------------
@@ -321,13 +334,20 @@ def big_png() -> str:
     return data_url(png(Image.new("RGBA", (4096, 4096), (10, 200, 30, 255))))
 
 
-@lru_cache(maxsize=1)
-def big_drawing() -> str:
-    """A valid drawing at the largest side allowed: the digit on 2048×2048 transparent RGBA."""
-    ink = Image.fromarray((np.array(digit()) * 255).astype(np.uint8)).resize((2048, 2048), Image.BILINEAR)
-    rgba = Image.new("RGBA", (2048, 2048), (0, 0, 0, 0))
+@lru_cache(maxsize=4)
+def drawing(side: int) -> str:
+    """The digit drawn on a side×side transparent RGBA PNG, as the page sends drawings."""
+    ink = Image.fromarray((np.array(digit()) * 255).astype(np.uint8)).resize((side, side), Image.BILINEAR)
+    rgba = Image.new("RGBA", (side, side), (0, 0, 0, 0))
     rgba.putalpha(ink)
     return data_url(png(rgba))
+
+
+def largest_drawing_side() -> int:
+    """The largest drawing the server accepts (its default max_drawing_side)."""
+    from app.settings import Settings
+
+    return Settings().max_drawing_side
 
 
 def _segments(jpeg: bytes) -> list[tuple[int, int, int]]:
@@ -578,9 +598,10 @@ async def ws_hoarding(target: Target, seconds: float) -> Outcome:
     return await run_all([one() for _ in range(2000)], seconds, outcome)
 
 
-async def large_drawings(target: Target, seconds: float) -> Outcome:
-    """16 streams sending 2048×2048 PNG drawings, the next as soon as the answer comes."""
-    frame = json.dumps({"image": big_drawing()})
+async def large_drawings(target: Target, seconds: float, side: int | None = None) -> Outcome:
+    """16 streams sending valid drawings of the largest side allowed, each the next as soon as
+    the answer comes."""
+    frame = json.dumps({"image": drawing(side or largest_drawing_side())})
     outcome = Outcome()
     deadline = time.monotonic() + seconds
 
@@ -595,6 +616,12 @@ async def large_drawings(target: Target, seconds: float) -> Outcome:
             ws_failed(outcome, error)
 
     return await run_all([one() for _ in range(16)], seconds, outcome)
+
+
+async def oversized_drawings(target: Target, seconds: float) -> Outcome:
+    """16 streams sending 2048×2048 PNG drawings (over the side limit if it is lower), as fast
+    as answered."""
+    return await large_drawings(target, seconds, 2048)
 
 
 async def binary_flood(target: Target, seconds: float) -> Outcome:
@@ -782,13 +809,13 @@ def both(*checks: Check) -> Check:
 
 
 def ended_by_server(after: float, why: str) -> Check:
-    """Every connection ended by the server (an answer or a close), once the attack has lasted
-    longer than ``after`` s (the server's timeout, ``why``); shorter attacks check nothing here."""
+    """Every connection ended by the server (an answer or a close) once it has lasted ``after``
+    s (the server's timeout, ``why``) + 2 s: attacks shorter than that check nothing here."""
 
     def check(outcome: Outcome, setup: str, seconds: float) -> list[str]:
-        still = outcome.ends.get("open at end", 0)
-        if seconds >= after + 2 and still:
-            return [f"{still} connection(s) still open after {seconds:g} s ({why})"]
+        overdue = [age for age in outcome.open_ages if age > after + 2]
+        if overdue:
+            return [f"{len(overdue)} connection(s) still open after up to {max(overdue):.0f} s ({why})"]
         return []
 
     return check
@@ -855,7 +882,8 @@ ATTACKS: list[Attack] = [
     Attack("slowloris", slowloris, ended_by_server(HEAD_TIMEOUT, "a head within 10 s"), "1,000 heads never finished"),
     Attack("idle_sockets", idle_sockets, ended_by_server(HEAD_TIMEOUT, "a head within 10 s"), "1,500 silent sockets"),
     Attack("slow_body", slow_body,
-           both(only({400, 408, 413}, needed=False), ended_by_server(BODY_TIMEOUT, "a body within 15 s")),
+           both(only(SERVER_REQUEST | {400, 408, 413}, needed=False),
+                ended_by_server(BODY_TIMEOUT, "a body within 15 s")),
            "200 bodies at 1 byte/s: 408 after 15 s"),
     Attack("big_png", big_png_uploads, only(SERVER_REQUEST | {413}), "40 × 4096² PNG on /conv"),
     Attack("jpeg_bomb_conv", jpeg_bomb_conv, only(SERVER_REQUEST | {413}), "JPEG scan bomb on /conv"),
@@ -868,7 +896,8 @@ ATTACKS: list[Attack] = [
     Attack("bad_ws_frame", bad_ws_frame, both(error_answers, no_refusals_but({1003, 1007, 1008})),
            "5,000 nested brackets as frames"),
     Attack("ws_hoarding", ws_hoarding, hoarding, "2,000 idle streams from one address"),
-    Attack("large_drawings", large_drawings, no_refusals_but({1008, 1013}), "16 streams of 2048² drawings"),
+    Attack("large_drawings", large_drawings, no_refusals_but({1008, 1013}), "16 streams of the largest drawings"),
+    Attack("oversized_drawings", oversized_drawings, no_refusals_but({1008, 1013}), "16 streams of 2048² drawings"),
     Attack("binary_flood", binary_flood, closed_with(STREAM_FLOODED), "64 KB binary frames, flat out"),
     Attack("ws_fragments", ws_fragments, closed_with(STREAM_FLOODED), "a message that never ends, 1 KB fragments"),
     Attack("ws_ping_flood", ws_ping_flood, no_refusals_but({1008}), "pings flat out"),

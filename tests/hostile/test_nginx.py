@@ -10,6 +10,7 @@ import json
 import re
 import subprocess
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pytest
 
 from app.middleware import HEADERS
 from app.settings import Settings
-from tests.hostile.attacks import Target, fetch, json_body, loop_requests
+from tests.hostile.attacks import Response, Target, fetch, json_body
 from tests.hostile.harness import CONF, NGINX, ROOT, render_nginx_conf
 
 pytestmark = pytest.mark.hostile
@@ -122,19 +123,26 @@ def test_nginx_refusals_are_json_in_the_apps_shape(front):
     huge_header = get(front.target, "/healthz", headers=(("X-Big", "a" * 9000),))
     assert huge_header.status == 431 and json.loads(huge_header.body)["detail"][0]["loc"] == ["header"]
     # over the per-address rate (bursts of 500, then 100 a second): 429 with JSON and Retry-After
-    flood = asyncio.run(_flood(front.target))
-    assert flood.statuses[429] > 0 and flood.statuses[200] >= 500, flood.describe()
-    refused = get(front.target, "/api/v1/graph", local="127.0.0.8", method="POST", body=body, headers=headers)
-    assert refused.status == 429, refused.status
+    refused = asyncio.run(_flood(front.target))
     assert refused.headers.get("retry-after") == "1"
     assert json.loads(refused.body)["detail"][0]["type"] == "too_many_requests"
     other = get(front.target, "/api/v1/graph", local="127.0.0.9", method="POST", body=body, headers=headers)
     assert other.status == 200  # another address is not refused
 
 
-async def _flood(target):
-    """A second of quick requests from 127.0.0.8, 50 at a time."""
-    return await loop_requests(target, 1.0, 50, lambda i: ("GET", "/api/v1/kernels", b"", ()), local="127.0.0.8")
+async def _flood(target) -> Response:
+    """Quick requests from 127.0.0.8, 100 at a time, until one is refused (at most 5 s): that answer."""
+    deadline, refused, passed = time.monotonic() + 5, [], []
+
+    async def worker() -> None:
+        while time.monotonic() < deadline and not refused:
+            answer = await fetch(target, "GET", "/api/v1/kernels", local="127.0.0.8", timeout=10)
+            (refused if answer.status == 429 else passed).append(answer)
+
+    await asyncio.gather(*[worker() for _ in range(100)])
+    assert refused, f"no 429 after {len(passed)} requests"
+    assert len(passed) >= 500, len(passed)  # the burst a lecture hall behind one address may need
+    return refused[0]
 
 
 def test_a_dead_instance_is_skipped(front):

@@ -23,8 +23,8 @@ import torch.nn.functional as TF  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import median_us  # noqa: E402
-from engine import Tensor, no_grad  # noqa: E402
-from engine import functional as F  # noqa: E402
+from deepviz.engine import Tensor, no_grad  # noqa: E402
+from deepviz.engine import functional as F  # noqa: E402
 
 CASES = [  # name, input shape (N, C, H, W), kernels (C_out, C_in, K, K), padding, stride
     ("LeNet conv1, batch 1", (1, 1, 28, 28), (6, 1, 5, 5), 2, 1),

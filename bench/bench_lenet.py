@@ -34,13 +34,14 @@ from PIL import Image  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app import frames  # noqa: E402
-from app.images import decode_data_url  # noqa: E402
-from app.preprocess import mnist_style, to_ink  # noqa: E402
 from bench.common import median_us, percentile_ms, server  # noqa: E402
-from engine import Tensor, lenet, no_grad  # noqa: E402
-from engine import functional as F
-from engine.mnist import load  # noqa: E402
+from deepviz.app import frames  # noqa: E402
+from deepviz.app.images import decode_data_url  # noqa: E402
+from deepviz.app.preprocess import mnist_style, to_ink  # noqa: E402
+from deepviz.engine import Tensor, no_grad
+from deepviz.engine import functional as F
+from deepviz.lessons import lenet  # noqa: E402
+from deepviz.lessons.mnist import load  # noqa: E402
 from tests.engine.oracle import torch_lenet  # noqa: E402
 
 

@@ -22,11 +22,11 @@ import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import serialize  # noqa: E402
 from bench.common import median_us  # noqa: E402
-from engine.expr import evaluate, parse  # noqa: E402
-from engine.expr.check import gradient_check  # noqa: E402
-from engine.expr.parser import Binary, Call, Index, Num, Unary, Var, postorder  # noqa: E402
+from deepviz.app import serialize  # noqa: E402
+from deepviz.lessons.expr import evaluate, parse  # noqa: E402
+from deepviz.lessons.expr.check import gradient_check  # noqa: E402
+from deepviz.lessons.expr.parser import Binary, Call, Index, Num, Unary, Var, postorder  # noqa: E402
 
 TORCH_CALLS = {
     "exp": torch.exp, "log": torch.log, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu,

@@ -47,7 +47,7 @@ def free_port() -> int:
 def server(workers: int = 1, env: dict | None = None) -> Iterator[tuple[int, subprocess.Popen]]:
     """``deepviz serve`` on a free loopback port, until the block ends."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers",
+    process = subprocess.Popen([sys.executable, "-m", "deepviz", "serve", "--port", str(port), "--workers",
                                 str(workers)], cwd=ROOT, env={**os.environ, **(env or {})},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import percentile_ms, server  # noqa: E402
-from engine.mnist import load  # noqa: E402
+from deepviz.lessons.mnist import load  # noqa: E402
 
 
 def drawings(count: int) -> list[str]:

@@ -21,9 +21,9 @@ import torch.nn.functional as TF  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.mnist import load  # noqa: E402
-from engine.train import TrainConfig, shifted  # noqa: E402
-from engine.train import train as engine_train  # noqa: E402
+from deepviz.lessons.mnist import load  # noqa: E402
+from deepviz.lessons.train import TrainConfig, shifted  # noqa: E402
+from deepviz.lessons.train import train as engine_train  # noqa: E402
 
 
 class TorchLeNet(torch.nn.Module):

@@ -5,8 +5,8 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from app.main import create_app
-from app.settings import Settings
+from deepviz.app.main import create_app
+from deepviz.app.settings import Settings
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 import re
 
-from app.routers.pages import PAGES
+from deepviz.app.routers.pages import PAGES
 
 EVERY_PAGE = [*PAGES, "/docs"]  # every page the app registers, so that a new one is checked too
 

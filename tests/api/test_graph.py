@@ -204,3 +204,16 @@ def test_every_node_says_how_it_is_computed(client):
     assert nodes["e"] == "d ^ x" and nodes["f"] == "-e" and nodes["g"] == "max(f, x)" and nodes["h"] == "min(g, y)"
     assert nodes["k"] == "exp(h)" and nodes["m"] == "W @ v" and nodes["n"] == "m[1]"
     assert nodes["o"] == "cross_entropy(m, 0)"
+
+
+@pytest.mark.parametrize(
+    "expression, x, words",
+    [("x ** 1000000", 2.0, "overflowed"), ("log(x) + 1", -1.0, "not a number"), ("exp(x) * 2", 1000.0, "overflowed")],
+)
+def test_where_a_value_stops_being_a_number_is_said(client, expression, x, words):
+    warnings = client.post("/api/v1/graph", json={"expression": expression, "values": {"x": x}}).json()["warnings"]
+    assert len(warnings) == 1 and words in warnings[0]  # the first node only: what follows inherits it
+
+
+def test_finite_graphs_have_no_warning(client):
+    assert client.post("/api/v1/graph", json={"expression": "x * 2", "values": {"x": 1}}).json()["warnings"] == []

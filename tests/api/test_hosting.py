@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from app.batcher import compute
-from app.settings import Settings
-from engine.mnist import load
+from deepviz.app.batcher import compute
+from deepviz.app.settings import Settings
+from deepviz.lessons.mnist import load
 from tests.api.conftest import small_client
 
 

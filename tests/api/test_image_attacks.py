@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app import decode, images
-from app.errors import InputError
-from app.preprocess import mnist_style, network_input, to_ink
-from app.schemas import PredictRequest
-from app.settings import Settings
-from engine.mnist import load
+from deepviz.app import decode, images
+from deepviz.app.errors import InputError
+from deepviz.app.preprocess import mnist_style, network_input, to_ink
+from deepviz.app.schemas import PredictRequest
+from deepviz.app.settings import Settings
+from deepviz.lessons.mnist import load
 from tests.api.conftest import small_client
 
 
@@ -199,7 +199,8 @@ def test_the_pages_drawings_are_preprocessed_as_before():
         for img in (Image.fromarray(rgba, "RGBA"), Image.fromarray(255 - alpha, "L")):
             raw = encoded(img)
             before = mnist_style(to_ink(Image.open(io.BytesIO(raw))))
-            after = network_input(PredictRequest(image=data_url(raw)), settings)
+            after, note = network_input(PredictRequest(image=data_url(raw)), settings)
+            assert note == ""  # a digit the size of the canvas is no dot
             np.testing.assert_array_equal(after, before)
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.preprocess import mnist_style, to_ink
-from engine.mnist import load
+from deepviz.app.preprocess import mnist_style, to_ink
+from deepviz.lessons.mnist import load
 from tests.api.conftest import data_url
 
 
@@ -93,11 +93,11 @@ def test_an_empty_drawing_has_no_prediction(client):
     ("body", "message"),
     [
         ({"pixels": [[0.0] * 28] * 27}, "at least 28"),
-        ({"pixels": [[2.0] * 28] * 28}, "less than or equal to 1"),
+        ({"pixels": [[2.0] * 28] * 28}, "the pixels at row 1, column 1 must be at most 1, not 2"),
         ({"pixels": [[0.0] * 28] * 28, "image": "data:image/png;base64,"}, "exactly one"),
         ({"image": "data:image/png;base64,AAAA"}, "readable"),
         ({"image": "hello"}, "data URL"),
-        ({"pixels": [[0.0] * 28] * 28, "target": 10}, "less than or equal to 9"),
+        ({"pixels": [[0.0] * 28] * 28, "target": 10}, "the target must be at most 9, not 10"),
     ],
 )
 def test_bad_input_is_4xx(client, body, message):
@@ -133,9 +133,18 @@ def test_the_stream_answers_frames_and_survives_bad_ones(client, digits):
         assert "not a valid frame" in ws.receive_json()["error"]["msg"]
         ws.send_text(json.dumps({"id": 3, "pixels": [[5.0] * 28] * 28}))
         bad = ws.receive_json()
-        assert bad["id"] == 3 and "less than or equal to 1" in bad["error"]["msg"]
+        assert bad["id"] == 3 and "must be at most 1" in bad["error"]["msg"]
         ws.send_text("x" * 800_000)
         assert "at most" in ws.receive_json()["error"]["msg"]
         ws.send_text(json.dumps({"id": 5, "image": data_url(drawing(images[2], 200, True))}))
         last = ws.receive_json()
         assert last["id"] == 5 and last["prediction"] == labels[2]
+
+
+def test_a_dot_is_not_read_as_a_digit_without_a_word(client):
+    canvas = Image.new("RGBA", (84, 84), (0, 0, 0, 0))
+    canvas.paste((0, 0, 0, 255), (40, 40, 44, 44))  # one dot
+    answer = client.post("/api/v1/lenet/predict", json={"image": data_url(canvas)}).json()
+    assert "very small" in answer["note"]
+    canvas.paste((0, 0, 0, 255), (30, 10, 44, 74))  # a stroke the height of the canvas: a 1
+    assert client.post("/api/v1/lenet/predict", json={"image": data_url(canvas)}).json().get("note", "") == ""

@@ -11,10 +11,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from app.batcher import compute
-from app.budget import Abandoned, Budget
-from app.middleware import Work
-from app.settings import Settings, SettingsError, load_settings
+from deepviz.app.batcher import compute
+from deepviz.app.budget import Abandoned, Budget
+from deepviz.app.middleware import Work
+from deepviz.app.settings import Settings, SettingsError, load_settings
 from tests.api.conftest import small_client
 
 DIGIT = [[0.0] * 28] * 12 + [[0.0] * 12 + [1.0] * 4 + [0.0] * 12] * 4 + [[0.0] * 28] * 12
@@ -191,15 +191,15 @@ def test_one_bad_frame_fails_only_itself(monkeypatch):
     assert "prediction" in answers[0] and "prediction" in answers[2]
     assert "nested too deeply" in answers[1]["error"]["msg"]
 
-    import app.batcher
+    import deepviz.app.batcher
 
     def broken(request, settings):  # a defect that only some frames reach
         if request.target == 3:
             raise KeyError("a defect")
         return original(request, settings)
 
-    original = app.batcher.network_input
-    monkeypatch.setattr(app.batcher, "network_input", broken)
+    original = deepviz.app.batcher.network_input
+    monkeypatch.setattr(deepviz.app.batcher, "network_input", broken)
     frames = [good, json.dumps({"pixels": DIGIT, "target": 3}), good]
     answers = [json.loads(a) for a in compute(frames, Settings())]
     assert "prediction" in answers[0] and "prediction" in answers[2]
@@ -207,9 +207,9 @@ def test_one_bad_frame_fails_only_itself(monkeypatch):
 
 
 def test_fastapi_app_is_made_for_plain_uvicorn():
-    import app.main
+    import deepviz.app.main
 
-    assert isinstance(app.main.app, FastAPI)
+    assert isinstance(deepviz.app.main.app, FastAPI)
 
 
 def test_every_limit_is_its_setting_and_only_its_setting():

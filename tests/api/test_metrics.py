@@ -17,9 +17,9 @@ from pathlib import Path
 
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from app import metrics
-from app.main import create_app
-from app.settings import Settings
+from deepviz.app import metrics
+from deepviz.app.main import create_app
+from deepviz.app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 HEALTHZ = 'deepviz_requests_total{method="GET",route="/healthz",status="200"}'
@@ -95,7 +95,7 @@ def check_scrapes_add_up(url: str, tmp: Path) -> None:
 
 
 def test_deepviz_serve_sums_its_workers_and_removes_their_files_at_exit(tmp_path):
-    with server(["-m", "app.cli", "serve", "--workers", "2"], tmp_path) as (url, process):
+    with server(["-m", "deepviz", "serve", "--workers", "2"], tmp_path) as (url, process):
         check_scrapes_add_up(url, tmp_path)
         (directory,) = tmp_path.glob("deepviz-metrics-*")
         assert directory.name.startswith(f"deepviz-metrics-{os.getuid()}-{process.pid}-")
@@ -108,7 +108,7 @@ def test_plain_uvicorn_workers_find_each_other_and_sweep_dead_servers_files(tmp_
     stale = tmp_path / f"deepviz-metrics-{os.getuid()}-{int(gone.stdout)}-x"  # a server that is no more
     stale.mkdir()
     (stale / "counter_1.db").write_bytes(b"")
-    command = ["-m", "uvicorn", "app.main:create_app", "--factory", "--workers", "2"]
+    command = ["-m", "uvicorn", "deepviz.app.main:create_app", "--factory", "--workers", "2"]
     with server(command, tmp_path) as (url, process):
         assert not stale.exists()
         check_scrapes_add_up(url, tmp_path)
@@ -120,7 +120,7 @@ WORKERS = """
     import multiprocessing, os, sys
 
     def worker(how):
-        from app.metrics import METRICS
+        from deepviz.app.metrics import METRICS
         METRICS.gauge("deepviz_websocket_sessions", +1)  # each has a session open
         METRICS.count("deepviz_websocket_rejected_total", reason='say "hi" \\\\ bye\\n')
         if how == "killed":

@@ -6,8 +6,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
-from app.main import create_app
-from app.settings import Settings
+from deepviz.app.main import create_app
+from deepviz.app.settings import Settings
 
 app = create_app(Settings())
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)

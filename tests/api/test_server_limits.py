@@ -1,7 +1,7 @@
 """Limits that only a real server can show, since they live below the app, in uvicorn's HTTP
 protocol (app/server.py): request heads bounded in bytes and in time, connections per client
 address; and settings checked before it serves. Each holds however the server is started:
-`deepviz serve`, or plain `uvicorn app.main:app` as people also run it. Clients connect from
+`deepviz serve`, or plain `uvicorn deepviz.app.main:app` as people also run it. Clients connect from
 127.0.0.3, so that they are not the trusted proxy address."""
 
 import os
@@ -18,8 +18,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 ATTACKER = "127.0.0.3"
 STARTS = {
-    "deepviz serve": lambda port: [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-    "uvicorn app.main:app": lambda port: [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)],
+    "deepviz serve": lambda port: [sys.executable, "-m", "deepviz", "serve", "--port", str(port)],
+    "uvicorn deepviz.app.main:app": lambda port: [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "deepviz.app.main:app",
+        "--port",
+        str(port),
+    ],
 }
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from engine import Tensor
+from deepviz.engine import Tensor
 
 
 def check(

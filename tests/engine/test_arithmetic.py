@@ -6,9 +6,9 @@ import torch
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from engine import Tensor
-from engine import functional as F
-from engine.arithmetic import Layer, conv_output_size, dropped, field_of, receptive_fields
+from deepviz.engine import Tensor
+from deepviz.engine import functional as F
+from deepviz.engine.arithmetic import Layer, conv_output_size, dropped, field_of, receptive_fields
 
 
 @given(w=st.integers(1, 40), k=st.integers(1, 7), p=st.integers(0, 3), s=st.integers(1, 4), d=st.integers(1, 3))
@@ -78,11 +78,11 @@ def test_the_field_matches_the_gradient_of_one_unit(layers, data):
     assert bottom - top + 1 <= fields[-1].r  # clipped at the border, never larger
 
 
-def test_the_public_names_of_the_design():
-    from engine import arithmetic, nn  # noqa: F401
-    from engine.arithmetic import receptive_field
-    from engine.expr import evaluate
-    from engine.lenet import LeNet5, load_pretrained  # noqa: F401
+def test_the_public_api_a_notebook_sees():
+    from deepviz.engine import Tensor, arithmetic, functional, nn, no_grad, optim  # noqa: F401
+    from deepviz.engine.arithmetic import receptive_field
+    from deepviz.lessons.expr import evaluate
+    from deepviz.lessons.lenet import LeNet5, load_pretrained  # noqa: F401
 
     assert receptive_field([Layer("conv", 3)] * 2, 8).r == 5
     assert evaluate("(x + y) * z", {"x": -2, "y": 5, "z": -4}).gradients["z"] == 3

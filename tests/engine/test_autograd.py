@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from engine import Tensor, no_grad
-from engine import functional as F
+from deepviz.engine import Tensor, no_grad
+from deepviz.engine import functional as F
 from tests.engine.oracle import check
 
 

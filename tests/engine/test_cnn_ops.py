@@ -9,8 +9,8 @@ import torch.nn.functional as TF
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from engine import Tensor
-from engine import functional as F
+from deepviz.engine import Tensor
+from deepviz.engine import functional as F
 from tests.engine.oracle import check
 
 

@@ -2,7 +2,7 @@
 
 import doctest
 
-import engine
+from deepviz import engine
 
 
 def test_the_engine_docstring_example_runs():

@@ -7,9 +7,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.expr import ExprError, evaluate, parse
-from engine.expr.numeric import central_difference
-from engine.expr.symbolic import symbolic_derivatives
+from deepviz.lessons.expr import ExprError, evaluate, parse
+from deepviz.lessons.expr.numeric import central_difference
+from deepviz.lessons.expr.symbolic import symbolic_derivatives
 
 
 def test_precedence_and_associativity():

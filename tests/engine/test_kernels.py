@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from engine.kernels import KERNELS, gaussian
+from deepviz.lessons.kernels import KERNELS, gaussian
 
 
 def test_the_gaussian_is_the_binomial_one_not_the_notes_typo():

@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from engine import Tensor, lenet
-from engine.mnist import load
-from engine.train import accuracy, shifted
+from deepviz.engine import Tensor
+from deepviz.lessons import lenet
+from deepviz.lessons.mnist import load
+from deepviz.lessons.train import accuracy, shifted
 from tests.engine.oracle import torch_lenet
 
 

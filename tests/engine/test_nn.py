@@ -3,8 +3,8 @@
 import numpy as np
 import torch
 
-from engine import Tensor, nn, optim
-from engine import functional as F
+from deepviz.engine import Tensor, nn, optim
+from deepviz.engine import functional as F
 
 
 def test_layers_match_torch_with_the_same_weights():

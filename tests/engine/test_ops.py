@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from engine import Tensor
-from engine import functional as F
+from deepviz.engine import Tensor
+from deepviz.engine import functional as F
 from tests.engine.oracle import check
 
 finite = st.floats(-3, 3, allow_nan=False, width=64)

@@ -1,0 +1,5 @@
+"""``python -m deepviz serve`` is ``deepviz serve``."""
+
+from deepviz.app.cli import main
+
+main()

@@ -1,0 +1,130 @@
+"""create_app(): the FastAPI application, its routers, pages, static files and headers."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections import Counter
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
+
+from deepviz import __version__
+from deepviz.app import decode, server
+from deepviz.app.batcher import Batcher
+from deepviz.app.errors import (
+    InputError,
+    expr_error_handler,
+    http_error_handler,
+    input_error_handler,
+    validation_error_handler,
+)
+from deepviz.app.mathml import tex
+from deepviz.app.metrics import CONTENT_TYPE, METRICS
+from deepviz.app.middleware import AccessLog, HeadAsGet, RequestLimits, SecurityHeaders, Work
+from deepviz.app.routers import backprop, cnn, lenet, pages
+from deepviz.app.settings import Settings, get_settings
+from deepviz.lessons.expr import ExprError
+
+HERE = Path(__file__).resolve().parent  # the templates and static files ship inside the package
+
+
+def _vendor_file(package: str, *parts: str) -> Path:
+    """A file shipped inside an installed package (plotly.js, Swagger UI): served, never
+    fetched, and found without importing the package."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"the package {package} is not installed: pip install {package}")
+    return Path(spec.submodule_search_locations[0]).joinpath(*parts)
+
+
+VENDOR = {
+    "plotly.min.js": ("plotly", "package_data", "plotly.min.js"),
+    "swagger-ui-bundle.js": ("fastapi_offline", "static", "swagger-ui-bundle.js"),
+    "swagger-ui.css": ("fastapi_offline", "static", "swagger-ui.css"),
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="deepviz",
+        version=__version__,
+        summary="Backprop, convolutions and LeNet-5, live: the API behind deepviz's pages.",
+        docs_url=None,  # our own /docs serves Swagger UI from local files
+        redoc_url=None,
+    )
+    app.dependency_overrides[get_settings] = lambda: settings
+    app.state.settings = settings
+
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.filters["tex"] = tex  # {% filter tex %}\frac{a}{b}{% endfilter %}
+    templates.env.filters["texblock"] = lambda latex: tex(latex, display=True)
+    app.state.templates = templates
+
+    app.add_exception_handler(ExprError, expr_error_handler)
+    app.add_exception_handler(InputError, input_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(HTTPException, http_error_handler)
+    # the last added runs first: SecurityHeaders sees every response, including the limits'
+    app.add_middleware(
+        Work,
+        limit=settings.max_concurrent_work,
+        per_address=settings.max_work_per_address,
+        seconds=settings.max_request_seconds,
+        exempt=settings.trusted_addresses,
+    )
+    app.add_middleware(
+        RequestLimits,
+        max_header_bytes=settings.max_header_bytes,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout=settings.body_timeout,
+    )
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(AccessLog)
+    app.add_middleware(SecurityHeaders)
+    server.install(settings)  # limits on request heads and connections, in uvicorn itself
+    decode.tune_malloc(settings.malloc_arenas)  # memory of large decodes given back to the system
+    app.state.batcher = Batcher(settings)  # LeNet frames from every WebSocket, micro-batched
+    app.state.ws_open = 0  # WebSocket sessions in this worker, in all and by client address
+    app.state.ws_by_address = Counter()
+
+    app.include_router(backprop.router)
+    app.include_router(cnn.router)
+    app.include_router(lenet.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    for name, parts in VENDOR.items():
+        path = _vendor_file(*parts)
+
+        def serve(path: Path = path) -> FileResponse:
+            return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
+
+        app.add_api_route(f"/vendor/{name}", serve, methods=["GET"], include_in_schema=False)
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers. In the event loop, never behind work in threads."""
+        return {"status": "ok"}
+
+    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
+    def metrics() -> PlainTextResponse:
+        """Prometheus metrics of the whole server (all its worker processes): requests, latency,
+        WebSocket sessions, frames."""
+        return PlainTextResponse(METRICS.render(), media_type=CONTENT_TYPE)
+
+    return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    """``deepviz.app.main:app`` for ``uvicorn deepviz.app.main:app``: made on first use, from the environment."""
+    if name == "app":
+        global app
+        app = create_app()
+        return app
+    raise AttributeError(name)

@@ -1,0 +1,162 @@
+"""LeNet-5: predict one image over HTTP, or stream frames over a WebSocket while drawing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from deepviz.app import frames
+from deepviz.app.batcher import Batcher, Slot
+from deepviz.app.dependencies import SettingsDep
+from deepviz.app.metrics import METRICS
+from deepviz.app.preprocess import network_input
+from deepviz.app.schemas import BAD_INPUT, MistakeOut, ModelOut, PredictOut, PredictRequest
+from deepviz.app.settings import Settings
+from deepviz.lessons import lenet
+
+router = APIRouter(prefix="/api/v1/lenet", tags=["lenet"])
+
+
+def predict_frame(request: PredictRequest, settings: Settings) -> dict:
+    image, note = network_input(request, settings)
+    frame = frames.empty() if image is None else frames.classify([image], [request.target])[0]
+    return {**frame, "note": note} if note else frame
+
+
+@router.post("/predict", response_model=PredictOut, responses=BAD_INPUT)
+def predict(request: PredictRequest, settings: SettingsDep) -> dict:
+    """Classify one digit: prediction, the 10 probabilities, every layer's activations and
+    the saliency map for ``target`` (default: the predicted class)."""
+    return predict_frame(request, settings)
+
+
+@router.get("/model", response_model=ModelOut)
+def model() -> dict:
+    """The trained model's manifest, its learned conv1 and conv2 kernels, its geometry."""
+    m = lenet.load_pretrained()
+    return {
+        "manifest": lenet.manifest(),
+        "kernels": {"conv1": m.conv1.weight.data.round(5).tolist(), "conv2": m.conv2.weight.data.round(5).tolist()},
+        "layers": [
+            {
+                "name": x.name,
+                "title": x.title,
+                "type": x.kind,
+                "kernel": x.kernel,
+                "stride": x.stride,
+                "padding": x.padding,
+            }
+            for x in lenet.layers()
+        ],
+    }
+
+
+@router.get("/mistakes", response_model=list[MistakeOut])
+def mistakes() -> list[dict]:
+    """Test digits the shipped model gets wrong, with what it predicted."""
+    found = lenet.mistakes()
+    return [
+        {"index": int(i), "label": int(y), "prediction": int(p), "pixels": frames.quantized("pixels", x / 255.0)}
+        for i, x, y, p in zip(found["index"], found["images"], found["labels"], found["predictions"])
+    ]
+
+
+@router.websocket("/stream")
+async def stream(socket: WebSocket) -> None:
+    """Frames in, frames out, while the student draws. Each message is a JSON predict request
+    (plus an optional "id", echoed back). Frames from all connections are computed together
+    in micro-batches; a connection's frame that is still waiting is replaced by its newer one,
+    so nothing queues without bound. A bad frame gets {"error": …} and the stream goes on.
+    Limits: sessions per worker and per client address (else close 1013, "try again later"),
+    message size (1009), frame rate (over it a frame is skipped; far over it, close 1008),
+    and idleness (close 1000 after ws_idle_timeout seconds without a frame)."""
+    app, settings = socket.app, socket.app.state.settings
+    address = (socket.client.host if socket.client else None) or "?"
+    refused = None
+    if app.state.ws_open >= settings.max_ws_connections:
+        refused = ("full", "the server is full: try again in a minute")
+    elif app.state.ws_by_address[address] >= settings.max_ws_per_address:
+        refused = ("per_address", f"more than {settings.max_ws_per_address} streams from one address")
+    await socket.accept()  # then close: a browser sees the code and the reason, not an HTTP 403
+    if refused:
+        METRICS.count("deepviz_websocket_rejected_total", reason=refused[0])
+        await socket.close(code=1013, reason=refused[1])
+        return
+    app.state.ws_open += 1
+    app.state.ws_by_address[address] += 1
+    METRICS.gauge("deepviz_websocket_sessions", +1)
+    slot, closing = Slot(), {}
+    receiver = asyncio.create_task(receive(socket, slot, closing, app.state.batcher, settings))
+    try:
+        while True:
+            await slot.ready.wait()
+            slot.ready.clear()
+            if slot.answer is not None:
+                answer, slot.answer = slot.answer, None
+                await socket.send_text(answer)
+            if closing:
+                if closing.get("code"):
+                    await socket.close(code=closing["code"], reason=closing["reason"])
+                break
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        receiver.cancel()
+        app.state.batcher.forget(slot)
+        app.state.ws_open -= 1
+        app.state.ws_by_address[address] -= 1
+        if app.state.ws_by_address[address] <= 0:
+            del app.state.ws_by_address[address]
+        METRICS.gauge("deepviz_websocket_sessions", -1)
+
+
+def _error(slot: Slot, msg: str) -> None:
+    slot.answer = json.dumps({"error": {"msg": msg}})
+    slot.ready.set()
+
+
+async def receive(socket: WebSocket, slot: Slot, closing: dict, batcher: Batcher, settings: Settings) -> None:
+    """Read frames, enforce the idle timeout and the size and rate limits, hand frames to the
+    batcher. The rate is a token bucket (``max_ws_rate`` a second, bursts of as many) that
+    every message draws on, text or binary, and that a frame's preprocessing time draws on
+    too: a frame that cost the server 5 ms counts as 1 + 5 frames, so large drawings cannot
+    buy more CPU than small ones."""
+    rate = settings.max_ws_rate
+    tokens, last = rate, time.monotonic()
+    try:
+        while True:
+            try:
+                message = await asyncio.wait_for(socket.receive(), settings.ws_idle_timeout)
+            except TimeoutError:
+                closing.update(code=1000, reason=f"no frame for {settings.ws_idle_timeout:g} s: draw to reconnect")
+                break
+            if message["type"] == "websocket.disconnect":
+                break
+            now = time.monotonic()
+            spent, slot.cost = slot.cost, 0.0
+            tokens = min(rate, tokens + (now - last) * rate) - 1 - spent / FRAME_CPU
+            last = now
+            if tokens < -rate:  # far over the limit for a second or more: not a person drawing
+                METRICS.count("deepviz_websocket_rejected_total", reason="rate")
+                closing.update(code=1008, reason=f"more than {rate:g} frames a second")
+                break
+            text = message.get("text")
+            if text is None:
+                _error(slot, "frames are JSON text messages")
+            elif len(text) > settings.max_ws_message_bytes:
+                _error(slot, f"a frame is at most {settings.max_ws_message_bytes} bytes")
+            elif tokens < 0:  # over the rate: skipped, and said so, so that the client sends its next one
+                METRICS.count("deepviz_frames_dropped_total")
+                _error(slot, f"more than {rate:g} frames a second: frame skipped")
+            else:
+                batcher.submit(slot, text)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    closing.setdefault("done", True)
+    slot.ready.set()
+
+
+FRAME_CPU = 0.001  # seconds of preprocessing that count as one more frame against the rate

@@ -1,0 +1,109 @@
+"""Turn engine records into JSON-ready values. JSON has no NaN or infinity: they travel as
+the strings "NaN", "Infinity" and "-Infinity", and the page shows them as such."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from deepviz.engine.trace import BackwardStep, Trace
+
+
+def number(x: float) -> float | str:
+    if np.isfinite(x):
+        return float(x)
+    return "NaN" if np.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
+
+
+def values(a) -> float | str | list | None:
+    """A scalar or array as a number or nested lists, with non-finite values as strings."""
+    if a is None:
+        return None
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim == 0:
+        return number(a.item())
+    if np.all(np.isfinite(a)):
+        return a.tolist()
+    return [values(row) for row in a]
+
+
+def rule_text(rule: str, names: list[str]) -> str:
+    """A local-gradient rule with its placeholders a and b replaced by the inputs' labels."""
+    mapping = dict(zip("ab", names, strict=False))
+    return re.sub(r"\b[ab]\b", lambda m: mapping.get(m.group(0), m.group(0)), rule)
+
+
+def trace_json(trace: Trace) -> dict:
+    labels = [n.label for n in trace.nodes]
+    nodes = [
+        {
+            "id": n.id,
+            "kind": n.kind,
+            "op": n.op,
+            "label": n.label,
+            "formula": n.formula,
+            "shape": list(n.shape),
+            "value": values(n.value),
+            "grad": values(n.grad),
+            "inputs": n.inputs,
+        }
+        for n in trace.nodes
+    ]
+    edges = [{"source": s, "target": t, "slot": slot} for s, t, slot in trace.edges()]
+    return {
+        "nodes": nodes,
+        "edges": edges,
+        "backward": [step_json(s, trace, labels) for s in trace.backward],
+    }
+
+
+def step_json(step: BackwardStep, trace: Trace, labels: list[str]) -> dict:
+    input_names = [labels[i] for i in trace.nodes[step.node].inputs]
+    return {
+        "node": step.node,
+        "upstream": values(step.upstream),
+        "inputs": [
+            {
+                "node": s.node,
+                "rule": rule_text(s.rule, input_names),
+                "local": values(s.local),
+                "downstream": values(s.downstream),
+            }
+            for s in step.inputs
+        ],
+    }
+
+
+def check_json(check) -> dict:
+    return {
+        "h": check.h,
+        "function_size": check.function_size,
+        "notes": check.notes,
+        "variables": [
+            {
+                "name": v.name,
+                "autodiff": values(v.autodiff),
+                "numeric": values(v.numeric),
+                "relative_error": None if v.relative_error is None else number(v.relative_error),
+                "symbolic": None
+                if v.symbolic is None
+                else {
+                    "text": v.symbolic.text,
+                    "size": v.symbolic.size,
+                    "value": number(v.symbolic.value),
+                },
+            }
+            for v in check.variables
+        ],
+    }
+
+
+def grid(a: np.ndarray, digits: int = 6) -> list:
+    """A 2-D array as lists of numbers rounded to ``digits`` significant digits (what a
+    page can show), non-finite values as strings."""
+    a = np.asarray(a, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        scale = np.where(a == 0, 1, 10 ** (digits - 1 - np.floor(np.log10(np.abs(np.where(a == 0, 1, a))))))
+        rounded = np.where(np.isfinite(a), np.round(a * scale) / scale, a)
+    return values(rounded)

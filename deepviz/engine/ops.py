@@ -1,0 +1,254 @@
+"""The elementwise primitives, each with its forward and its local gradient side by side.
+
+Each gives its local gradient ∂out/∂input (``local``), evaluated at this point; the chain
+rule is applied once for all of them (``Elementwise.backward``). The ops whose Jacobian is
+not diagonal live in ``engine.array_ops``; composite operations (``mean``, ``mse_loss``, …)
+are one-liners on primitives in ``engine.tensor`` and ``engine.functional``.
+
+``sub``, ``div`` and ``neg`` could be written with ``add``, ``mul`` and ``pow`` (micrograd
+does): they are primitives here so that the backprop page shows the operator the student
+typed, with its own local gradient, and so that ``a / b`` rounds like torch's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepviz.engine.function import Elementwise
+
+# --------------------------------------------------------------------------- binary
+
+
+class Add(Elementwise):
+    name, local_rules = "+", ("1", "1")
+    formula = "{0} + {1}"
+
+    def forward(self, a, b):
+        return a + b
+
+    def local(self):
+        return 1.0, 1.0
+
+
+class Sub(Elementwise):
+    name, local_rules = "-", ("1", "-1")
+    formula = "{0} - {1}"
+
+    def forward(self, a, b):
+        return a - b
+
+    def local(self):
+        return 1.0, -1.0
+
+
+class Mul(Elementwise):
+    name, local_rules = "*", ("b", "a")
+    formula = "{0} * {1}"
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return a * b
+
+    def local(self):
+        a, b = self.saved
+        return b, a
+
+
+class Div(Elementwise):
+    name, local_rules = "/", ("1 / b", "-a / b²")
+    formula = "{0} / {1}"
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return a / b
+
+    def local(self):
+        a, b = self.saved
+        return 1.0 / b, -a / (b * b)
+
+
+class Pow(Elementwise):
+    name, local_rules = "^", ("b · a^(b-1)", "a^b · ln a")
+    formula = "{0} ^ {1}"
+
+    def forward(self, a, b):
+        out = a**b
+        self.save_for_backward(a, b, out)
+        return out
+
+    def local(self):
+        a, b, out = self.saved
+        need_a, need_b = self.needs_grad
+        # The exponent's gradient needs ln a: only computed when the exponent wants one.
+        return (b * a ** (b - 1) if need_a else None, out * np.log(a) if need_b else None)
+
+
+class Maximum(Elementwise):
+    """max(a, b), value by value. On a tie each side gets half the gradient, as in torch."""
+
+    name, local_rules = "maximum", ("[a > b] (½ on a tie)", "[b > a] (½ on a tie)")
+    formula = "max({0}, {1})"
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return np.maximum(a, b)
+
+    def local(self):
+        a, b = self.saved
+        tie = 0.5 * (a == b)
+        return (a > b) + tie, (b > a) + tie
+
+
+class Minimum(Elementwise):
+    name, local_rules = "minimum", ("[a < b] (½ on a tie)", "[b < a] (½ on a tie)")
+    formula = "min({0}, {1})"
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return np.minimum(a, b)
+
+    def local(self):
+        a, b = self.saved
+        tie = 0.5 * (a == b)
+        return (a < b) + tie, (b < a) + tie
+
+
+# --------------------------------------------------------------------------- unary
+
+
+class Neg(Elementwise):
+    name, local_rules = "neg", ("-1",)
+    formula = "-{0}"
+
+    def forward(self, a):
+        return -a
+
+    def local(self):
+        return (-1.0,)
+
+
+class Exp(Elementwise):
+    name, local_rules = "exp", ("exp(a)",)
+
+    def forward(self, a):
+        out = np.exp(a)
+        self.save_for_backward(out)
+        return out
+
+    def local(self):
+        (out,) = self.saved
+        return (out,)
+
+
+class Log(Elementwise):
+    name, local_rules = "log", ("1 / a",)
+
+    def forward(self, a):
+        self.save_for_backward(a)
+        return np.log(a)
+
+    def local(self):
+        (a,) = self.saved
+        return (1.0 / a,)
+
+
+class Tanh(Elementwise):
+    name, local_rules = "tanh", ("1 - tanh²(a)",)
+
+    def forward(self, a):
+        out = np.tanh(a)
+        self.save_for_backward(out)
+        return out
+
+    def local(self):
+        (out,) = self.saved
+        return (1.0 - out * out,)
+
+
+class Sigmoid(Elementwise):
+    name, local_rules = "sigmoid", ("σ(a) · (1 - σ(a))",)
+
+    def forward(self, a):
+        # σ(a) = ½(1 + tanh(a/2)): the same function, with no overflow for large |a|.
+        out = 0.5 * (1.0 + np.tanh(0.5 * a))
+        self.save_for_backward(out)
+        return out
+
+    def local(self):
+        (out,) = self.saved
+        return (out * (1.0 - out),)
+
+
+class ReLU(Elementwise):
+    name, local_rules = "relu", ("[a > 0]",)
+
+    def forward(self, a):
+        mask = a > 0
+        self.save_for_backward(mask)
+        return a * mask
+
+    def local(self):
+        (mask,) = self.saved
+        return (mask,)
+
+
+class Sin(Elementwise):
+    name, local_rules = "sin", ("cos(a)",)
+
+    def forward(self, a):
+        self.save_for_backward(a)
+        return np.sin(a)
+
+    def local(self):
+        (a,) = self.saved
+        return (np.cos(a),)
+
+
+class Cos(Elementwise):
+    name, local_rules = "cos", ("-sin(a)",)
+
+    def forward(self, a):
+        self.save_for_backward(a)
+        return np.cos(a)
+
+    def local(self):
+        (a,) = self.saved
+        return (-np.sin(a),)
+
+
+class Sqrt(Elementwise):
+    name, local_rules = "sqrt", ("1 / (2 √a)",)
+
+    def forward(self, a):
+        out = np.sqrt(a)
+        self.save_for_backward(out)
+        return out
+
+    def local(self):
+        (out,) = self.saved
+        return (0.5 / out,)
+
+
+class Abs(Elementwise):
+    name, local_rules = "abs", ("sign(a)",)
+
+    def forward(self, a):
+        self.save_for_backward(a)
+        return np.abs(a)
+
+    def local(self):
+        (a,) = self.saved
+        return (np.sign(a),)
+
+
+class Identity(Elementwise):
+    """A named copy (``q = x`` on the backprop page): the value and the gradient pass through."""
+
+    name, local_rules = "=", ("1",)
+    formula = "{0}"
+
+    def forward(self, a):
+        return a.copy()
+
+    def local(self):
+        return (1.0,)

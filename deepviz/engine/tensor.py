@@ -1,0 +1,318 @@
+"""``Tensor``: a numpy array that remembers how it was made, and reverse-mode autodiff.
+
+Every operation on tensors builds a graph: each result keeps the ``Function`` that made
+it and its inputs (its parents). ``backward()`` walks that graph from the output back to
+the inputs, in reverse topological order, applying the chain rule at each node.
+
+Semantics of ``backward`` (as in PyTorch):
+
+- it starts from a scalar (or from an explicit ``gradient`` of the output's shape);
+- a value used twice (fan-out) receives the sum of the gradients from both uses;
+- leaves (tensors made by the user, ``requires_grad=True``) *accumulate* into ``.grad``
+  across calls, so that gradients of several losses can be summed; reset them with
+  ``t.grad = None`` (or ``Module.zero_grad()``) between optimisation steps;
+- intermediate tensors get this pass's gradient in ``.grad`` (PyTorch needs
+  ``retain_grad()`` for that; deepviz keeps it because showing it is the point);
+- a graph is freed by the backward pass through it: a second ``backward()`` over the same
+  graph raises, rather than silently counting every gradient twice, unless the first
+  call passed ``retain_graph=True``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator, Sequence
+
+import numpy as np
+
+from deepviz.engine import array_ops, ops
+from deepviz.engine.function import Array, Function
+from deepviz.engine.walk import postorder
+
+# Whether ops record the graph. Per thread, as in torch: a server computes requests in
+# several threads, and one request's no_grad() must not switch off another's gradients.
+_mode = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    return getattr(_mode, "enabled", True)
+
+
+@contextlib.contextmanager
+def no_grad() -> Iterator[None]:
+    """Compute without recording a graph (inference): less memory, less time."""
+    previous, _mode.enabled = is_grad_enabled(), False
+    try:
+        yield
+    finally:
+        _mode.enabled = previous
+
+
+def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
+    """Sum ``grad`` back down to ``shape``: the inverse of numpy broadcasting. An input
+    that was stretched along an axis was used once per position, so its gradient is the
+    sum over that axis."""
+    if grad.shape == shape:
+        return grad
+    grad = np.sum(grad, axis=tuple(range(grad.ndim - len(shape)))) if grad.ndim > len(shape) else grad
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    return np.sum(grad, axis=stretched, keepdims=True) if stretched else grad
+
+
+# on_step(node, upstream, [(parent, downstream or None), ...]) is called once per node
+# during backward: the trace hooks in here (and nowhere else in the backward pass).
+StepHook = Callable[["Tensor", Array, list], None]
+
+
+class Tensor:
+    """An n-dimensional array with a gradient. ``data`` is a numpy array; ``grad`` is
+    None until a backward pass reaches this tensor."""
+
+    __slots__ = ("data", "grad", "requires_grad", "label", "_fn", "_parents")
+    __array_ufunc__ = None  # `array * tensor` defers to Tensor.__rmul__ instead of looping
+
+    def __init__(self, data, requires_grad: bool = False, label: str = ""):
+        # numpy values keep their dtype (float32 stays float32); Python numbers become float64
+        numpy_value = isinstance(data, np.ndarray | np.generic)
+        self.data: Array = np.asarray(data) if numpy_value else np.asarray(data, dtype=float)
+        if requires_grad and not np.issubdtype(self.data.dtype, np.floating):
+            # as torch refuses: an integer has no gradient, and it would silently stay zero
+            raise TypeError(f"only floating-point tensors can require gradients, not {self.data.dtype}")
+        self.grad: Array | None = None
+        self.requires_grad = requires_grad
+        self.label = label
+        self._fn: Function | None = None  # the operation that made this tensor (None: a leaf)
+        self._parents: tuple[Tensor, ...] = ()
+
+    # ---------------------------------------------------------------- applying an op
+
+    @staticmethod
+    def apply(fn_class: type[Function], *inputs, **params) -> Tensor:
+        """Run ``fn_class`` forward on ``inputs`` and, unless in ``no_grad``, remember how
+        the result was made. Numbers among the inputs become constant tensors."""
+        like = next((x.data for x in inputs if isinstance(x, Tensor)), None)
+        tensors = tuple(x if isinstance(x, Tensor) else _constant(x, like) for x in inputs)
+        needs_grad = tuple(t.requires_grad for t in tensors)
+        fn = fn_class(needs_grad)
+        fn.params = params
+        out = Tensor(fn.forward(*(t.data for t in tensors), **params))
+        if is_grad_enabled():
+            out.requires_grad = any(needs_grad)
+            out._fn, out._parents = fn, tensors
+        return out
+
+    # ---------------------------------------------------------------- autodiff
+
+    def backward(
+        self,
+        gradient: Array | None = None,
+        retain_graph: bool = False,
+        on_step: StepHook | None = None,
+    ) -> None:
+        """Compute the gradient of this tensor with respect to every tensor it was made
+        from (see the module's docstring for accumulation and freeing)."""
+        if not self.requires_grad:
+            raise RuntimeError("backward() on a tensor that does not require grad")
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(f"backward() needs a scalar, or a gradient of shape {self.shape}")
+            gradient = np.ones_like(self.data)
+        grads: dict[int, Array] = {id(self): np.asarray(gradient, dtype=self.data.dtype)}
+        for node in reversed(self._topological_order()):
+            upstream = grads.pop(id(node), None)
+            if upstream is None:
+                continue
+            if node._fn is None:  # a leaf: accumulate
+                node.grad = upstream if node.grad is None else node.grad + upstream
+                if on_step:
+                    on_step(node, upstream, [])
+                continue
+            node.grad = upstream
+            fn = node._fn
+            if fn.saved is None:
+                raise RuntimeError(
+                    f"backward through '{fn.name}' a second time: its saved values were freed "
+                    "by the first backward(); pass retain_graph=True to the first call"
+                )
+            downstreams = fn.backward(upstream)
+            steps = []
+            for parent, down in zip(node._parents, downstreams, strict=True):
+                if down is None or not parent.requires_grad:
+                    steps.append((parent, None))
+                    continue
+                down = unbroadcast(np.asarray(down, dtype=parent.data.dtype), parent.shape)
+                if down.shape != parent.shape:
+                    raise RuntimeError(
+                        f"'{fn.name}' gave a gradient of shape {down.shape} for an input of shape {parent.shape}"
+                    )
+                steps.append((parent, down))
+                key = id(parent)
+                grads[key] = down if key not in grads else grads[key] + down
+            if on_step:
+                on_step(node, upstream, steps)
+            if not retain_graph:
+                fn.release()
+
+    def _topological_order(self) -> list[Tensor]:
+        """Every tensor this one depends on that requires grad, inputs before outputs."""
+        return postorder(self, lambda t: (p for p in t._parents if p.requires_grad))
+
+    # ---------------------------------------------------------------- array-like
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def op(self) -> str:
+        """The name of the operation that made this tensor ("" for a leaf)."""
+        return self._fn.name if self._fn else ""
+
+    @property
+    def parents(self) -> tuple[Tensor, ...]:
+        return self._parents
+
+    @property
+    def fn(self) -> Function | None:
+        return self._fn
+
+    def item(self) -> float:
+        return self.data.item()
+
+    def numpy(self) -> Array:
+        return self.data
+
+    def detach(self) -> Tensor:
+        return Tensor(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        grad = ", requires_grad=True" if self.requires_grad else ""
+        return f"Tensor({np.array2string(self.data, precision=4)}{grad})"
+
+    # ---------------------------------------------------------------- operators
+
+    def __add__(self, other):
+        return Tensor.apply(ops.Add, self, other)
+
+    def __radd__(self, other):
+        return Tensor.apply(ops.Add, other, self)
+
+    def __sub__(self, other):
+        return Tensor.apply(ops.Sub, self, other)
+
+    def __rsub__(self, other):
+        return Tensor.apply(ops.Sub, other, self)
+
+    def __mul__(self, other):
+        return Tensor.apply(ops.Mul, self, other)
+
+    def __rmul__(self, other):
+        return Tensor.apply(ops.Mul, other, self)
+
+    def __truediv__(self, other):
+        return Tensor.apply(ops.Div, self, other)
+
+    def __rtruediv__(self, other):
+        return Tensor.apply(ops.Div, other, self)
+
+    def __pow__(self, other):
+        return Tensor.apply(ops.Pow, self, other)
+
+    def __rpow__(self, other):
+        return Tensor.apply(ops.Pow, other, self)
+
+    def __matmul__(self, other):
+        return Tensor.apply(array_ops.MatMul, self, other)
+
+    def __rmatmul__(self, other):
+        return Tensor.apply(array_ops.MatMul, other, self)
+
+    def __neg__(self):
+        return Tensor.apply(ops.Neg, self)
+
+    def __getitem__(self, index):
+        return Tensor.apply(array_ops.GetItem, self, index=index)
+
+    # ---------------------------------------------------------------- functions
+
+    def exp(self):
+        return Tensor.apply(ops.Exp, self)
+
+    def log(self):
+        return Tensor.apply(ops.Log, self)
+
+    def tanh(self):
+        return Tensor.apply(ops.Tanh, self)
+
+    def sigmoid(self):
+        return Tensor.apply(ops.Sigmoid, self)
+
+    def relu(self):
+        return Tensor.apply(ops.ReLU, self)
+
+    def sin(self):
+        return Tensor.apply(ops.Sin, self)
+
+    def cos(self):
+        return Tensor.apply(ops.Cos, self)
+
+    def sqrt(self):
+        return Tensor.apply(ops.Sqrt, self)
+
+    def abs(self):
+        return Tensor.apply(ops.Abs, self)
+
+    def maximum(self, other):
+        return Tensor.apply(ops.Maximum, self, other)
+
+    def minimum(self, other):
+        return Tensor.apply(ops.Minimum, self, other)
+
+    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False):
+        return Tensor.apply(array_ops.Sum, self, axis=_axis(axis), keepdims=keepdims)
+
+    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False):
+        axes = range(self.ndim) if axis is None else np.atleast_1d(axis)
+        count = int(np.prod([self.shape[a] for a in axes]))  # how many values each mean takes
+        return self.sum(axis, keepdims) / count
+
+    def max(self, axis: int | None = None, keepdims: bool = False):
+        return Tensor.apply(array_ops.Max, self, axis=axis, keepdims=keepdims)
+
+    def reshape(self, *shape):
+        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
+        return Tensor.apply(array_ops.Reshape, self, shape=tuple(shape))
+
+    def transpose(self, *axes):
+        axes = axes[0] if len(axes) == 1 and isinstance(axes[0], tuple | list) else axes
+        return Tensor.apply(array_ops.Transpose, self, axes=tuple(axes) if axes else None)
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    def flatten(self, start_dim: int = 0):
+        return self.reshape(*self.shape[:start_dim], -1)
+
+
+def _axis(axis):
+    return tuple(axis) if isinstance(axis, list | tuple) else axis
+
+
+def _constant(value, like: Array | None) -> Tensor:
+    """A number or array that takes part in an op: a constant of the other operand's dtype,
+    so that ``2 * x`` stays float32 when ``x`` is float32."""
+    dtype = like.dtype if like is not None and np.issubdtype(like.dtype, np.floating) else float
+    return Tensor(np.asarray(value, dtype=dtype))

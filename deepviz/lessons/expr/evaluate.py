@@ -1,0 +1,195 @@
+"""Evaluate a parsed expression with the engine, and trace its forward and backward pass."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from deepviz.engine import functional as F
+from deepviz.engine import ops
+from deepviz.engine.tensor import Tensor
+from deepviz.engine.trace import Trace, graph_order, record
+from deepviz.lessons.expr.parser import (
+    Binary,
+    Call,
+    ExprError,
+    Expression,
+    Index,
+    Num,
+    Unary,
+    Var,
+    parse,
+    postorder,
+)
+
+# Names given to unnamed intermediate results, in order: the notes call x + y "q".
+_AUTO_LABELS = ["q", "r", "s", "t", "u", "v", "g", "h", "k", "m", "n", "p"]
+
+_UNARY_CALLS = {
+    "exp": Tensor.exp, "log": Tensor.log, "tanh": Tensor.tanh, "sigmoid": Tensor.sigmoid,
+    "relu": Tensor.relu, "sin": Tensor.sin, "cos": Tensor.cos, "sqrt": Tensor.sqrt,
+    "abs": Tensor.abs, "sum": Tensor.sum, "mean": Tensor.mean,
+    "softmax": F.softmax, "log_softmax": F.log_softmax,
+}  # fmt: skip
+_BINARY = {
+    "+": Tensor.__add__, "-": Tensor.__sub__, "*": Tensor.__mul__, "/": Tensor.__truediv__,
+    "^": Tensor.__pow__, "@": Tensor.__matmul__, "max": Tensor.maximum, "min": Tensor.minimum,
+}  # fmt: skip
+
+
+@dataclass
+class Evaluation:
+    """The result of evaluating an expression: its output tensor, its variables (with
+    their gradients after backward), and the trace of both passes."""
+
+    expression: Expression
+    output: Tensor
+    variables: dict[str, Tensor]
+    trace: Trace
+    note: str = ""  # why there is no backward pass, if there is none
+    warnings: list[str] = field(default_factory=list)  # where values stopped being numbers
+
+    @property
+    def value(self) -> np.ndarray:
+        return self.output.data
+
+    @property
+    def gradients(self) -> dict[str, np.ndarray | None]:
+        return {name: t.grad for name, t in self.variables.items()}
+
+
+def as_value(name: str, value) -> np.ndarray:
+    """A variable's value as a float64 array of at most two dimensions."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ExprError(
+            f"the value of {name} is not a number or a rectangular list of numbers",
+            field=("values", name),
+        ) from error
+    if array.ndim > 2:
+        raise ExprError(f"the value of {name} has {array.ndim} dimensions; at most 2", field=("values", name))
+    return array
+
+
+def compute(expression: Expression, env: Mapping[str, Tensor], max_values: int | None = None) -> Tensor:
+    """The output tensor of ``expression`` with variables bound by ``env``. Iterative, and
+    shared subtrees (named statements) are computed once, so their gradients add up.
+    ``max_values`` bounds how many numbers all the nodes hold together (broadcasting a
+    column against a row can make a small input large)."""
+    done: dict[int, Tensor] = {}
+    total = 0
+    with np.errstate(all="ignore"):  # overflow gives inf, 0/0 gives nan: reported, not raised
+        for node in postorder(expression.root):
+            done[id(node)] = tensor = _compute_node(node, done, env)
+            if id(node) in expression.labels:  # named by the user: q = x + y
+                tensor.label = expression.labels[id(node)]
+            total += tensor.data.size
+            if max_values is not None and total > max_values:
+                raise ExprError(f"the graph would hold more than {max_values} numbers", node.pos)
+    return done[id(expression.root)]
+
+
+def _compute_node(node, done: dict[int, Tensor], env: Mapping[str, Tensor]) -> Tensor:
+    if isinstance(node, Num):
+        return Tensor(np.float64(node.value), label=f"{node.value:g}")
+    if isinstance(node, Var):
+        if node.name not in env:
+            raise ExprError(f"no value given for {node.name}", node.pos)
+        return env[node.name]
+    if isinstance(node, Unary):
+        operand = done[id(node.operand)]
+        return -operand if node.op == "-" else Tensor.apply(ops.Identity, operand)
+    if isinstance(node, Binary | Call) and (node.op if isinstance(node, Binary) else node.name) in _BINARY:
+        a, b = (done[id(c)] for c in ((node.left, node.right) if isinstance(node, Binary) else node.args))
+        op = node.op if isinstance(node, Binary) else node.name
+        try:
+            return _BINARY[op](a, b)
+        except ValueError as error:
+            raise ExprError(f"cannot apply {op} to shapes {a.shape} and {b.shape}", node.pos) from error
+    if isinstance(node, Call) and node.name == "cross_entropy":
+        logits, labels = (done[id(c)] for c in node.args)
+        if logits.ndim not in (1, 2):
+            raise ExprError(f"cross_entropy needs logits of 1 or 2 dimensions, not {logits.shape}", node.pos)
+        targets = _integers(labels, logits.shape[-1], "class label", node.pos)
+        try:
+            return F.cross_entropy(logits, targets)
+        except ValueError as error:
+            raise ExprError(str(error), node.pos) from error
+    if isinstance(node, Call):
+        (a,) = (done[id(c)] for c in node.args)
+        return _UNARY_CALLS[node.name](a)
+    if isinstance(node, Index):
+        target, index = done[id(node.target)], done[id(node.index)]
+        if target.ndim == 0:
+            raise ExprError("only a vector or a matrix can be indexed", node.pos)
+        return target[int(_integers(index, target.shape[0], "index", node.pos))]
+    raise AssertionError(f"unknown node {node!r}")
+
+
+def _integers(t: Tensor, bound: int, what: str, pos: int) -> np.ndarray:
+    values = t.data
+    if not np.all(np.isfinite(values)) or np.any(values != np.round(values)):
+        raise ExprError(f"a {what} must be a whole number", pos)
+    if np.any(values < 0) or np.any(values >= bound):
+        raise ExprError(f"a {what} must lie in 0..{bound - 1}", pos)
+    return values.astype(np.int64)
+
+
+def _label_intermediates(expression: Expression, output: Tensor, trace_order: list[Tensor]) -> None:
+    taken = set(expression.variables) | set(expression.labels.values())
+    spare = (f"n{i}" for i in itertools.count(1))  # after the letters run out: n1, n2, …
+    free = itertools.chain((name for name in _AUTO_LABELS if name not in taken), (n for n in spare if n not in taken))
+    if not output.label:
+        output.label = "f" if "f" not in taken else "out"
+    for t in trace_order:
+        if t.fn is not None and not t.label:
+            t.label = next(free)
+
+
+def evaluate(
+    expression: str | Expression,
+    values: Mapping[str, object],
+    backward: bool = True,
+    max_values: int | None = None,
+    **limits: int,
+) -> Evaluation:
+    """Evaluate ``expression`` at ``values`` (numbers, or nested lists for tensors) and
+    trace it: ``evaluate("(x + y) * z", {"x": -2, "y": 5, "z": -4}).gradients`` is
+    ``{"x": -4, "y": -4, "z": 3}``. ``max_values`` bounds the numbers the graph holds;
+    ``limits`` go to ``parse`` (max_length, max_depth, max_nodes)."""
+    parsed = parse(expression, **limits) if isinstance(expression, str) else expression
+    env = {
+        name: Tensor(as_value(name, values[name]), requires_grad=True, label=name)
+        for name in parsed.variables
+        if name in values
+    }
+    output = compute(parsed, env, max_values)
+    _label_intermediates(parsed, output, graph_order(output))
+    note = ""
+    if backward and output.data.size != 1:
+        note = f"the output has shape {output.shape}: gradients need a scalar (try sum(…))"
+        backward = False
+    with np.errstate(all="ignore"):
+        trace = record(output, backward=backward)
+    return Evaluation(parsed, output, env, trace, note, not_finite(trace))
+
+
+def not_finite(trace: Trace) -> list[str]:
+    """Where the forward pass first overflowed or left a function's domain: the nodes whose
+    value is not finite although every input's is (what follows only inherits it)."""
+    found = []
+    for node in trace.nodes:
+        value = np.asarray(node.value, dtype=np.float64)
+        inputs = [np.asarray(trace.nodes[i].value, dtype=np.float64) for i in node.inputs]
+        if node.kind != "op" or np.all(np.isfinite(value)) or not all(np.all(np.isfinite(x)) for x in inputs):
+            continue
+        if np.any(np.isnan(value)):
+            why = "is not a number: outside the function's domain (the log or the square root of a negative, 0/0)"
+        else:
+            why = "overflowed: beyond the largest float64 number (about 1.8·10³⁰⁸)"
+        found.append(f"{node.label} = {node.formula} {why}")
+    return found

@@ -1,7 +1,0 @@
-"""The backprop page's expression language: parse, evaluate and trace, and the two other
-ways of differentiating (numerical and symbolic) that section 2.3 compares with autodiff."""
-
-from engine.expr.evaluate import Evaluation, evaluate
-from engine.expr.parser import ExprError, Expression, parse
-
-__all__ = ["Evaluation", "ExprError", "Expression", "evaluate", "parse"]

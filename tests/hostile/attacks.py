@@ -313,7 +313,7 @@ async def drip_many(target: Target, seconds: float, connections: int, first: byt
 @lru_cache(maxsize=1)
 def digit() -> list[list[float]]:
     """A real MNIST test digit (a 7), 28×28 in [0, 1]."""
-    from engine.mnist import load
+    from deepviz.lessons.mnist import load
 
     return np.round(load().test.images[0, 0].astype(np.float64), 4).tolist()
 
@@ -345,7 +345,7 @@ def drawing(side: int) -> str:
 
 def largest_drawing_side() -> int:
     """The largest drawing the server accepts (its default max_drawing_side)."""
-    from app.settings import Settings
+    from deepviz.app.settings import Settings
 
     return Settings().max_drawing_side
 

@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 CONF = ROOT / "deploy" / "nginx.conf"
+STATIC = ROOT / "deepviz" / "app" / "static"  # what nginx serves at /static/
 
 MAX_RSS_MB = 2048  # the server's tree must stay under this during any attack
 RSS_SLACK = 0.20  # after an attack, memory within 20% of where it was ...
@@ -125,7 +126,7 @@ def _stop(process: subprocess.Popen | None, seconds: float = 10) -> None:
 
 
 class Server:
-    """`deepviz serve --workers 2` on a free loopback port, its output in a log file."""
+    """`deepviz serve --workers 2` (python -m deepviz) on a free loopback port, its output in a log file."""
 
     def __init__(self, workdir: Path, env: dict[str, str] | None = None, workers: int = 2, name: str = "deepviz"):
         self.workdir, self.env, self.workers, self.name = workdir, env or {}, workers, name
@@ -144,7 +145,7 @@ class Server:
         self.port = self.port or free_port()  # a restarted instance keeps its port: nginx points at it
         with open(self.log, "ab") as out:
             self.process = subprocess.Popen(
-                [PYTHON, "-m", "app.cli", "serve", "--port", str(self.port), "--workers", str(self.workers)],
+                [PYTHON, "-m", "deepviz", "serve", "--port", str(self.port), "--workers", str(self.workers)],
                 cwd=ROOT, env={**os.environ, **self.env}, stdin=subprocess.DEVNULL, stdout=out,
                 stderr=subprocess.STDOUT,
             )  # fmt: skip
@@ -162,7 +163,7 @@ class Server:
 def render_nginx_conf(text: str, *, listen: str, upstreams: Sequence[str], static_dir: Path, prefix: Path) -> str:
     """deploy/nginx.conf with its ports and paths replaced, nothing else: ``listen`` (e.g.
     "127.0.0.1:8080") for port 80, ``upstreams`` for 127.0.0.1:8001 and :8002, ``static_dir``
-    for /srv/deepviz/static/, and the pid file, logs and temp folders inside ``prefix``.
+    for /srv/deepviz/deepviz/app/static/, and the pid file, logs and temp folders inside ``prefix``.
     Raises ValueError when a substitution does not find what it replaces exactly as often as
     expected: the shipped file and what the tests run cannot drift apart silently."""
     if len(upstreams) != 2:
@@ -178,7 +179,8 @@ def render_nginx_conf(text: str, *, listen: str, upstreams: Sequence[str], stati
     for i, upstream in enumerate(upstreams):
         pattern = rf"^(\s*server\s+)127\.0\.0\.1:800{i + 1}(\s)"
         text = sub(text, pattern, lambda m, u=upstream: u, 1, f"upstream {i + 1}")
-    text = sub(text, r"^(\s*alias\s+)/srv/deepviz/static/(;)", lambda m: f"{static_dir}/", 1, "the static folder")
+    static = r"^(\s*alias\s+)/srv/deepviz/deepviz/app/static/(;)"
+    text = sub(text, static, lambda m: f"{static_dir}/", 1, "the static folder")
     text = sub(text, r"^(\s*pid\s+)\S+(;)", lambda m: str(prefix / "nginx.pid"), 1, "pid")
     text = sub(text, r"^(\s*error_log\s+)\S+(\s)", lambda m: str(prefix / "error.log"), 1, "error_log")
     text = sub(text, r"^(\s*access_log\s+)\S+(\s)", lambda m: str(prefix / "access.log"), 1, "access_log")
@@ -199,7 +201,7 @@ def render_nginx_conf(text: str, *, listen: str, upstreams: Sequence[str], stati
 class Nginx:
     """nginx as an ordinary process (daemon off), everything it writes inside its own folder."""
 
-    def __init__(self, upstreams: Sequence[str], workdir: Path, static_dir: Path = ROOT / "static"):
+    def __init__(self, upstreams: Sequence[str], workdir: Path, static_dir: Path = STATIC):
         self.upstreams, self.static_dir = list(upstreams), static_dir
         self.prefix = workdir / "nginx"
         self.process: subprocess.Popen | None = None

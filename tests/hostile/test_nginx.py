@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from app.middleware import HEADERS
-from app.settings import Settings
+from deepviz.app.middleware import HEADERS
+from deepviz.app.settings import Settings
 from tests.hostile.attacks import Response, Target, fetch, json_body
-from tests.hostile.harness import CONF, NGINX, ROOT, render_nginx_conf
+from tests.hostile.harness import CONF, NGINX, STATIC, render_nginx_conf
 
 pytestmark = pytest.mark.hostile
 SHIPPED = CONF.read_text()
@@ -31,12 +31,12 @@ def get(target, path: str, local: str = "127.0.0.5", method: str = "GET", body: 
 
 
 def test_the_shipped_file_passes_nginx_t_with_only_its_files_moved(tmp_path):
-    """As shipped (port 80, 127.0.0.1:8001/8002, /srv/deepviz/static/), only the pid, logs
+    """As shipped (port 80, 127.0.0.1:8001/8002, /srv/deepviz/deepviz/app/static/), only the pid, logs
     and temp folders moved into a scratch folder: nginx -t accepts it."""
     (tmp_path / "temp").mkdir()
     conf = tmp_path / "nginx.conf"
     conf.write_text(render_nginx_conf(SHIPPED, listen="80", upstreams=["127.0.0.1:8001", "127.0.0.1:8002"],
-                                      static_dir=Path("/srv/deepviz/static"), prefix=tmp_path))  # fmt: skip
+                                      static_dir=Path("/srv/deepviz/deepviz/app/static"), prefix=tmp_path))  # fmt: skip
     test = subprocess.run([NGINX, "-t", "-c", str(conf), "-p", str(tmp_path), "-e", str(tmp_path / "error.log")],
                           capture_output=True, text=True, timeout=30)  # fmt: skip
     assert test.returncode == 0, test.stderr
@@ -48,7 +48,7 @@ def test_the_shipped_file_passes_nginx_t_with_only_its_files_moved(tmp_path):
     [
         SHIPPED.replace("listen 80 default_server;", "listen 8080 default_server;"),
         SHIPPED.replace("server 127.0.0.1:8002", "server 127.0.0.1:9002"),
-        SHIPPED.replace("alias /srv/deepviz/static/;", "alias /opt/static/;"),
+        SHIPPED.replace("alias /srv/deepviz/deepviz/app/static/;", "alias /opt/static/;"),
         SHIPPED.replace("scgi_temp_path", "# scgi_temp_path"),
         SHIPPED.replace("pid /run/deepviz-nginx.pid;", "pid /run/deepviz-nginx.pid;\npid /run/again.pid;"),
         SHIPPED + "\n# a new path nobody renders\nhttp { client_body_temp_path /var/tmp/x; }\n",
@@ -58,18 +58,18 @@ def test_the_shipped_file_passes_nginx_t_with_only_its_files_moved(tmp_path):
 def test_rendering_fails_loudly_when_the_shipped_file_changes_under_it(broken, tmp_path):
     with pytest.raises(ValueError, match="rendering nginx.conf"):
         render_nginx_conf(broken, listen="127.0.0.1:1", upstreams=["127.0.0.1:2", "127.0.0.1:3"],
-                          static_dir=ROOT / "static", prefix=tmp_path)  # fmt: skip
+                          static_dir=STATIC, prefix=tmp_path)  # fmt: skip
 
 
 def test_rendering_changes_ports_and_paths_only():
     prefix = Path(tempfile.gettempdir()) / "x"
     text = render_nginx_conf(SHIPPED, listen="127.0.0.1:1", upstreams=["127.0.0.1:2", "127.0.0.1:3"],
-                             static_dir=ROOT / "static", prefix=prefix)  # fmt: skip
+                             static_dir=STATIC, prefix=prefix)  # fmt: skip
     changed = [(a, b) for a, b in zip(SHIPPED.splitlines(), text.splitlines()) if a != b]
     assert len(SHIPPED.splitlines()) == len(text.splitlines())
     assert len(changed) == 12  # listen, 2 upstreams, alias, pid, 2 logs, 5 temp paths: nothing else
     for _, new in changed:
-        assert re.search(r"127\.0\.0\.1:[123]\b|" + re.escape(str(prefix)) + "|" + re.escape(str(ROOT)), new), new
+        assert re.search(r"127\.0\.0\.1:[123]\b|" + re.escape(str(prefix)) + "|" + re.escape(str(STATIC)), new), new
 
 
 def test_the_body_limit_is_the_apps():

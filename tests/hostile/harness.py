@@ -478,12 +478,12 @@ class Report:
 
 
 def _settle(roots: Sequence[int], limit_mb: float, sampler: Sampler, seconds: float) -> tuple[float | None, float]:
-    """Wait (at most ``seconds``) until the trees use < IDLE_CORES over half a second and their
+    """Wait (at most ``seconds``) until the trees use < IDLE_CORES over 0.3 s and their
     memory is under ``limit_mb``. Returns (seconds waited or None, cores in use at the end)."""
     start = time.monotonic()
     last_cpu, last_t, cores = cpu_seconds(roots), start, float("nan")
     while time.monotonic() - start < seconds:
-        time.sleep(0.5)
+        time.sleep(0.3)
         now_cpu, now = cpu_seconds(roots), time.monotonic()
         cores, last_cpu, last_t = (now_cpu - last_cpu) / (now - last_t), now_cpu, now
         if cores < IDLE_CORES and sampler.last <= limit_mb:

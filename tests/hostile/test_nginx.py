@@ -18,7 +18,7 @@ import pytest
 
 from deepviz.app.middleware import HEADERS
 from deepviz.app.settings import Settings
-from tests.hostile.attacks import Response, Target, fetch, json_body
+from tests.hostile.attacks import Response, Target, fetch, json_body, read_all
 from tests.hostile.harness import CONF, NGINX, STATIC, render_nginx_conf
 
 pytestmark = pytest.mark.hostile
@@ -102,7 +102,7 @@ def test_static_files_from_nginx_carry_exactly_the_apps_headers(front):
 async def _raw_headers(target, path: str) -> bytes:
     reader, writer = await asyncio.open_connection(target.host, target.port, local_addr=("127.0.0.5", 0))
     writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
-    data = await asyncio.wait_for(reader.read(-1), 10)
+    data = await asyncio.wait_for(read_all(reader), 10)
     writer.close()
     return data.partition(b"\r\n\r\n")[0]
 
@@ -110,8 +110,11 @@ async def _raw_headers(target, path: str) -> bytes:
 def test_the_app_sees_the_students_address_not_nginxs(front):
     marker = f"/probe-{uuid.uuid4().hex}"
     assert get(front.target, marker, local="127.0.0.7").status == 404
-    lines = [json.loads(line) for s in front.servers for line in s.log.read_text().splitlines()
-             if line.startswith("{") and marker in line]  # fmt: skip
+    deadline, lines = time.monotonic() + 5, []
+    while not lines and time.monotonic() < deadline:  # the access log line follows the answer
+        time.sleep(0.05)
+        lines = [json.loads(line) for s in front.servers for line in s.log.read_text().splitlines()
+                 if line.startswith("{") and marker in line]  # fmt: skip
     assert [line["client"] for line in lines] == ["127.0.0.7"]
 
 

@@ -29,7 +29,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus
 
 HONEST_IP = "127.0.0.2"
 ATTACKER_IP = "127.0.0.3"
@@ -39,7 +39,6 @@ HONEST_TIMEOUT = 5.0  # an honest request or frame not answered within this is a
 HONEST_HTTP_RATE = 2.0  # requests a second, for each of the three honest HTTP clients
 HONEST_WS_RATE = 4.0  # frames a second on the honest stream
 HONEST_JOIN_EVERY = 1.5  # seconds between two honest students opening a new stream
-HEAD_TIMEOUT, BODY_TIMEOUT = 10, 15  # the server's: a head within 10 s, a body within 15 s
 
 
 def percentile_ms(samples: list[float], q: float) -> float:
@@ -101,19 +100,31 @@ class Outcome:
         return "; ".join(parts)
 
 
-Check = Callable[[Outcome, str, float], list[str]]
+@dataclass(frozen=True)
+class Context:
+    """What a check needs to know of the attack's run: where, how long, and the server's
+    timeouts as a client meets them (None: the server sets none)."""
+
+    setup: str  # "bare" or "nginx"
+    seconds: float
+    header_timeout: float | None = 10.0  # a request head must be complete within this
+    body_timeout: float | None = 15.0  # a whole body must be received within this
+    ws_idle_timeout: float | None = 300.0  # a stream without a frame for this long is closed
+
+
+Check = Callable[[Outcome, Context], list[str]]
 
 
 @dataclass(frozen=True)
 class Attack:
     name: str
     run: Callable[[Target, float], Awaitable[Outcome]]
-    check: Check  # (outcome, setup, seconds) -> what the attacker got that it should not have
+    check: Check  # (outcome, context) -> what the attacker got that it should not have
     what: str
     ci_seconds: float = 2.5
     settle_seconds: float | None = None  # how soon the server must be idle after it (None: the default)
 
-    def refused(self, outcome: Outcome, setup: str, seconds: float) -> list[str]:
+    def refused(self, outcome: Outcome, context: Context) -> list[str]:
         """Generic rules (no 500, no 503 without Retry-After, no internal-error close, no
         hang), then the attack's own."""
         found = []
@@ -126,7 +137,7 @@ class Attack:
             found.append(f"{outcome.closes[1011]} WebSocket(s) closed with 1011 (internal error)")
         if outcome.errors.get("no answer"):
             found.append(f"{outcome.errors['no answer']} request(s) not answered {GRACE:g} s after the attack (a hang)")
-        return found + self.check(outcome, setup, seconds)
+        return found + self.check(outcome, context)
 
 
 # --- HTTP on raw sockets: every byte under our control -----------------------------------------
@@ -435,6 +446,8 @@ def ws_failed(outcome: Outcome, error: BaseException) -> None:
         outcome.closes[error.rcvd.code if error.rcvd else 1006] += 1
     elif isinstance(error, TimeoutError):
         outcome.errors["timeout"] += 1
+    elif isinstance(error, InvalidMessage | ConnectionResetError):  # the socket closed before any answer
+        outcome.ends["closed at handshake"] += 1
     else:
         outcome.errors[type(error).__name__] += 1
 
@@ -474,8 +487,8 @@ async def ws_sockets(target: Target, seconds: float, count: int, body: Callable[
                 finally:
                     reader.cancel()
                     await asyncio.gather(reader, return_exceptions=True)
-                if ws.close_code is not None and ws.close_rcvd is not None:
-                    outcome.closes[ws.close_rcvd.code] += 1
+                if ws.close_code is not None:  # closed by the server (1006: without a close frame)
+                    outcome.closes[ws.close_code] += 1
         except Exception as error:  # noqa: BLE001 - every way it ends is noted
             ws_failed(outcome, error)
 
@@ -602,7 +615,7 @@ async def ws_hoarding(target: Target, seconds: float) -> Outcome:
         outcome.sent += 1
         try:
             await asyncio.wait_for(ws.wait_closed(), max(0.0, deadline - time.monotonic()))
-            outcome.closes[ws.close_rcvd.code if ws.close_rcvd else 1006] += 1
+            outcome.closes[ws.close_code] += 1
             outcome.close_after.append(time.monotonic() - start)
         except TimeoutError:
             outcome.ends["open at end"] += 1
@@ -810,7 +823,7 @@ def only(allowed: set[int], needed: bool = True) -> Check:
     """Every HTTP status in ``allowed`` or 429 (a per-address rate limit: always a clear
     refusal), and at least one answer if ``needed``."""
 
-    def check(outcome: Outcome, setup: str, seconds: float) -> list[str]:
+    def check(outcome: Outcome, context: Context) -> list[str]:
         other = {code: n for code, n in outcome.statuses.items() if code not in allowed | {429}}
         found = [f"statuses {other}, expected only {sorted(allowed)}"] if other else []
         if needed and not outcome.statuses:
@@ -821,17 +834,20 @@ def only(allowed: set[int], needed: bool = True) -> Check:
 
 
 def both(*checks: Check) -> Check:
-    return lambda outcome, setup, seconds: [p for c in checks for p in c(outcome, setup, seconds)]
+    return lambda outcome, context: [p for c in checks for p in c(outcome, context)]
 
 
-def ended_by_server(after: float, why: str) -> Check:
-    """Every connection ended by the server (an answer or a close) once it has lasted ``after``
-    s (the server's timeout, ``why``) + 2 s: attacks shorter than that check nothing here."""
+def ended_by_server(timeout: Callable[[Context], float | None], what: str) -> Check:
+    """Every connection ended by the server (an answer or a close) once it has lasted the
+    server's ``timeout`` for ``what`` + 1.5 s; with no such timeout, or an attack shorter than
+    that, nothing is checked here."""
 
-    def check(outcome: Outcome, setup: str, seconds: float) -> list[str]:
-        overdue = [age for age in outcome.open_ages if age > after + 2]
+    def check(outcome: Outcome, context: Context) -> list[str]:
+        after = timeout(context)
+        overdue = [age for age in outcome.open_ages if after is not None and age > after + 1.5]
         if overdue:
-            return [f"{len(overdue)} connection(s) still open after up to {max(overdue):.0f} s ({why})"]
+            return [f"{len(overdue)} connection(s) still open after up to {max(overdue):.0f} s "
+                    f"({what} within {after:g} s)"]  # fmt: skip
         return []
 
     return check
@@ -842,7 +858,7 @@ def closed_with(codes: set[int]) -> Check:
     no close frame, when the server closes while the attacker is still sending: the TCP reset
     discards its close frame)."""
 
-    def check(outcome: Outcome, setup: str, seconds: float) -> list[str]:
+    def check(outcome: Outcome, context: Context) -> list[str]:
         found = []
         if outcome.ends.get("open at end"):
             found.append(f"{outcome.ends['open at end']} stream(s) still open at the end, expected a close {codes}")
@@ -855,14 +871,14 @@ def closed_with(codes: set[int]) -> Check:
 
 
 def no_refusals_but(codes: set[int], statuses: set[int] = frozenset()) -> Check:
-    """Streams: the server may close them only with ``codes``, refuse handshakes only with
-    ``statuses`` or 429 (a per-address rate: nginx's, on new streams)."""
+    """Streams: the server may close them only with ``codes`` or 1000 (idle), refuse handshakes
+    only with ``statuses`` or 429 (a per-address rate: nginx's, on new streams)."""
 
-    def check(outcome: Outcome, setup: str, seconds: float) -> list[str]:
+    def check(outcome: Outcome, context: Context) -> list[str]:
         found = []
-        other = {code: n for code, n in outcome.closes.items() if code not in codes}
+        other = {code: n for code, n in outcome.closes.items() if code not in codes | {1000}}
         if other:
-            found.append(f"close codes {other}, expected only {sorted(codes)}")
+            found.append(f"close codes {other}, expected only {sorted(codes | {1000})}")
         refused = {code: n for code, n in outcome.statuses.items() if code not in statuses | {429}}
         if refused:
             found.append(f"handshakes refused with HTTP {refused} (expected {sorted(statuses) or 'none'})")
@@ -871,7 +887,7 @@ def no_refusals_but(codes: set[int], statuses: set[int] = frozenset()) -> Check:
     return check
 
 
-def error_answers(outcome: Outcome, setup: str, seconds: float) -> list[str]:
+def error_answers(outcome: Outcome, context: Context) -> list[str]:
     """The attacker's frames are answered {"error": …} (or its stream closed as a flood)."""
     frames = outcome.answers.get("frame", 0)
     errors = sum(n for k, n in outcome.answers.items() if k.startswith("error"))
@@ -881,10 +897,16 @@ def error_answers(outcome: Outcome, setup: str, seconds: float) -> list[str]:
     return found
 
 
-def hoarding(outcome: Outcome, setup: str, seconds: float) -> list[str]:
+def hoarding(outcome: Outcome, context: Context) -> list[str]:
     """Streams over the caps: accepted, then closed with 1013, not refused with an HTTP 403 (nginx
-    may refuse them with 429, its rate of new streams per address)."""
-    return no_refusals_but({1013, 1001, 1000})(outcome, setup, seconds)
+    may refuse them with 429, its rate of new streams per address); idle ones closed (1000)
+    after the idle timeout."""
+    found = no_refusals_but({1013, 1001, 1000})(outcome, context)
+    idle = context.ws_idle_timeout
+    if idle is not None and context.seconds > idle + 1.5 and outcome.ends.get("open at end"):
+        found.append(f"{outcome.ends['open at end']} idle stream(s) still open after {context.seconds:g} s "
+                     f"(idle streams are closed after {idle:g} s)")  # fmt: skip
+    return found
 
 
 SERVER_REQUEST = {200, 422, 429, 503}  # computed, over budget, over the address's rate, busy (with Retry-After)
@@ -894,14 +916,16 @@ STREAM_FLOODED = {1003, 1006, 1008, 1009}  # unsupported data, no close frame (r
 # fmt: off
 ATTACKS: list[Attack] = [
     Attack("endless_headers", endless_headers,
-           both(only(HEAD_REFUSED, needed=False), ended_by_server(0, "a head over 16 KB is refused at once")),
+           both(only(HEAD_REFUSED, needed=False), ended_by_server(lambda c: 0.5, "a head over 16 KB refused")),
            "header value streamed forever: 431 or closed at 16 KB"),
-    Attack("slowloris", slowloris, ended_by_server(HEAD_TIMEOUT, "a head within 10 s"), "1,000 heads never finished"),
-    Attack("idle_sockets", idle_sockets, ended_by_server(HEAD_TIMEOUT, "a head within 10 s"), "1,500 silent sockets"),
+    Attack("slowloris", slowloris, ended_by_server(lambda c: c.header_timeout, "a head"), "1,000 heads never finished",
+           ci_seconds=3.5),
+    Attack("idle_sockets", idle_sockets, ended_by_server(lambda c: c.header_timeout, "a head"), "1,500 silent sockets",
+           ci_seconds=3.5),
     Attack("slow_body", slow_body,
            both(only(SERVER_REQUEST | {400, 408, 413}, needed=False),
-                ended_by_server(BODY_TIMEOUT, "a body within 15 s")),
-           "200 bodies at 1 byte/s: 408 after 15 s"),
+                ended_by_server(lambda c: c.body_timeout, "a body")),
+           "200 bodies at 1 byte/s: 408 after 15 s", ci_seconds=3.5),
     Attack("big_png", big_png_uploads, only(SERVER_REQUEST | {413}), "40 × 4096² PNG on /conv"),
     Attack("jpeg_bomb_conv", jpeg_bomb_conv, only(SERVER_REQUEST | {413}), "JPEG scan bomb on /conv"),
     Attack("jpeg_bomb_ws", jpeg_bomb_ws, no_refusals_but({1008, 1009, 1013}), "JPEG scan bomb as LeNet frames"),
@@ -916,8 +940,8 @@ ATTACKS: list[Attack] = [
     Attack("large_drawings", large_drawings, no_refusals_but({1008, 1013}), "16 streams of the largest drawings"),
     Attack("oversized_drawings", oversized_drawings, no_refusals_but({1008, 1013}), "16 streams of 2048² drawings"),
     Attack("binary_flood", binary_flood, closed_with(STREAM_FLOODED), "64 KB binary frames, flat out"),
-    Attack("ws_fragments", ws_fragments, closed_with(STREAM_FLOODED), "a message that never ends, 1 KB fragments"),
-    Attack("ws_ping_flood", ws_ping_flood, no_refusals_but({1008}), "pings flat out"),
+    Attack("ws_fragments", ws_fragments, closed_with(STREAM_FLOODED | {1000}), "a message never ending, 1 KB pieces"),
+    Attack("ws_ping_flood", ws_ping_flood, no_refusals_but({1000, 1008}), "pings flat out (no frame: idle)"),
     Attack("ztxt_bomb", ztxt_bomb, both(only({400, 413, 422, 503}), error_answers), "PNG with a 50 MB zTXt",
            ci_seconds=2.0),
     Attack("chunked_over_limit", chunked_over_limit, only({413}), "4 MB chunked body: 413", ci_seconds=2.0),

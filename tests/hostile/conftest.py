@@ -8,8 +8,11 @@ import pytest
 
 from tests.hostile.harness import Bare, Front, Honest
 
-# Limits lowered for the tests through DEEPVIZ_<NAME> variables (only settings that exist).
-ENV: dict[str, str] = {}
+# Timeouts lowered for the tests (DEEPVIZ_<NAME>, settings of deepviz/app/settings.py), so
+# that an attack of a few seconds sees them act: a head within 1 s (10 s by default), a body
+# within 1 s (15 s), a stream closed after 1 s without a frame (300 s). bench/hostile.py runs
+# the defaults.
+ENV: dict[str, str] = {"DEEPVIZ_HEADER_TIMEOUT": "1", "DEEPVIZ_BODY_TIMEOUT": "1", "DEEPVIZ_WS_IDLE_TIMEOUT": "1"}
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.hostile.attacks import Attack, Outcome, Target, percentile_ms
+from tests.hostile.attacks import Attack, Context, Outcome, Target, percentile_ms
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -273,6 +273,17 @@ class Setup:
     def stop(self) -> None:
         raise NotImplementedError
 
+    def app_settings(self):
+        """The instances' settings: their defaults with this setup's DEEPVIZ_ variables."""
+        from deepviz.app.settings import Settings
+
+        return Settings(**{name.removeprefix("DEEPVIZ_").lower(): value for name, value in self.env.items()})
+
+    def context(self, seconds: float) -> Context:
+        """The timeouts a client meets: the app's own (nginx's where nginx is in front)."""
+        settings = self.app_settings()
+        return Context(self.name, seconds, settings.header_timeout, settings.body_timeout, settings.ws_idle_timeout)
+
     def restart(self) -> None:
         self.stop()
         self.start()
@@ -330,6 +341,13 @@ class Front(Setup):
     @property
     def roots(self) -> list[int]:
         return [s.process.pid for s in self.servers] + [self.nginx.process.pid]
+
+    def context(self, seconds: float) -> Context:
+        """nginx meets the client: its client_header_timeout bounds a head; its body timeout
+        is between two reads only (a body at 1 byte a second never ends it), so no total; the
+        streams pass through, with the app's idle timeout."""
+        header = int(re.search(r"^\s*client_header_timeout (\d+)s;", CONF.read_text(), re.M).group(1))
+        return Context(self.name, seconds, header, None, self.app_settings().ws_idle_timeout)
 
     def start(self) -> Front:
         for s in self.servers:
@@ -511,7 +529,7 @@ def run_attack(attack: Attack, setup: Setup, honest: Honest, seconds: float | No
     settle, busy = _settle(roots, limit, sampler, attack.settle_seconds or SETTLE_SECONDS)
     sampler.stop()
     report = Report(attack.name, setup.name, seconds, honest_result, outcome, before, sampler.peak, sampler.last,
-                    cpu, settle, busy, attack.refused(outcome, setup.name, seconds))  # fmt: skip
+                    cpu, settle, busy, attack.refused(outcome, setup.context(seconds)))  # fmt: skip
     if settle is None or not setup.healthy():
         setup.restart()
         report.restarted = True

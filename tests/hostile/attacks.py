@@ -29,7 +29,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus, WebSocketException
 
 HONEST_IP = "127.0.0.2"
 ATTACKER_IP = "127.0.0.3"
@@ -87,6 +87,11 @@ class Outcome:
         self.no_retry_after += code == 503 and "retry-after" not in headers
         self.slowest = max(self.slowest, seconds)
 
+    def error(self, error: BaseException) -> None:
+        """A client-side failure: the network's (counted by name), or a bug of the attack's own."""
+        network = isinstance(error, OSError | TimeoutError | WebSocketException)
+        self.errors[type(error).__name__ if network else f"attack bug: {type(error).__name__}: {error}"[:80]] += 1
+
     def describe(self) -> str:
         parts = [f"{self.sent} sent"]
         for name in ("statuses", "closes", "ends", "answers", "errors"):
@@ -135,6 +140,9 @@ class Attack:
             found.append(f"{outcome.no_retry_after} 503(s) without Retry-After")
         if outcome.closes.get(1011):
             found.append(f"{outcome.closes[1011]} WebSocket(s) closed with 1011 (internal error)")
+        bugs = [name for name in outcome.errors if name.startswith("attack bug")]
+        if bugs:
+            found.append(f"the attack itself failed: {bugs}")
         if outcome.errors.get("no answer"):
             found.append(f"{outcome.errors['no answer']} request(s) not answered {GRACE:g} s after the attack (a hang)")
         return found + self.check(outcome, context)
@@ -236,7 +244,7 @@ async def hit(target: Target, outcome: Outcome, method: str, path: str, body: by
     except (ConnectionResetError, BrokenPipeError):
         outcome.ends["reset"] += 1
     except OSError as error:
-        outcome.errors[type(error).__name__] += 1
+        outcome.error(error)
     else:
         outcome.status(response.status, response.headers, time.monotonic() - start)
 
@@ -251,7 +259,7 @@ async def run_all(jobs: list[Awaitable], seconds: float, outcome: Outcome) -> Ou
     outcome.errors["no answer"] += len(pending)
     for task in done:
         if task.exception() is not None:
-            outcome.errors[type(task.exception()).__name__] += 1
+            outcome.error(task.exception())
     if not outcome.errors["no answer"]:
         del outcome.errors["no answer"]
     return outcome
@@ -282,7 +290,7 @@ async def drip(target: Target, deadline: float, outcome: Outcome, first: bytes, 
     try:
         reader, writer = await open_from(target, local)
     except (OSError, TimeoutError) as error:
-        outcome.errors[type(error).__name__] += 1
+        outcome.error(error)
         return
     outcome.sent += 1
     seen = b""
@@ -449,7 +457,7 @@ def ws_failed(outcome: Outcome, error: BaseException) -> None:
     elif isinstance(error, InvalidMessage | ConnectionResetError):  # the socket closed before any answer
         outcome.ends["closed at handshake"] += 1
     else:
-        outcome.errors[type(error).__name__] += 1
+        outcome.error(error)
 
 
 def note_answer(outcome: Outcome, message: str | bytes) -> None:
@@ -581,7 +589,7 @@ async def gives_up(target: Target, seconds: float) -> Outcome:
             try:
                 reader, writer = await open_from(target, ATTACKER_IP)
             except (OSError, TimeoutError) as error:
-                outcome.errors[type(error).__name__] += 1
+                outcome.error(error)
                 await asyncio.sleep(0.2)
                 continue
             writer.write(raw)
@@ -784,7 +792,7 @@ async def pipelining(target: Target, seconds: float) -> Outcome:
             try:
                 reader, writer = await open_from(target, ATTACKER_IP)
             except (OSError, TimeoutError) as error:
-                outcome.errors[type(error).__name__] += 1
+                outcome.error(error)
                 await asyncio.sleep(0.2)
                 continue
             outcome.sent += 500

@@ -1,13 +1,14 @@
 // The backprop page: build a graph from an expression, step through its forward and
 // backward passes, check its gradients, and run gradient descent (figure 2.1).
-import { api, errorText } from "./api.js";
+import { api, errorText, latest } from "./api.js";
 import { el, fmt } from "./format.js";
 import { drawCheck } from "./render/check.js";
 import { drawDescent } from "./render/descent.js";
 import { drawGraph } from "./render/graph.js";
 import { grid } from "./render/grid.js";
 import { player } from "./player.js";
-import { readState, writeState } from "./state.js";
+import { bindControls, param, readState, writeState } from "./state.js";
+import { statusLine } from "./status.js";
 
 const PRESETS = {
   notes: { expr: "(x + y) * z", values: "x = -2, y = 5, z = -4" },
@@ -18,15 +19,26 @@ const PRESETS = {
     values: "W = [[0.2, -0.5], [1.5, 1.3], [0, 0.25]], x = [1, -2], b = [1.1, 3.2, -1.2], y = 2",
   },
 };
-const DEFAULTS = { preset: "notes", expr: PRESETS.notes.expr, values: PRESETS.notes.values, step: "0", h: "0.00001",
-  loss: "(w - 3)^2 + 1", w0: "-1", lr: "0.2", n: "10" };
+const TABLE = { // the page's parameters: the URL and the controls
+  preset: param.oneOf([...Object.keys(PRESETS), "custom"], "notes", "preset"),
+  expr: param.text(PRESETS.notes.expr, 2000, "expression"),
+  values: param.text(PRESETS.notes.values, 20000, "values"),
+  step: param.integer(0, 100000, "0"),
+  phase: param.oneOf(["", "forward", "backward"], ""), // where a link starts: the forward or the backward pass
+  h: param.oneOf(["0.1", "0.001", "0.00001", "1e-7", "1e-10", "1e-13"], "0.00001", "h"), // #h's options
+  loss: param.text("(w - 3)^2 + 1", 2000, "loss"),
+  w0: param.number(-1e6, 1e6, "-1", "start"),
+  lr: param.number(0, 1e6, "0.2", "lr"),
+  n: param.integer(1, 100, "10", "steps"),
+};
 
 const $ = (id) => document.getElementById(id);
-const { state, params } = readState(DEFAULTS);
+const { state, params } = readState(TABLE);
 if (params.has("preset") && !params.has("expr") && PRESETS[state.preset]) Object.assign(state, PRESETS[state.preset]);
+const graph = latest(api.graph, statusLine($("graph-status")));
+const descent = latest(api.descent, statusLine($("descent-status")));
 let data = null; // the last graph the server returned
 let frames = []; // the timeline: start, one frame per forward node, one per backward step
-let inFlight = null;
 
 // -- values: "x = -2, W = [[1, 2], [3, 4]]" -> {x: -2, W: [[1, 2], [3, 4]]} -------------
 export function parseValues(text) {
@@ -149,14 +161,8 @@ async function build(initialStep) {
   } catch (error) {
     return showError($("error"), error.message);
   }
-  if (inFlight) inFlight.abort(); // the latest request wins
-  inFlight = new AbortController();
-  let answer;
-  try {
-    answer = await api.graph({ expression: state.expr, values, h: Number(state.h) }, inFlight.signal);
-  } catch {
-    return; // aborted by a newer request
-  }
+  const answer = await graph({ expression: state.expr, values, h: Number(state.h) }); // the latest wins
+  if (!answer) return; // overtaken by a newer request, or the server failed (its status line says so)
   if (!answer.ok) {
     const first = answer.data?.detail?.[0];
     return showError($("error"), errorText(answer.data), first?.loc?.includes("expression") ? first.position : null);
@@ -171,8 +177,9 @@ async function build(initialStep) {
 
 async function descend() {
   Object.assign(state, { loss: $("loss").value, w0: $("start").value, lr: $("lr").value, n: $("steps").value });
-  const answer = await api.descent({ expression: state.loss, parameter: "w", start: Number(state.w0),
+  const answer = await descent({ expression: state.loss, parameter: "w", start: Number(state.w0),
     learning_rate: Number(state.lr), steps: Number(state.n) });
+  if (!answer) return;
   if (!answer.ok) return showError($("descent-error"), errorText(answer.data));
   showError($("descent-error"), "");
   drawDescent($("descent-plot"), $("descent-table"), answer.data, "w");
@@ -180,34 +187,26 @@ async function descend() {
 }
 
 // -- wiring -----------------------------------------------------------------------------
-$("preset").value = PRESETS[state.preset] ? state.preset : "custom";
-$("expression").value = state.expr;
-$("values").value = state.values;
-$("h").value = state.h;
-$("loss").value = state.loss;
-$("start").value = state.w0;
-$("lr").value = state.lr;
-$("steps").value = state.n;
+const chosen = PRESETS[state.preset];
+if (chosen && (chosen.expr !== state.expr || chosen.values !== state.values)) state.preset = "custom"; // a link's own expression
+bindControls(TABLE, state, (key) => {
+  if (key === "preset") {
+    const preset = PRESETS[state.preset];
+    if (!preset) return;
+    $("expression").value = state.expr = preset.expr;
+    $("values").value = state.values = preset.values;
+    build(0);
+  } else if (key === "expr" || key === "values") {
+    $("preset").value = state.preset = "custom";
+  } else if (key === "h") {
+    build(Number(state.step));
+  } // the descent's fields are sent by its form
+});
 
 $("graph-form").addEventListener("submit", (event) => {
   event.preventDefault();
   build(0);
 });
-$("preset").addEventListener("change", () => {
-  const preset = PRESETS[$("preset").value];
-  state.preset = $("preset").value;
-  if (!preset) return;
-  $("expression").value = preset.expr;
-  $("values").value = preset.values;
-  build(0);
-});
-for (const id of ["expression", "values"]) {
-  $(id).addEventListener("input", () => {
-    $("preset").value = "custom";
-    state.preset = "custom";
-  });
-}
-$("h").addEventListener("change", () => build(Number(state.step)));
 $("reset").addEventListener("click", () => { stop(); show(0); });
 $("back").addEventListener("click", () => { stop(); show(Number(state.step) - 1); });
 $("forward").addEventListener("click", () => { stop(); show(Number(state.step) + 1); });
@@ -232,6 +231,7 @@ document.addEventListener("keydown", (event) => {
   keys[event.key]();
 });
 
-const phase = params.get("phase");
+const phase = state.phase;
+state.phase = ""; // a link's starting point, not kept once the page is used
 build(phase === "backward" ? "forward-end" : phase === "forward" ? 0 : state.step);
 window.addEventListener("load", descend);

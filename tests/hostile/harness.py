@@ -296,7 +296,11 @@ class Setup:
         return self.start()
 
     def __exit__(self, *exc) -> None:
+        """Stop everything; its folder (logs, nginx's files) goes too, unless
+        HOSTILE_KEEP_LOGS is set, to read the logs after a run."""
         self.stop()
+        if not os.environ.get("HOSTILE_KEEP_LOGS"):
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 class Bare(Setup):

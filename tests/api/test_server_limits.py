@@ -82,7 +82,7 @@ def read_all(s: socket.socket) -> bytes:
 
 @pytest.fixture(scope="module", params=list(STARTS))
 def port(request):
-    with server(request.param, header_timeout=1, max_connections_per_address=8) as port:
+    with server(request.param, header_timeout=1, body_timeout=1, max_connections_per_address=8) as port:
         yield port
 
 
@@ -104,6 +104,16 @@ def test_a_request_head_that_takes_too_long_gets_408(port):
     started = time.monotonic()
     answer = read_all(s)
     assert answer.startswith(b"HTTP/1.1 408 ") and 0.9 < time.monotonic() - started < 4
+
+
+def test_a_body_that_takes_too_long_gets_408_and_the_connection_closes(port):
+    s = connect(port)
+    s.sendall(
+        b"POST /api/v1/graph HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+    )
+    started = time.monotonic()
+    answer = read_all(s)  # returns when the server closes the connection
+    assert answer.startswith(b"HTTP/1.1 408 ") and b"longer than 1 s" in answer and time.monotonic() - started < 3
 
 
 def test_a_silent_socket_is_closed_after_the_head_timeout(port):

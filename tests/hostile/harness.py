@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.hostile.attacks import Attack, Context, Outcome, Target, percentile_ms
+from tests.hostile.wire import Attack, Context, Outcome, Target, percentile_ms
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -375,13 +375,13 @@ SETUPS = {"bare": Bare, "nginx": Front}
 
 
 class Honest:
-    """The honest clients (tests.hostile.attacks.honest_main) in a child process, so that the
+    """The honest clients (tests.hostile.honest.honest_main) in a child process, so that the
     attacker's own CPU use in this process does not distort their measurements. One
     measurement at a time: start() then result()."""
 
     def __init__(self):
         self.process = subprocess.Popen(
-            [PYTHON, "-m", "tests.hostile.attacks", "honest"], cwd=ROOT, text=True,
+            [PYTHON, "-m", "tests.hostile.honest", "honest"], cwd=ROOT, text=True,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )  # fmt: skip
 

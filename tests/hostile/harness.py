@@ -9,7 +9,6 @@ bounded in count and time; every process started here is stopped by its id.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -28,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.hostile.wire import Attack, Context, Outcome, Target, percentile_ms
+from tests.hostile.wire import Attack, Context, Outcome, Target, percentile_ms, run_async
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -526,7 +525,7 @@ def run_attack(attack: Attack, setup: Setup, honest: Honest, seconds: float | No
     sampler.start()
     cpu = cpu_seconds(roots)
     honest.start(target, seconds)
-    outcome = asyncio.run(attack.run(target, seconds))
+    outcome = run_async(attack.run(target, seconds))
     honest_result = honest.result(seconds + 60)
     cpu = cpu_seconds(roots) - cpu
     limit = before * (1 + RSS_SLACK) + RSS_SLACK_MB

@@ -19,7 +19,7 @@ import pytest
 from deepviz.app.middleware import HEADERS
 from deepviz.app.settings import Settings
 from tests.hostile.harness import CONF, NGINX, STATIC, render_nginx_conf
-from tests.hostile.wire import Response, Target, fetch, json_body, read_all
+from tests.hostile.wire import Response, Target, fetch, json_body, read_all, run_async
 
 pytestmark = pytest.mark.hostile
 SHIPPED = CONF.read_text()
@@ -27,7 +27,7 @@ SECURITY = {name.decode(): value.decode() for name, value in HEADERS}
 
 
 def get(target, path: str, local: str = "127.0.0.5", method: str = "GET", body: bytes = b"", headers=()):
-    return asyncio.run(fetch(target, method, path, body, headers, local, timeout=10))
+    return run_async(fetch(target, method, path, body, headers, local, timeout=10))
 
 
 def test_the_shipped_file_passes_nginx_t_with_only_its_files_moved(tmp_path):
@@ -94,7 +94,7 @@ def test_static_files_from_nginx_carry_exactly_the_apps_headers(front):
             }  # fmt: skip
             # served by nginx itself: its ETag is "mtime-size" in hex, Starlette's an md5
             assert re.fullmatch(r'"[0-9a-f]+-[0-9a-f]+"', by_nginx.headers["etag"]), by_nginx.headers["etag"]
-    raw = asyncio.run(_raw_headers(front.target, "/static/css/deepviz.css"))
+    raw = run_async(_raw_headers(front.target, "/static/css/deepviz.css"))
     for name in SECURITY:
         assert raw.lower().count(f"\r\n{name}:".encode()) == 1, name  # each exactly once
 
@@ -126,7 +126,7 @@ def test_nginx_refusals_are_json_in_the_apps_shape(front):
     huge_header = get(front.target, "/healthz", headers=(("X-Big", "a" * 9000),))
     assert huge_header.status == 431 and json.loads(huge_header.body)["detail"][0]["loc"] == ["header"]
     # over the per-address rate (bursts of 500, then 100 a second): 429 with JSON and Retry-After
-    refused = asyncio.run(_flood(front.target))
+    refused = run_async(_flood(front.target))
     assert refused.headers.get("retry-after") == "1"
     assert json.loads(refused.body)["detail"][0]["type"] == "too_many_requests"
     other = get(front.target, "/api/v1/graph", local="127.0.0.9", method="POST", body=body, headers=headers)

@@ -392,3 +392,12 @@ async def send_every(ws: ClientConnection, deadline: float, message: Callable[[]
     while time.monotonic() < deadline:
         await ws.send(message())
         await asyncio.sleep(interval)
+
+
+def run_async(coroutine):
+    """asyncio.run in a thread of its own: the browser tests' Playwright keeps an event loop
+    running in the main thread for the whole session, and asyncio.run refuses to nest."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hostile") as pool:
+        return pool.submit(asyncio.run, coroutine).result()

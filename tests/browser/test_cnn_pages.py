@@ -50,7 +50,8 @@ def test_a_stack_that_does_not_fit_says_which_layer(page):
     expect(page.locator("#stack-body tr")).to_have_count(5)
     page.locator("[aria-label='layer 3 in channels']").fill("3")
     page.locator("[aria-label='layer 3 in channels']").dispatch_event("change")
-    expect(page.locator("#stack-error")).to_have_text("layer 3 (conv) expects 3 channels but gets 6")  # the layer named once, not twice
+    # the layer named once, as the server says it (was "… gets 6 (layers → 2)")
+    expect(page.locator("#stack-error")).to_have_text("layer 3 (conv) expects 3 channels but gets 6")
     expect(page.locator("#stack-body tr.bad")).to_have_count(1)
 
 

@@ -264,3 +264,15 @@ def test_an_overflow_is_said(page):
     page.fill("#expression", "x ** 2")
     page.click("#run")
     expect(page.locator("#warnings")).to_be_hidden()
+
+
+def test_a_failed_descent_leaves_no_stale_curve(page):
+    page.goto("/backprop")
+    expect(page.locator("#descent-table tr")).to_have_count(12)
+    page.fill("#loss", "(w - 3")
+    page.click("#descent-form button[type=submit]")
+    expect(page.locator("#descent-error")).to_have_text(
+        "expected ')' but found the end of the expression (at character 7)"
+    )
+    expect(page.locator("#descent-table tr")).to_have_count(0)  # the last loss's steps once stayed
+    expect(page.locator("#descent-plot .main-svg")).to_have_count(0)

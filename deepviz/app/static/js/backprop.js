@@ -196,7 +196,7 @@ function showError(target, message, position) {
 function showWarnings(warnings) {
   const box = $("warnings");
   box.hidden = !warnings.length;
-  box.replaceChildren(...warnings.map((w) => el("li", {}, `${w[0].toUpperCase()}${w.slice(1)}.`)));
+  box.replaceChildren(...warnings.map((w) => el("li", {}, `Warning: ${w}.`))); // as written: "f = …", never "F = …"
 }
 
 // A build failed: nothing of the previous graph stays on the page as if it were this one's,

@@ -172,7 +172,8 @@ def overlap(a, b) -> bool:
 
 
 def test_a_variable_used_twice_in_one_operation_is_drawn_as_two_edges(page):
-    page.goto("/backprop?preset=custom&expr=x+*+x&values=x+%3D+3&phase=backward")
+    page.goto("/backprop?preset=custom&expr=x+*+x&values=x+%3D+3")
+    page.click("#to-end")
     expect(page.locator("g.node[data-label=x] text.grad")).to_have_text("∂ 6")
     graph = page.evaluate(MEASURE_GRAPH)
     assert len(graph["edges"]) == 2
@@ -195,7 +196,8 @@ def test_a_variable_used_twice_in_one_operation_is_drawn_as_two_edges(page):
     ],
 )
 def test_every_edge_and_its_label_can_be_read(page, query):
-    page.goto(f"/backprop?{query}&phase=backward")
+    page.goto(f"/backprop?{query}")
+    page.click("#to-end")
     expect(page.locator("#step-counter")).to_contain_text("backward pass")
     graph = page.evaluate(MEASURE_GRAPH)
     edges = page.evaluate(

@@ -70,10 +70,12 @@ def browser():
         browser.close()
 
 
-def _open(browser, server_url, tolerated: tuple[str, ...] = ()):
+def _open(browser, server_url, tolerated: tuple[str, ...] = (), context_options: dict | None = None):
     """A fresh context and page, and the list of errors it reports: uncaught exceptions, and
-    console errors except a 422's (the answer bad input is meant to get) and `tolerated`."""
-    context = browser.new_context(base_url=server_url, viewport={"width": 1400, "height": 1000})
+    console errors except a 422's (the answer bad input is meant to get) and `tolerated`.
+    `context_options` overrides the desktop viewport (a phone's, with touch)."""
+    options = {"viewport": {"width": 1400, "height": 1000}, **(context_options or {})}
+    context = browser.new_context(base_url=server_url, **options)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -111,8 +113,8 @@ def offline_page(browser, server_url):
     assert not errors, f"the page reported errors: {errors}"
 
 
-def screenshot(page, name: str) -> Path:
+def screenshot(page, name: str, full_page: bool = True) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path

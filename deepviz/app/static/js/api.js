@@ -231,14 +231,11 @@ export function latest(fn, view = null, { persist = false } = {}) {
   return call;
 }
 
-// "what is wrong (where)" from an answer's {"detail": [...]} (or {"detail": "…"}).
+// What is wrong, from an answer's {"detail": [...]} (or {"detail": "…"}): the server's messages
+// are sentences that name the place themselves ("layer 2: the kernel must be at most 11, not
+// 30"), so the `loc` is not repeated after them.
 export function errorText(data) {
   const detail = data && data.detail;
   if (!Array.isArray(detail)) return String(detail || "something went wrong");
-  return detail
-    .map((d) => {
-      const where = (d.loc || []).filter((p) => p !== "body").join(" → ");
-      return where && !String(d.msg).includes("at character") ? `${d.msg} (${where})` : d.msg;
-    })
-    .join("; ");
+  return detail.map((d) => d.msg).join("; ");
 }

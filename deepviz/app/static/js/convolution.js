@@ -61,6 +61,8 @@ const kernels = {}; // name -> {description, values}, once loaded
 let loaded = false; // the kernels and the images
 let geometry = null; // the last answer's output size
 let uploaded = null; // a data URL the student chose (not kept in the URL)
+let own = null; // the student's own image: {data, name}, an upload or a drawing, named in the Photograph menu
+const OWN = "own"; // its value in the menu (never in the URL: the image is not kept there)
 let slidePlayer = null;
 const stopSlide = () => slidePlayer?.stop();
 
@@ -140,9 +142,15 @@ async function refreshSlide(again = true) {
   writeState(state);
 }
 
+// The slide cannot be computed (say a link's own kernel larger than its image): the figures
+// of the last slide that worked go, with the formula, and the message takes their place.
 function showSlideError(message) {
-  $("slide-sum").textContent = message;
   stopSlide();
+  geometry = null;
+  for (const id of ["slide-input", "slide-kernel", "slide-products", "slide-output"]) $(id).replaceChildren();
+  for (const id of ["output-size", "formula", "dropped-note", "slide-where"]) $(id).textContent = "";
+  $("slide-sum").textContent = message;
+  $("slide-sum").classList.add("error");
 }
 
 function drawSlide(data, pos, count) {
@@ -162,6 +170,7 @@ function drawSlide(data, pos, count) {
   $("formula").textContent = `${formulaText(data.width, "W")}    ·    ${formulaText(data.height, "H")}`;
   $("dropped-note").textContent = droppedText(data.height, data.width);
   $("slide-sum").textContent = sumText(d);
+  $("slide-sum").classList.remove("error");
   $("slide-pos").max = String(count - 1);
   $("slide-pos").value = String(pos);
   $("slide-where").textContent = `position ${pos + 1} of ${count}: output row ${d.row}, column ${d.col}`;
@@ -197,6 +206,37 @@ function photoImage() {
   return uploaded ? { data_url: uploaded, size: 128 } : { preset: state.photo, size: 128 };
 }
 
+// The Photograph menu names what the figures show: a photograph, or the student's own image
+// ("your upload: cat.png", "your drawing"), chosen there as long as it is the input.
+function showOwn(text) {
+  let option = $("photo").querySelector(`option[value="${OWN}"]`);
+  if (!own) {
+    option?.remove();
+    $("photo").value = state.photo;
+    return;
+  }
+  if (!option) $("photo").append(option = el("option", { value: OWN }));
+  option.textContent = text ?? own.name;
+  $("photo").value = OWN;
+}
+
+function photoName() {
+  return uploaded ? own.name : $("photo").selectedOptions[0]?.textContent ?? state.photo;
+}
+
+// The last photograph's figures are not left under a failed one: they go, and the captions say why.
+function noPhoto(message) {
+  $("photo-error").textContent = message;
+  $("photo-error").hidden = false;
+  for (const id of ["photo-input", "photo-output"]) {
+    $(id).getContext("2d").clearRect(0, 0, $(id).width, $(id).height);
+    $(id).width = $(id).height = 0;
+  }
+  $("photo-input-caption").textContent = `input: ${photoName()}, which could not be used`;
+  $("photo-caption").textContent = "no activation map";
+  if (uploaded) showOwn(`${own.name} (could not be read)`);
+}
+
 async function refreshPhoto() {
   writeState(state);
   refreshBank();
@@ -204,7 +244,8 @@ async function refreshPhoto() {
   const answer = await convPhoto({ image: photoImage(), kernels: [kernel], padding: 1 });
   if (!answer) return;
   $("photo-error").hidden = answer.ok;
-  if (!answer.ok) return ($("photo-error").textContent = errorText(answer.data));
+  if (!answer.ok) return noPhoto(errorText(answer.data));
+  $("photo-input-caption").textContent = `input: ${photoName()}`;
   const cell = Math.max(1, Math.floor(256 / Math.max(answer.data.input.length, answer.data.input[0].length)));
   heatmap($("photo-input"), answer.data.input, { cell, gray: true });
   heatmap($("photo-output"), answer.data.outputs[0], { cell });
@@ -300,6 +341,7 @@ async function loadLists() {
     el("option", { value: "sigma" }, "Gaussian with σ (the slider)"));
   const photos = imgs.filter((x) => PHOTOS.includes(x.name));
   $("photo").replaceChildren(...photos.map((x) => el("option", { value: x.name }, x.description)));
+  if (own && uploaded) showOwn();
   const slideOk = state.k === "custom" || known("k", square.map((x) => x.name), "sobel_x");
   const photoOk = known("photo", photos.map((x) => x.name), "chelsea");
   const photoKernelOk = state.pk === "sigma" || known("pk", k.map((x) => x.name), "sobel_x");
@@ -320,6 +362,8 @@ async function loadLists() {
     return el("span", { class: "check" }, box, el("label", { for: `bank-${x.name}` }, x.name));
   }));
   for (const key of ["k", "photo", "pk"]) $(TABLE[key].control).value = state[key];
+  lastPhoto = state.photo;
+  if (own && uploaded) $("photo").value = OWN;
   loaded = true;
   if (!slideOk) refreshSlide();
   if (!photoOk || !photoKernelOk) refreshPhoto();
@@ -337,7 +381,13 @@ bindControls(TABLE, state, (key) => {
     if (key === "k" && state.k !== "custom") state.w = "";
     refreshSlide();
   } else if (key === "photo") {
-    uploaded = null;
+    if (state.photo === OWN) { // back to the student's own image: the URL keeps the last photograph
+      state.photo = lastPhoto;
+      uploaded = own.data;
+    } else {
+      lastPhoto = state.photo;
+      uploaded = null;
+    }
     refreshPhoto();
   } else if (key === "pk") {
     refreshPhoto();
@@ -361,11 +411,17 @@ slidePlayer = player($("slide-play"), {
   restart: () => moveTo(0),
   interval: 500,
 });
+let lastPhoto = state.photo; // the photograph the URL names, while the student's own image is shown
 $("upload").addEventListener("change", () => {
   const file = $("upload").files[0];
   if (!file) return;
   const reader = new FileReader();
-  reader.onload = () => { uploaded = reader.result; refreshPhoto(); };
+  reader.onload = () => {
+    own = { data: reader.result, name: `your upload: ${file.name}` };
+    uploaded = own.data;
+    showOwn();
+    refreshPhoto();
+  };
   reader.readAsDataURL(file);
 });
 let pending = false;
@@ -374,7 +430,14 @@ const pad = drawingPad($("photo-pad"), () => {
   pending = true;
   requestAnimationFrame(() => {
     pending = false;
-    uploaded = pad.empty() ? null : pad.dataURL();
+    if (pad.empty()) {
+      if (own?.name === "your drawing") own = null; // cleared: back to the photograph
+      uploaded = own?.data ?? null;
+    } else {
+      own = { data: pad.dataURL(), name: "your drawing" };
+      uploaded = own.data;
+    }
+    showOwn();
     refreshPhoto();
   });
 });

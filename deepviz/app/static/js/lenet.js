@@ -153,6 +153,8 @@ function showEmpty() {
   source = null;
   frame = null;
   $("prediction").textContent = "–";
+  $("confidence").textContent = "";
+  showNote("");
   $("layers").replaceChildren();
   drawProbabilities(Array(10).fill(0));
   for (const id of ["seen", "saliency"]) $(id).getContext("2d").clearRect(0, 0, $(id).width, $(id).height);
@@ -162,10 +164,18 @@ function show(answer) {
   if (answer.prediction === null) return showEmpty();
   frame = answer;
   $("prediction").textContent = String(answer.prediction);
+  $("confidence").textContent = `(${(100 * answer.probabilities[answer.prediction]).toFixed(1)}%)`;
+  showNote(answer.note ?? "");
   drawProbabilities(answer.probabilities, answer.prediction);
   drawInput();
   drawLayers($("layers"), answer.layers, titles, unitClicked);
   heatmap($("saliency"), decode(answer.saliency), { cell: 8, signed: true });
+}
+
+// A word from the server about the drawing ("this drawing is very small: … draw bigger").
+function showNote(note) {
+  $("note").hidden = !note;
+  $("note").textContent = note ? `${note[0].toUpperCase()}${note.slice(1)}.` : "";
 }
 
 function drawInput() {

@@ -78,7 +78,13 @@ async function refresh() {
   const answer = await pool({ grid, kind: state.kind, kernel: k, stride: s, upstream: "count" });
   if (!answer) return;
   $("pool-error").hidden = answer.ok;
-  if (!answer.ok) return ($("pool-error").textContent = errorText(answer.data));
+  if (!answer.ok) { // not the last figures under this error
+    $("pool-error").textContent = errorText(answer.data);
+    last = null;
+    for (const id of ["pool-input", "pool-output", "pool-upstream", "pool-gradient"]) $(id).replaceChildren();
+    $("pool-output-caption").textContent = "Output";
+    return;
+  }
   last = answer.data;
   hover = null;
   draw();

@@ -1,6 +1,6 @@
 // The receptive-field page: build a stack, click a unit, see its field in every map.
 import { api, errorText, latest } from "./api.js";
-import { el } from "./format.js";
+import { el, plural } from "./format.js";
 import { FIELDS, encodeStack, parseStack } from "./layers.js";
 import { heatmap } from "./render/heatmap.js";
 import { bindControls, param, readState, writeState } from "./state.js";
@@ -36,11 +36,21 @@ async function refresh() {
   if (!got.ok) {
     $("rf-error").textContent = errorText(got.data);
     if (unit()) { state.unit = ""; return refresh(); }
-    return;
+    return unanswered();
   }
   answer = got.data;
   drawTable();
   drawMaps();
+}
+
+// The stack has a mistake (said above the maps): the figures of the last stack that worked
+// would read as this one's, so they go, and the table keeps only what was typed.
+function unanswered() {
+  answer = null;
+  drawTable();
+  $("unit-layer").replaceChildren();
+  $("maps").replaceChildren(el("p", { class: "empty" }, "No maps: the stack above has a mistake (see the message)."));
+  $("regions").replaceChildren();
 }
 
 function cellInput(layer, key, i) {
@@ -52,18 +62,19 @@ function cellInput(layer, key, i) {
 
 function drawTable() {
   $("layers").replaceChildren(...layers.map((layer, i) => {
-    const m = answer.maps[i + 1];
+    const m = answer ? answer.maps[i + 1] : { size: "–", r: "–", jump: "–" };
     const remove = el("button", { type: "button", "aria-label": `remove layer ${i + 1}` }, "✕");
     remove.addEventListener("click", () => { layers.splice(i, 1); state.unit = ""; refresh(); });
     return el("tr", {}, el("td", {}, String(i + 1)), el("td", {}, layer.type),
       cellInput(layer, "kernel", i), cellInput(layer, "stride", i), cellInput(layer, "padding", i), cellInput(layer, "dilation", i),
-      el("td", {}, `${m.size}×${m.size}`), el("td", { class: "r" }, String(m.r)), el("td", {}, String(m.jump)), el("td", {}, remove));
+      el("td", {}, answer ? `${m.size}×${m.size}` : "–"), el("td", { class: "r" }, String(m.r)), el("td", {}, String(m.jump)), el("td", {}, remove));
   }));
+  if (!answer) return ($("rf-formula").textContent = "");
   const last = answer.maps[answer.maps.length - 1];
   const simple = layers.every((l) => l.type === "conv" && l.stride === 1 && l.dilation === 1 && l.kernel === layers[0].kernel);
   $("rf-formula").textContent = simple
-    ? `${layers.length} stride-1 layers of kernel ${layers[0].kernel}: r = 1 + L(K − 1) = 1 + ${layers.length}·(${layers[0].kernel} − 1) = ${last.r}`
-    : `r = ${last.r} input pixels across after ${layers.length} layers (jump ${last.jump}); the notes' 1 + L(K − 1) holds only for stride-1 stacks`;
+    ? `${plural(layers.length, "stride-1 layer")} of kernel ${layers[0].kernel}: r = 1 + L(K − 1) = 1 + ${layers.length}·(${layers[0].kernel} − 1) = ${last.r}`
+    : `r = ${plural(last.r, "input pixel")} across after ${plural(layers.length, "layer")} (jump ${last.jump}); the notes' 1 + L(K − 1) holds only for stride-1 stacks`;
 }
 
 // The row and column of the chosen map go from 0 to its size - 1.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepviz.engine.function import Array, Function, exp, is_array, unbroadcast, value
+from deepviz.engine.function import Array, Function, exp, is_array, sigmoid, unbroadcast, value
 
 
 class MatMul(Function):
@@ -234,3 +234,23 @@ class CrossEntropy(Function):
         onehot, n = self.saved
         p = exp(log_softmax(z, axis=-1))  # softmax(z), row by row
         return ((p - onehot) / n,)
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """Mean over all entries of the logistic loss of a logit z against a label y in [0, 1]:
+    -[y log σ(z) + (1 - y) log(1 - σ(z))] = log(1 + eᶻ) - y z, fused (as torch fuses it) so
+    that σ(z) is never formed only to be logged: stable for any |z|. Its local gradient is
+    (σ(z) - y) / N."""
+
+    name, local_rules = "binary_cross_entropy_with_logits", ("(σ(z) - y) / N",)
+
+    def forward(self, z, target):
+        y = np.asarray(target, dtype=z.dtype)
+        if y.shape != z.shape:
+            raise ValueError(f"binary_cross_entropy_with_logits: targets of shape {y.shape} for logits {z.shape}")
+        self.save_for_backward(y)
+        return np.asarray(np.mean(np.logaddexp(0.0, z) - y * z), dtype=z.dtype)  # log(1 + eᶻ) = logaddexp(0, z)
+
+    def local(self, z, out):
+        (y,) = self.saved
+        return ((sigmoid(z) - y) / y.size,)

@@ -125,6 +125,12 @@ def cos(x):
     return np.cos(x) if is_array(x) else x.cos()
 
 
+def sigmoid(x):
+    """σ(x) = 1 / (1 + e⁻ˣ), computed as ½(1 + tanh(x/2)): the same function, with no
+    overflow for large |x|."""
+    return 0.5 * (1.0 + np.tanh(0.5 * x)) if is_array(x) else x.sigmoid()
+
+
 def unbroadcast(grad, shape: tuple[int, ...]):
     """Sum ``grad`` back down to ``shape``: the inverse of numpy broadcasting. An input
     that was stretched along an axis was used once per position, so its gradient is the

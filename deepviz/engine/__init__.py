@@ -2,6 +2,7 @@
 Its names are PyTorch's, so that what a student learns here carries over:
 
     from deepviz.engine import Tensor, no_grad, nn, optim, functional as F, arithmetic
+    from deepviz.engine import autograd, data   # grad, hessian, hvp; minibatches
 
 >>> from deepviz.engine import Tensor
 >>> x = Tensor([-2.0], requires_grad=True); y = Tensor([5.0], requires_grad=True)
@@ -11,7 +12,7 @@ Its names are PyTorch's, so that what a student learns here carries over:
 (array([-4.]), array([-4.]), array([3.]))
 """
 
-from deepviz.engine import arithmetic, functional, nn, optim
+from deepviz.engine import arithmetic, autograd, data, functional, nn, optim
 from deepviz.engine.tensor import Tensor, no_grad
 
-__all__ = ["Tensor", "arithmetic", "functional", "nn", "no_grad", "optim"]
+__all__ = ["Tensor", "arithmetic", "autograd", "data", "functional", "nn", "no_grad", "optim"]

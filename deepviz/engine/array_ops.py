@@ -1,12 +1,17 @@
 """The primitives whose Jacobian is not diagonal: a sum spreads the gradient, a max routes
 it, a matmul transposes, a reshape reshapes it back, softmax mixes it. Each gives its
-``backward`` directly, right under its ``forward``."""
+``backward`` directly, right under its ``forward``, written once for arrays and Tensors
+(see ``engine.function``).
+
+``BroadcastTo`` and ``AddAt`` are the adjoints of ``Sum`` and ``GetItem``: their backward
+passes, recorded as ops when a gradient is to be differentiated again.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from deepviz.engine.function import Array, Function
+from deepviz.engine.function import Array, Function, exp, is_array, sigmoid, unbroadcast, value
 
 
 class MatMul(Function):
@@ -18,11 +23,9 @@ class MatMul(Function):
     def forward(self, a, b):
         if a.ndim not in (1, 2) or b.ndim not in (1, 2):
             raise ValueError(f"@ takes vectors and matrices, not shapes {a.shape} and {b.shape}")
-        self.save_for_backward(a, b)
         return a @ b
 
-    def backward(self, upstream):
-        a, b = self.saved
+    def backward(self, upstream, a, b, out):
         a2 = a.reshape(1, -1) if a.ndim == 1 else a  # (n, k)
         b2 = b.reshape(-1, 1) if b.ndim == 1 else b  # (k, m)
         g2 = upstream.reshape(a2.shape[0], b2.shape[1])  # (n, m)
@@ -33,20 +36,42 @@ class MatMul(Function):
         )
 
 
+def _kept_shape(shape: tuple[int, ...], axis) -> tuple[int, ...]:
+    """The shape of a reduction over ``axis`` with keepdims: 1 along the reduced axes."""
+    axes = range(len(shape)) if axis is None else [a % len(shape) for a in np.atleast_1d(axis)]
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
 class Sum(Function):
     """Sum over ``axis`` (all axes if None): every input gets the upstream gradient."""
 
     name, local_rules = "sum", ("1",)
 
     def forward(self, a, axis=None, keepdims=False):
-        self.save_for_backward(a.shape, axis, keepdims)
+        self.save_for_backward(_kept_shape(a.shape, axis))
         return np.sum(a, axis=axis, keepdims=keepdims)
 
-    def backward(self, upstream):
-        shape, axis, keepdims = self.saved
-        if axis is not None and not keepdims:
-            upstream = np.expand_dims(upstream, axis)
-        return (np.broadcast_to(upstream, shape).copy(),)
+    def backward(self, upstream, a, out):
+        (kept,) = self.saved
+        return (broadcast_to(upstream.reshape(kept), a.shape),)  # (…, 1, …) → a's shape
+
+
+class BroadcastTo(Function):
+    """a repeated along its size-1 (or missing) axes up to ``shape``: Sum's backward. Its own
+    backward sums the copies back (``unbroadcast``)."""
+
+    name, local_rules = "broadcast_to", ("1 (summed over the copies)",)
+
+    def forward(self, a, shape):
+        return np.broadcast_to(a, shape).copy()
+
+    def backward(self, upstream, a, out):
+        return (unbroadcast(upstream, a.shape),)
+
+
+def broadcast_to(x, shape: tuple[int, ...]):
+    """``x`` repeated up to ``shape``: a new array, or the op BroadcastTo on a Tensor."""
+    return np.broadcast_to(x, shape).copy() if is_array(x) else x.broadcast_to(shape)
 
 
 class Max(Function):
@@ -58,36 +83,28 @@ class Max(Function):
     name, local_rules = "max", ("[a is the max] (shared on a tie)",)
 
     def forward(self, a, axis=None, keepdims=False):
-        if axis is None:
-            index = a == np.max(a)  # every tied position
-            out = np.max(a, keepdims=keepdims)
-        else:
-            index = np.expand_dims(np.argmax(a, axis=axis), axis)
-            out = np.take_along_axis(a, index, axis)
-            out = out if keepdims else np.squeeze(out, axis)
-        self.save_for_backward(a.shape, index, axis)
-        return out
+        self.save_for_backward(axis, _kept_shape(a.shape, axis))
+        return np.max(a, axis=axis, keepdims=keepdims)
 
-    def backward(self, upstream):
-        shape, index, axis = self.saved
-        downstream = np.zeros(shape, dtype=upstream.dtype)
+    def backward(self, upstream, a, out):
+        axis, kept = self.saved
+        a = value(a)  # where the max is: a constant
         if axis is None:
-            downstream[index] = upstream.reshape(()) / np.count_nonzero(index)
+            share = (a == np.max(a)) / np.count_nonzero(a == np.max(a))  # every tied position
         else:
-            np.put_along_axis(downstream, index, upstream.reshape(index.shape), axis)
-        return (downstream,)
+            share = np.zeros(a.shape, dtype=a.dtype)  # 1 at the first argmax along the axis
+            np.put_along_axis(share, np.expand_dims(np.argmax(a, axis=axis), axis), 1.0, axis)
+        return (upstream.reshape(kept) * share,)
 
 
 class Reshape(Function):
     name, local_rules = "reshape", ("1 (reshaped back)",)
 
     def forward(self, a, shape):
-        self.save_for_backward(a.shape)
         return a.reshape(shape)
 
-    def backward(self, upstream):
-        (shape,) = self.saved
-        return (upstream.reshape(shape),)
+    def backward(self, upstream, a, out):
+        return (upstream.reshape(a.shape),)
 
 
 class Transpose(Function):
@@ -98,9 +115,9 @@ class Transpose(Function):
         self.save_for_backward(axes)
         return a.transpose(axes)
 
-    def backward(self, upstream):
+    def backward(self, upstream, a, out):
         (axes,) = self.saved
-        return (upstream.transpose(np.argsort(axes)),)
+        return (upstream.transpose(tuple(int(i) for i in np.argsort(axes))),)
 
 
 class GetItem(Function):
@@ -110,14 +127,38 @@ class GetItem(Function):
     formula = "{0}[{index}]"
 
     def forward(self, a, index):
-        self.save_for_backward(a.shape, a.dtype, index)
+        self.save_for_backward(index)
         return a[index]
 
-    def backward(self, upstream):
-        shape, dtype, index = self.saved
-        downstream = np.zeros(shape, dtype=dtype)
-        np.add.at(downstream, index, upstream)
-        return (downstream,)
+    def backward(self, upstream, a, out):
+        (index,) = self.saved
+        return (add_at(a.shape, index, upstream),)
+
+
+class AddAt(Function):
+    """zeros(shape) with ``values`` added at ``index`` (np.add.at: summed where an index
+    repeats): GetItem's backward. Its own backward picks the entries again."""
+
+    name, local_rules = "add_at", ("1 at the picked entries",)
+
+    def forward(self, values, shape, index):
+        self.save_for_backward(index)
+        out = np.zeros(shape, dtype=values.dtype)
+        np.add.at(out, index, values)
+        return out
+
+    def backward(self, upstream, values, out):
+        (index,) = self.saved
+        return (upstream[index],)
+
+
+def add_at(shape: tuple[int, ...], index, values):
+    """zeros(shape) with ``values`` added at ``index``: an array, or the op AddAt on a Tensor."""
+    if is_array(values):
+        out = np.zeros(shape, dtype=np.asarray(values).dtype)
+        np.add.at(out, index, values)
+        return out
+    return values.apply(AddAt, values, shape=shape, index=index)  # Tensor.apply: values is a Tensor
 
 
 def _softmax(z: Array, axis: int) -> Array:
@@ -130,6 +171,11 @@ def _log_softmax(z: Array, axis: int) -> Array:
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
+def log_softmax(z, axis: int):
+    """log softmax(z) along ``axis``: an array, or the op LogSoftmax on a Tensor."""
+    return _log_softmax(z, axis) if is_array(z) else z.log_softmax(axis)
+
+
 class Softmax(Function):
     """p = exp(z) / Σ exp(z). Its Jacobian is diag(p) - p pᵀ, so the downstream gradient
     is p ⊙ (upstream - ⟨upstream, p⟩)."""
@@ -137,13 +183,13 @@ class Softmax(Function):
     name, local_rules = "softmax", ("diag(p) - p pᵀ",)
 
     def forward(self, z, axis=-1):
-        p = _softmax(z, axis)
-        self.save_for_backward(p, axis)
-        return p
+        self.save_for_backward(axis)
+        return _softmax(z, axis)
 
-    def backward(self, upstream):
-        p, axis = self.saved
-        return (p * (upstream - np.sum(upstream * p, axis=axis, keepdims=True)),)
+    def backward(self, upstream, z, out):
+        (axis,) = self.saved
+        p = out
+        return (p * (upstream - (upstream * p).sum(axis=axis, keepdims=True)),)
 
 
 class LogSoftmax(Function):
@@ -152,13 +198,12 @@ class LogSoftmax(Function):
     name, local_rules = "log_softmax", ("I - 1 pᵀ",)
 
     def forward(self, z, axis=-1):
-        out = _log_softmax(z, axis)
-        self.save_for_backward(out, axis)
-        return out
+        self.save_for_backward(axis)
+        return _log_softmax(z, axis)
 
-    def backward(self, upstream):
-        out, axis = self.saved
-        return (upstream - np.exp(out) * np.sum(upstream, axis=axis, keepdims=True),)
+    def backward(self, upstream, z, out):
+        (axis,) = self.saved
+        return (upstream - exp(out) * upstream.sum(axis=axis, keepdims=True),)
 
 
 class CrossEntropy(Function):
@@ -179,13 +224,33 @@ class CrossEntropy(Function):
             raise ValueError(f"cross_entropy needs {n} integer class labels, got {t.shape[0]}")
         if t.min() < 0 or t.max() >= c:
             raise ValueError(f"class labels must lie in 0..{c - 1}")
-        logp = _log_softmax(z2, axis=1)
-        p = np.exp(logp)
-        onehot = np.zeros_like(p)
+        onehot = np.zeros_like(z2)
         onehot[np.arange(n), t] = 1.0
-        self.save_for_backward(((p - onehot) / n).reshape(z.shape))
+        self.save_for_backward(onehot.reshape(z.shape), n)
+        logp = _log_softmax(z2, axis=1)
         return np.asarray(-np.mean(logp[np.arange(n), t]), dtype=z.dtype)
 
-    def local(self):
-        (local,) = self.saved
-        return (local,)
+    def local(self, z, out):
+        onehot, n = self.saved
+        p = exp(log_softmax(z, axis=-1))  # softmax(z), row by row
+        return ((p - onehot) / n,)
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """Mean over all entries of the logistic loss of a logit z against a label y in [0, 1]:
+    -[y log σ(z) + (1 - y) log(1 - σ(z))] = log(1 + eᶻ) - y z, fused (as torch fuses it) so
+    that σ(z) is never formed only to be logged: stable for any |z|. Its local gradient is
+    (σ(z) - y) / N."""
+
+    name, local_rules = "binary_cross_entropy_with_logits", ("(σ(z) - y) / N",)
+
+    def forward(self, z, target):
+        y = np.asarray(target, dtype=z.dtype)
+        if y.shape != z.shape:
+            raise ValueError(f"binary_cross_entropy_with_logits: targets of shape {y.shape} for logits {z.shape}")
+        self.save_for_backward(y)
+        return np.asarray(np.mean(np.logaddexp(0.0, z) - y * z), dtype=z.dtype)  # log(1 + eᶻ) = logaddexp(0, z)
+
+    def local(self, z, out):
+        (y,) = self.saved
+        return ((sigmoid(z) - y) / y.size,)

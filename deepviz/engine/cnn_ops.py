@@ -5,6 +5,10 @@ time (im2col), and multiplies; pooling takes one strided slice per tap; backward
 loop over the K×K kernel positions (25 for LeNet), never over pixels. Padding writes into a preallocated
 array rather than calling ``np.pad``. These are the engine's hot paths: LeNet-5's
 draw-to-activation loop runs through them on every frame.
+
+``linear``'s backward is written for arrays and Tensors alike, so a gradient through it can
+be differentiated again; convolution and pooling compute theirs from arrays saved in forward
+(the columns, the padded input): first order only (``twice_differentiable = False``).
 """
 
 from __future__ import annotations
@@ -37,12 +41,10 @@ class Linear(Function):
     name, local_rules = "linear", ("upstream @ W", "upstreamᵀ @ x", "Σ upstream")
 
     def forward(self, x, weight, bias=None):
-        self.save_for_backward(x, weight)
         out = x @ weight.T  # (N, out)
         return out + bias if bias is not None else out
 
-    def backward(self, upstream):
-        x, weight = self.saved
+    def backward(self, upstream, x, weight, bias=None, out=None):
         need_x, need_w, *has_bias = self.needs_grad
         dx = upstream @ weight if need_x else None  # (N, in)
         dw = upstream.T @ x if need_w else None  # (out, in)
@@ -56,6 +58,7 @@ class Conv2d(Function):
     out[n, o, i, j] = b[o] + Σ_c,u,v x[n, c, i·S + u·D - P, j·S + v·D - P] · w[o, c, u, v]."""
 
     name, local_rules = "conv2d", ("conv_transpose(upstream, w)", "Σ upstream ⋆ windows(x)", "Σ upstream")
+    twice_differentiable = False  # its backward reads the columns saved by forward
 
     def forward(self, x, weight, bias=None, stride=1, padding=0, dilation=1):
         n, c, h, w = x.shape
@@ -84,7 +87,7 @@ class Conv2d(Function):
         self.save_for_backward(cols, w2, x.shape, xp.shape, weight.shape, stride, padding, dilation)
         return out
 
-    def backward(self, upstream):
+    def backward(self, upstream, *inputs, out):
         cols, w2, x_shape, xp_shape, w_shape, stride, padding, dilation = self.saved
         n, c, h, w = x_shape
         o, _, kh, kw = w_shape
@@ -110,6 +113,7 @@ class MaxPool2d(Function):
     to the window's argmax (the first one, on a tie, as torch does): the others get 0."""
 
     name, local_rules = "max_pool2d", ("[x is its window's max]",)
+    twice_differentiable = False
 
     def forward(self, x, kernel_size=2, stride=None, padding=0):
         stride = stride or kernel_size
@@ -121,11 +125,11 @@ class MaxPool2d(Function):
         out = xp[:, :, taps[0][0], taps[0][1]].copy()
         for rows, columns in taps[1:]:
             np.maximum(out, xp[:, :, rows, columns], out=out)
-        self.save_for_backward(xp, out, taps, x.shape, padding)
+        self.save_for_backward(xp, taps, x.shape, padding)
         return out
 
-    def backward(self, upstream):
-        xp, out, taps, x_shape, padding = self.saved
+    def backward(self, upstream, x, out):
+        xp, taps, x_shape, padding = self.saved
         dxp = np.zeros(xp.shape, dtype=upstream.dtype)
         taken = np.zeros(out.shape, dtype=bool)  # windows whose max has been found already
         for rows, columns in taps:  # in scan order, so the first max of a window wins
@@ -142,6 +146,7 @@ class AvgPool2d(Function):
     spreads each upstream gradient evenly: 1/K² to every position of its window."""
 
     name, local_rules = "avg_pool2d", ("1 / K²",)
+    twice_differentiable = False
 
     def forward(self, x, kernel_size=2, stride=None, padding=0):
         stride = stride or kernel_size
@@ -155,7 +160,7 @@ class AvgPool2d(Function):
         self.save_for_backward(x.shape, xp.shape, kernel_size, stride, padding)
         return out / (kernel_size * kernel_size)
 
-    def backward(self, upstream):
+    def backward(self, upstream, x, out):
         x_shape, xp_shape, k_size, stride, padding = self.saved
         h_out, w_out = upstream.shape[2:]
         share = upstream / (k_size * k_size)

@@ -57,6 +57,26 @@ def binary_cross_entropy(p: Tensor, target) -> Tensor:
     return -(target * p.log() + (1 - target) * (1 - p).log()).mean()
 
 
+def binary_cross_entropy_with_logits(logits: Tensor, target) -> Tensor:
+    """The logistic loss of logits z against labels y in [0, 1] (same shape), averaged:
+
+        L = -[y log σ(z) + (1 - y) log(1 - σ(z))]
+
+    computed from the logit directly, as log(1 + eᶻ) - y z, so that it stays finite for any
+    |z| (σ(z) rounds to 0 or 1 long before the loss is infinite). Its gradient is
+    (σ(z) - y) / N. Erratum: the course's notes print this loss without the minus sign;
+    that is the log-likelihood, which training maximises; the loss to minimise is its
+    negative."""
+    return Tensor.apply(array_ops.BinaryCrossEntropyWithLogits, logits, target=np.asarray(target))
+
+
+def l2_penalty(params, weight_decay: float) -> Tensor:
+    """L2 regularisation as a term of the loss: (weight_decay / 2) Σ ‖θ‖² over ``params``.
+    Its gradient, weight_decay · θ, is what the optimizers' ``weight_decay`` adds to every
+    gradient (as torch's do): use one or the other, not both."""
+    return (weight_decay / 2) * sum((p * p).sum() for p in params)
+
+
 # ----------------------------------------------------------------------------- CNN layers
 
 

@@ -1,7 +1,8 @@
 """The elementwise primitives, each with its forward and its local gradient side by side.
 
-Each gives its local gradient ∂out/∂input (``local``), evaluated at this point; the chain
-rule is applied once for all of them (``Elementwise.backward``). The ops whose Jacobian is
+Each gives its local gradient ∂out/∂input (``local``), evaluated at this point (its inputs
+and its output ``out``, arrays or Tensors: see ``engine.function``); the chain rule is
+applied once for all of them (``Elementwise.backward``). The ops whose Jacobian is
 not diagonal live in ``engine.array_ops``; composite operations (``mean``, ``mse_loss``, …)
 are one-liners on primitives in ``engine.tensor`` and ``engine.functional``.
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepviz.engine.function import Elementwise
+from deepviz.engine.function import Elementwise, cos, log, sigmoid, sin, value
 
 # --------------------------------------------------------------------------- binary
 
@@ -26,7 +27,7 @@ class Add(Elementwise):
     def forward(self, a, b):
         return a + b
 
-    def local(self):
+    def local(self, a, b, out):
         return 1.0, 1.0
 
 
@@ -37,7 +38,7 @@ class Sub(Elementwise):
     def forward(self, a, b):
         return a - b
 
-    def local(self):
+    def local(self, a, b, out):
         return 1.0, -1.0
 
 
@@ -46,11 +47,9 @@ class Mul(Elementwise):
     formula = "{0} * {1}"
 
     def forward(self, a, b):
-        self.save_for_backward(a, b)
         return a * b
 
-    def local(self):
-        a, b = self.saved
+    def local(self, a, b, out):
         return b, a
 
 
@@ -59,11 +58,9 @@ class Div(Elementwise):
     formula = "{0} / {1}"
 
     def forward(self, a, b):
-        self.save_for_backward(a, b)
         return a / b
 
-    def local(self):
-        a, b = self.saved
+    def local(self, a, b, out):
         return 1.0 / b, -a / (b * b)
 
 
@@ -72,15 +69,12 @@ class Pow(Elementwise):
     formula = "{0} ^ {1}"
 
     def forward(self, a, b):
-        out = a**b
-        self.save_for_backward(a, b, out)
-        return out
+        return a**b
 
-    def local(self):
-        a, b, out = self.saved
+    def local(self, a, b, out):
         need_a, need_b = self.needs_grad
         # The exponent's gradient needs ln a: only computed when the exponent wants one.
-        return (b * a ** (b - 1) if need_a else None, out * np.log(a) if need_b else None)
+        return (b * a ** (b - 1) if need_a else None, out * log(a) if need_b else None)
 
 
 class Maximum(Elementwise):
@@ -90,11 +84,10 @@ class Maximum(Elementwise):
     formula = "max({0}, {1})"
 
     def forward(self, a, b):
-        self.save_for_backward(a, b)
         return np.maximum(a, b)
 
-    def local(self):
-        a, b = self.saved
+    def local(self, a, b, out):
+        a, b = value(a), value(b)  # which side wins: a constant, piece by piece
         tie = 0.5 * (a == b)
         return (a > b) + tie, (b > a) + tie
 
@@ -104,11 +97,10 @@ class Minimum(Elementwise):
     formula = "min({0}, {1})"
 
     def forward(self, a, b):
-        self.save_for_backward(a, b)
         return np.minimum(a, b)
 
-    def local(self):
-        a, b = self.saved
+    def local(self, a, b, out):
+        a, b = value(a), value(b)
         tie = 0.5 * (a == b)
         return (a < b) + tie, (b < a) + tie
 
@@ -123,7 +115,7 @@ class Neg(Elementwise):
     def forward(self, a):
         return -a
 
-    def local(self):
+    def local(self, a, out):
         return (-1.0,)
 
 
@@ -131,12 +123,9 @@ class Exp(Elementwise):
     name, local_rules = "exp", ("exp(a)",)
 
     def forward(self, a):
-        out = np.exp(a)
-        self.save_for_backward(out)
-        return out
+        return np.exp(a)
 
-    def local(self):
-        (out,) = self.saved
+    def local(self, a, out):
         return (out,)
 
 
@@ -144,11 +133,9 @@ class Log(Elementwise):
     name, local_rules = "log", ("1 / a",)
 
     def forward(self, a):
-        self.save_for_backward(a)
         return np.log(a)
 
-    def local(self):
-        (a,) = self.saved
+    def local(self, a, out):
         return (1.0 / a,)
 
 
@@ -156,12 +143,9 @@ class Tanh(Elementwise):
     name, local_rules = "tanh", ("1 - tanh²(a)",)
 
     def forward(self, a):
-        out = np.tanh(a)
-        self.save_for_backward(out)
-        return out
+        return np.tanh(a)
 
-    def local(self):
-        (out,) = self.saved
+    def local(self, a, out):
         return (1.0 - out * out,)
 
 
@@ -169,13 +153,9 @@ class Sigmoid(Elementwise):
     name, local_rules = "sigmoid", ("σ(a) · (1 - σ(a))",)
 
     def forward(self, a):
-        # σ(a) = ½(1 + tanh(a/2)): the same function, with no overflow for large |a|.
-        out = 0.5 * (1.0 + np.tanh(0.5 * a))
-        self.save_for_backward(out)
-        return out
+        return sigmoid(a)  # computed as ½(1 + tanh(a/2)): no overflow for large |a|
 
-    def local(self):
-        (out,) = self.saved
+    def local(self, a, out):
         return (out * (1.0 - out),)
 
 
@@ -187,8 +167,8 @@ class ReLU(Elementwise):
         self.save_for_backward(mask)
         return a * mask
 
-    def local(self):
-        (mask,) = self.saved
+    def local(self, a, out):
+        (mask,) = self.saved  # [a > 0]: a constant
         return (mask,)
 
 
@@ -196,36 +176,29 @@ class Sin(Elementwise):
     name, local_rules = "sin", ("cos(a)",)
 
     def forward(self, a):
-        self.save_for_backward(a)
         return np.sin(a)
 
-    def local(self):
-        (a,) = self.saved
-        return (np.cos(a),)
+    def local(self, a, out):
+        return (cos(a),)
 
 
 class Cos(Elementwise):
     name, local_rules = "cos", ("-sin(a)",)
 
     def forward(self, a):
-        self.save_for_backward(a)
         return np.cos(a)
 
-    def local(self):
-        (a,) = self.saved
-        return (-np.sin(a),)
+    def local(self, a, out):
+        return (-sin(a),)
 
 
 class Sqrt(Elementwise):
     name, local_rules = "sqrt", ("1 / (2 √a)",)
 
     def forward(self, a):
-        out = np.sqrt(a)
-        self.save_for_backward(out)
-        return out
+        return np.sqrt(a)
 
-    def local(self):
-        (out,) = self.saved
+    def local(self, a, out):
         return (0.5 / out,)
 
 
@@ -233,12 +206,10 @@ class Abs(Elementwise):
     name, local_rules = "abs", ("sign(a)",)
 
     def forward(self, a):
-        self.save_for_backward(a)
         return np.abs(a)
 
-    def local(self):
-        (a,) = self.saved
-        return (np.sign(a),)
+    def local(self, a, out):
+        return (np.sign(value(a)),)
 
 
 class Identity(Elementwise):
@@ -250,5 +221,5 @@ class Identity(Elementwise):
     def forward(self, a):
         return a.copy()
 
-    def local(self):
+    def local(self, a, out):
         return (1.0,)

@@ -1,57 +1,184 @@
-"""Optimizers: each ``step()`` moves the parameters against their gradients."""
+"""Optimizers: each ``step()`` moves the parameters against their gradients, as torch.optim
+does (the same update, step for step). Each update rule is in its class's docstring, with
+g = ∇θ L the gradient in ``.grad``, γ the learning rate ``lr`` and t the step count.
+
+``weight_decay`` λ is L2 regularisation as torch's SGD, Adam and RMSprop do it: g ← g + λ θ,
+the gradient of (λ/2) ‖θ‖² added to the loss (``functional.l2_penalty``).
+
+``Newton`` needs the loss itself, to differentiate it twice: its ``step`` takes a closure
+that computes the loss, as torch's LBFGS does.
+"""
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable, Iterable
+
 import numpy as np
 
+from deepviz.engine import autograd
 from deepviz.engine.tensor import Tensor
 
 
-class SGD:
-    """θ ← θ - γ v, with v ← μ v + ∇θ (momentum μ; plain gradient descent when μ = 0)."""
+class Optimizer:
+    """What every optimizer shares: its parameters, a learning rate, and ``zero_grad``."""
 
-    def __init__(self, params: list[Tensor], lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
-        self.params, self.lr, self.momentum, self.weight_decay = params, lr, momentum, weight_decay
-        self.velocity = [np.zeros_like(p.data) for p in params]
-
-    def step(self) -> None:
-        for p, v in zip(self.params, self.velocity):
-            if p.grad is None:
-                continue
-            grad = p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
-            v *= self.momentum
-            v += grad
-            p.data -= self.lr * v
+    def __init__(self, params: Iterable[Tensor], lr: float):
+        self.params, self.lr = list(params), lr
 
     def zero_grad(self) -> None:
         for p in self.params:
             p.grad = None
 
+    def _gradients(self, weight_decay: float):
+        """(index, parameter, gradient + weight_decay · parameter) for each parameter that has a gradient."""
+        for i, p in enumerate(self.params):
+            if p.grad is not None:
+                yield i, p, p.grad + weight_decay * p.data if weight_decay else p.grad
 
-class Adam:
-    """Adam (Kingma and Ba, 2015): steps scaled by running estimates of the gradient's
-    first and second moments, with bias correction."""
 
-    def __init__(self, params: list[Tensor], lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8):
-        self.params, self.lr, self.betas, self.eps = params, lr, betas, eps
-        self.m = [np.zeros_like(p.data) for p in params]
-        self.v = [np.zeros_like(p.data) for p in params]
-        self.t = 0
+class SGD(Optimizer):
+    """Stochastic gradient descent, with momentum μ, dampening τ and Nesterov momentum:
+
+        v ← g                       on the first step
+        v ← μ v + (1 - τ) g         after
+        θ ← θ - γ v                 (Nesterov: θ ← θ - γ (g + μ v))
+
+    With μ = 0 it is plain gradient descent, θ ← θ - γ g."""
+
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False):  # fmt: skip
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum needs momentum > 0 and dampening = 0 (as in torch)")
+        super().__init__(params, lr)
+        self.momentum, self.dampening, self.weight_decay, self.nesterov = momentum, dampening, weight_decay, nesterov
+        self.velocity: list[np.ndarray | None] = [None] * len(self.params)
 
     def step(self) -> None:
-        self.t += 1
+        for i, p, g in self._gradients(self.weight_decay):
+            if self.momentum:
+                v = self.velocity[i]
+                v = g.copy() if v is None else self.momentum * v + (1 - self.dampening) * g
+                self.velocity[i] = v
+                g = g + self.momentum * v if self.nesterov else v
+            p.data -= self.lr * g
+
+
+class Adam(Optimizer):
+    """Adam (Kingma and Ba, 2015): steps scaled by running averages of the gradient (m) and
+    of its square (v), both corrected for starting at zero:
+
+        m ← β₁ m + (1 - β₁) g        v ← β₂ v + (1 - β₂) g²
+        θ ← θ - γ m̂ / (√v̂ + ε)       with m̂ = m / (1 - β₁ᵗ), v̂ = v / (1 - β₂ᵗ)
+
+    (torch's ``amsgrad=False``; ``weight_decay`` is added to g, as torch's Adam does, not
+    decoupled as AdamW.)"""
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0):
+        super().__init__(params, lr)
+        self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
+        self.m = [np.zeros_like(p.data) for p in self.params]
+        self.v = [np.zeros_like(p.data) for p in self.params]
+        self.steps = [0] * len(self.params)  # t, per parameter (one without a gradient does not step)
+
+    def step(self) -> None:
         b1, b2 = self.betas
-        for p, m, v in zip(self.params, self.m, self.v):
-            if p.grad is None:
-                continue
+        for i, p, g in self._gradients(self.weight_decay):
+            self.steps[i] += 1
+            t, m, v = self.steps[i], self.m[i], self.v[i]
             m *= b1
-            m += (1 - b1) * p.grad
+            m += (1 - b1) * g
             v *= b2
-            v += (1 - b2) * p.grad * p.grad
-            m_hat = m / (1 - b1**self.t)
-            v_hat = v / (1 - b2**self.t)
+            v += (1 - b2) * g * g
+            m_hat = m / (1 - b1**t)
+            v_hat = v / (1 - b2**t)
             p.data -= (self.lr * m_hat / (np.sqrt(v_hat) + self.eps)).astype(p.data.dtype)
 
-    def zero_grad(self) -> None:
-        for p in self.params:
-            p.grad = None
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton): each step divided by a running root mean square of the gradient:
+
+    s ← α s + (1 - α) g²
+    d ← √s + ε                   (centered: a ← α a + (1 - α) g, d ← √(s - a²) + ε)
+    θ ← θ - γ g / d              (momentum μ: b ← μ b + g / d, θ ← θ - γ b)"""
+
+    def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
+                 momentum: float = 0.0, centered: bool = False):  # fmt: skip
+        super().__init__(params, lr)
+        self.alpha, self.eps, self.weight_decay, self.momentum, self.centered = (
+            alpha,
+            eps,
+            weight_decay,
+            momentum,
+            centered,
+        )
+        self.square_avg = [np.zeros_like(p.data) for p in self.params]
+        self.grad_avg = [np.zeros_like(p.data) for p in self.params]
+        self.buffer = [np.zeros_like(p.data) for p in self.params]
+
+    def step(self) -> None:
+        a = self.alpha
+        for i, p, g in self._gradients(self.weight_decay):
+            s = self.square_avg[i]
+            s *= a
+            s += (1 - a) * g * g
+            if self.centered:
+                mean = self.grad_avg[i]
+                mean *= a
+                mean += (1 - a) * g
+                d = np.sqrt(s - mean * mean) + self.eps
+            else:
+                d = np.sqrt(s) + self.eps
+            if self.momentum:
+                b = self.buffer[i]
+                b *= self.momentum
+                b += g / d
+                p.data -= self.lr * b
+            else:
+                p.data -= self.lr * g / d
+
+
+class Newton(Optimizer):
+    """Newton's method, damped: the minimum of the loss's quadratic model around θ,
+
+        θ ← θ - γ (H + λI)⁻¹ g           g = ∇θ L, H = ∇²θ L (exact, from ``autograd``)
+
+    with step size γ (``lr``, 1 for the full step) and damping λ. All parameters are taken
+    together as one vector θ of n numbers, so H is n × n: for small models.
+
+    H + λI must be positive definite for the quadratic model to have a minimum. When it is
+    not (at a saddle point, on a concave stretch), Newton does not step blindly towards a
+    maximum or a saddle: it warns with the smallest eigenvalue, records it in
+    ``smallest_eigenvalue`` and ``fell_back = True``, and takes a plain gradient step
+    θ ← θ - γ g instead.
+
+    ``step(closure)``: ``closure()`` computes and returns the loss (no ``backward()``: Newton
+    differentiates it itself). ``step`` returns that loss."""
+
+    def __init__(self, params, lr: float = 1.0, damping: float = 0.0):
+        super().__init__(params, lr)
+        self.damping = damping
+        self.smallest_eigenvalue: float | None = None  # of H + λI, at the last step
+        self.fell_back = False  # whether the last step was a gradient step
+
+    def step(self, closure: Callable[[], Tensor]) -> Tensor:
+        loss = closure()
+        g, h = autograd.gradient_and_hessian(loss, self.params)  # (n,), (n, n)
+        a = h + self.damping * np.eye(g.size)
+        self.smallest_eigenvalue = float(np.linalg.eigvalsh(a)[0])
+        self.fell_back = not self.smallest_eigenvalue > 0
+        if self.fell_back:
+            warnings.warn(
+                f"Newton: H + λI is not positive definite (smallest eigenvalue {self.smallest_eigenvalue:.3g}); "
+                "took a gradient step instead",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            direction = g
+        else:
+            direction = np.linalg.solve(a, g)  # (H + λI)⁻¹ g
+        start = 0
+        for p in self.params:  # θ is the parameters one after the other
+            p.data -= (self.lr * direction[start : start + p.data.size].reshape(p.shape)).astype(p.data.dtype)
+            start += p.data.size
+        return loss

@@ -15,7 +15,10 @@ Semantics of ``backward`` (as in PyTorch):
   ``retain_grad()`` for that; deepviz keeps it because showing it is the point);
 - a graph is freed by the backward pass through it: a second ``backward()`` over the same
   graph raises, rather than silently counting every gradient twice, unless the first
-  call passed ``retain_graph=True``.
+  call passed ``retain_graph=True``;
+- with ``create_graph=True`` the backward pass is itself recorded: ``.grad`` then holds
+  Tensors, which can be differentiated again (``engine.autograd`` says how, and gives
+  ``grad``, ``hessian`` and ``hvp``).
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 
 from deepviz.engine import array_ops, ops
-from deepviz.engine.function import Array, Function
-from deepviz.engine.walk import postorder
+from deepviz.engine.function import Array, Function, unbroadcast
+from deepviz.engine.walk import postorder_from
 
 # Whether ops record the graph. Per thread, as in torch: a server computes requests in
 # several threads, and one request's no_grad() must not switch off another's gradients.
@@ -40,24 +43,18 @@ def is_grad_enabled() -> bool:
 
 
 @contextlib.contextmanager
-def no_grad() -> Iterator[None]:
-    """Compute without recording a graph (inference): less memory, less time."""
-    previous, _mode.enabled = is_grad_enabled(), False
+def set_grad_enabled(enabled: bool) -> Iterator[None]:
+    """Record the graph (True) or not (False) inside the block, as ``torch.set_grad_enabled``."""
+    previous, _mode.enabled = is_grad_enabled(), enabled
     try:
         yield
     finally:
         _mode.enabled = previous
 
 
-def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
-    """Sum ``grad`` back down to ``shape``: the inverse of numpy broadcasting. An input
-    that was stretched along an axis was used once per position, so its gradient is the
-    sum over that axis."""
-    if grad.shape == shape:
-        return grad
-    grad = np.sum(grad, axis=tuple(range(grad.ndim - len(shape)))) if grad.ndim > len(shape) else grad
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    return np.sum(grad, axis=stretched, keepdims=True) if stretched else grad
+def no_grad():
+    """Compute without recording a graph (inference): less memory, less time."""
+    return set_grad_enabled(False)
 
 
 # on_step(node, upstream, [(parent, downstream or None), ...]) is called once per node
@@ -107,56 +104,22 @@ class Tensor:
     def backward(
         self,
         gradient: Array | None = None,
-        retain_graph: bool = False,
+        retain_graph: bool | None = None,
         on_step: StepHook | None = None,
+        create_graph: bool = False,
     ) -> None:
         """Compute the gradient of this tensor with respect to every tensor it was made
-        from (see the module's docstring for accumulation and freeing)."""
+        from (see the module's docstring for accumulation and freeing). With
+        ``create_graph`` the gradients are Tensors, with a graph of their own (see
+        ``engine.autograd``); ``retain_graph`` defaults to ``create_graph``, as in torch."""
         if not self.requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad")
         if gradient is None:
             if self.data.size != 1:
                 raise RuntimeError(f"backward() needs a scalar, or a gradient of shape {self.shape}")
             gradient = np.ones_like(self.data)
-        grads: dict[int, Array] = {id(self): np.asarray(gradient, dtype=self.data.dtype)}
-        for node in reversed(self._topological_order()):
-            upstream = grads.pop(id(node), None)
-            if upstream is None:
-                continue
-            if node._fn is None:  # a leaf: accumulate
-                node.grad = upstream if node.grad is None else node.grad + upstream
-                if on_step:
-                    on_step(node, upstream, [])
-                continue
-            node.grad = upstream
-            fn = node._fn
-            if fn.saved is None:
-                raise RuntimeError(
-                    f"backward through '{fn.name}' a second time: its saved values were freed "
-                    "by the first backward(); pass retain_graph=True to the first call"
-                )
-            downstreams = fn.backward(upstream)
-            steps = []
-            for parent, down in zip(node._parents, downstreams, strict=True):
-                if down is None or not parent.requires_grad:
-                    steps.append((parent, None))
-                    continue
-                down = unbroadcast(np.asarray(down, dtype=parent.data.dtype), parent.shape)
-                if down.shape != parent.shape:
-                    raise RuntimeError(
-                        f"'{fn.name}' gave a gradient of shape {down.shape} for an input of shape {parent.shape}"
-                    )
-                steps.append((parent, down))
-                key = id(parent)
-                grads[key] = down if key not in grads else grads[key] + down
-            if on_step:
-                on_step(node, upstream, steps)
-            if not retain_graph:
-                fn.release()
-
-    def _topological_order(self) -> list[Tensor]:
-        """Every tensor this one depends on that requires grad, inputs before outputs."""
-        return postorder(self, lambda t: (p for p in t._parents if p.requires_grad))
+        retain_graph = create_graph if retain_graph is None else retain_graph
+        backpropagate([self], [gradient], _store_grad, retain_graph, create_graph, on_step)
 
     # ---------------------------------------------------------------- array-like
 
@@ -288,6 +251,15 @@ class Tensor:
         count = int(np.prod([self.shape[a] for a in axes]))  # how many values each mean takes
         return self.sum(axis, keepdims) / count
 
+    def broadcast_to(self, shape: tuple[int, ...]):
+        return Tensor.apply(array_ops.BroadcastTo, self, shape=tuple(shape))
+
+    def softmax(self, dim: int = -1):
+        return Tensor.apply(array_ops.Softmax, self, axis=dim)
+
+    def log_softmax(self, dim: int = -1):
+        return Tensor.apply(array_ops.LogSoftmax, self, axis=dim)
+
     def max(self, axis: int | None = None, keepdims: bool = False):
         return Tensor.apply(array_ops.Max, self, axis=axis, keepdims=keepdims)
 
@@ -305,6 +277,93 @@ class Tensor:
 
     def flatten(self, start_dim: int = 0):
         return self.reshape(*self.shape[:start_dim], -1)
+
+
+# --------------------------------------------------------------------------- the backward pass
+
+
+def backpropagate(
+    outputs: Sequence[Tensor],
+    gradients: Sequence,
+    receive: Callable[[Tensor, object], None],
+    retain_graph: bool = False,
+    create_graph: bool = False,
+    on_step: StepHook | None = None,
+    needed: set[int] | None = None,
+) -> None:
+    """The backward pass, the one walk of the engine: from ``outputs`` (each seeded with its
+    ``gradients``) back to the leaves, in reverse topological order, so that a node's gradient
+    is complete (summed over all its uses) when its turn comes. ``receive(node, gradient)``
+    gets it (``Tensor.backward`` stores it in ``.grad``; ``autograd.grad`` keeps the inputs'),
+    then the node's op turns it into its inputs' gradients. ``needed``: the ids of the only
+    nodes to visit (the others lead to no wanted input).
+
+    Without ``create_graph`` every gradient is a numpy array and each rule computes with
+    numpy. With it, each rule is given its op's input and output Tensors and a Tensor
+    gradient, and records what it computes: the gradients are Tensors that can be
+    differentiated again (see ``engine.function``)."""
+    grads: dict[int, object] = {}
+    for output, gradient in zip(outputs, gradients, strict=True):
+        gradient = _as_gradient(gradient, output, create_graph)
+        key = id(output)
+        grads[key] = gradient if key not in grads else grads[key] + gradient
+    with set_grad_enabled(create_graph):
+        for node in reversed(postorder_from(outputs, lambda t: (p for p in t._parents if p.requires_grad))):
+            if needed is not None and id(node) not in needed:
+                continue
+            upstream = grads.pop(id(node), None)
+            if upstream is None:
+                continue
+            receive(node, upstream)
+            fn = node._fn
+            if fn is None:  # a leaf
+                if on_step:
+                    on_step(node, upstream, [])
+                continue
+            if fn.saved is None:
+                raise RuntimeError(
+                    f"backward through '{fn.name}' a second time: its saved values were freed "
+                    "by the first backward(); pass retain_graph=True to the first call"
+                )
+            if create_graph:
+                if not fn.twice_differentiable:
+                    raise NotImplementedError(f"'{fn.name}' has a first-order backward only: no create_graph")
+                downstreams = fn.backward(upstream, *node._parents, out=node)  # the rule, on Tensors
+            else:
+                downstreams = fn.backward(upstream, *(p.data for p in node._parents), out=node.data)
+            steps = []
+            for parent, down in zip(node._parents, downstreams, strict=True):
+                if down is None or not parent.requires_grad or (needed is not None and id(parent) not in needed):
+                    steps.append((parent, None))
+                    continue
+                down = unbroadcast(_as_gradient(down, parent, create_graph), parent.shape)
+                if down.shape != parent.shape:
+                    raise RuntimeError(
+                        f"'{fn.name}' gave a gradient of shape {down.shape} for an input of shape {parent.shape}"
+                    )
+                steps.append((parent, down))
+                key = id(parent)
+                grads[key] = down if key not in grads else grads[key] + down
+            if on_step:
+                on_step(node, upstream, steps)
+            if not retain_graph:
+                fn.release()
+
+
+def _as_gradient(gradient, like: Tensor, create_graph: bool):
+    """A gradient for ``like``: an array of its dtype, or with ``create_graph`` a Tensor."""
+    if not create_graph:
+        return np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=like.data.dtype)
+    return gradient if isinstance(gradient, Tensor) else Tensor(np.asarray(gradient, dtype=like.data.dtype))
+
+
+def _store_grad(node: Tensor, gradient) -> None:
+    """Tensor.backward's rule: a leaf accumulates into ``.grad`` (across calls); any other
+    tensor gets this pass's gradient."""
+    if node._fn is None and node.grad is not None:
+        node.grad = node.grad + gradient
+    else:
+        node.grad = gradient
 
 
 def _axis(axis):

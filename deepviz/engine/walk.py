@@ -3,7 +3,7 @@ chains such as a + a + … + a would exceed Python's recursion limit)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -13,9 +13,14 @@ def postorder(root: T, children: Callable[[T], Iterable[T]], unique: bool = True
     """Every node reachable from ``root`` through ``children``, each after all of its
     children. With ``unique`` a shared node is listed once (a DAG); without, once per path
     (a tree)."""
+    return postorder_from([root], children, unique)
+
+
+def postorder_from(roots: Sequence[T], children: Callable[[T], Iterable[T]], unique: bool = True) -> list[T]:
+    """``postorder`` from several roots at once (a backward pass from several outputs)."""
     order: list[T] = []
     seen: set[int] = set()
-    stack: list[tuple[T, bool]] = [(root, False)]
+    stack: list[tuple[T, bool]] = [(root, False) for root in reversed(roots)]
     while stack:
         node, expanded = stack.pop()
         if expanded:

@@ -79,7 +79,7 @@ def test_the_field_matches_the_gradient_of_one_unit(layers, data):
 
 
 def test_the_public_api_a_notebook_sees():
-    from deepviz.engine import Tensor, arithmetic, functional, nn, no_grad, optim  # noqa: F401
+    from deepviz.engine import Tensor, arithmetic, autograd, data, functional, nn, no_grad, optim  # noqa: F401
     from deepviz.engine.arithmetic import receptive_field
     from deepviz.lessons.expr import evaluate
     from deepviz.lessons.lenet import LeNet5, load_pretrained  # noqa: F401

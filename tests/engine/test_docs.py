@@ -2,9 +2,13 @@
 
 import doctest
 
+import pytest
+
 from deepviz import engine
+from deepviz.engine import autograd, data
 
 
-def test_the_engine_docstring_example_runs():
-    result = doctest.testmod(engine)
-    assert result.attempted >= 3 and result.failed == 0
+@pytest.mark.parametrize("module", [engine, autograd, data])
+def test_the_engine_docstring_examples_run(module):
+    result = doctest.testmod(module)
+    assert result.attempted >= 2 and result.failed == 0

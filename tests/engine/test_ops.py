@@ -214,3 +214,38 @@ def test_binary_cross_entropy(data):
         lambda p: torch.nn.functional.binary_cross_entropy(p, torch.tensor(y)),
         [p],
     )
+
+
+@given(data=st.data())
+def test_binary_cross_entropy_with_logits(data):
+    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=2, max_side=4))
+    z = data.draw(arrays(shape, st.floats(-50, 50, width=64)))
+    y = data.draw(arrays(shape, st.floats(0, 1, width=64)))
+    check(
+        lambda z: F.binary_cross_entropy_with_logits(z, y),
+        lambda z: torch.nn.functional.binary_cross_entropy_with_logits(z, torch.tensor(y)),
+        [z],
+    )
+
+
+def test_binary_cross_entropy_with_logits_is_stable_and_has_its_minus_sign():
+    z, y = np.array([-800.0, 0.0, 800.0]), np.array([1.0, 1.0, 0.0])
+    loss = F.binary_cross_entropy_with_logits(Tensor(z), y)  # σ(±800) rounds to 0 and 1: log would be -inf
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(torch.tensor(z), torch.tensor(y))
+    np.testing.assert_allclose(loss.item(), expected.item())
+    assert loss.item() > 0  # a loss: -[y log σ(z) + (1 - y) log(1 - σ(z))] ≥ 0, the minus sign kept
+    z = Tensor(np.array([2.0]), requires_grad=True)
+    F.binary_cross_entropy_with_logits(z, np.array([1.0])).backward()
+    assert z.grad[0] < 0  # minimising raises the logit of a positive example
+    with pytest.raises(ValueError, match="shape"):
+        F.binary_cross_entropy_with_logits(Tensor(np.zeros(3)), np.zeros(2))
+
+
+def test_l2_penalty_is_half_the_weight_decay_times_the_squared_norm():
+    rng = np.random.default_rng(0)
+    w, b = rng.standard_normal((3, 2)), rng.standard_normal(3)
+    check(
+        lambda w, b: F.l2_penalty([w, b], 0.1),
+        lambda w, b: 0.1 / 2 * (w.pow(2).sum() + b.pow(2).sum()),
+        [w, b],
+    )

@@ -8,3 +8,18 @@
   fit();
   narrow.addEventListener("change", fit);
 })();
+
+// A link to a section (/convolution#stack-title) lands on it, and stays there while the figures
+// above it load and push it down, until the student scrolls by themselves.
+(() => {
+  if (!location.hash) return;
+  let moved = false;
+  for (const kind of ["wheel", "touchmove", "keydown", "mousedown"]) {
+    addEventListener(kind, () => { moved = true; }, { once: true, passive: true });
+  }
+  const keep = () => {
+    const target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    if (!moved && target) target.scrollIntoView();
+  };
+  for (const ms of [200, 600, 1200, 2500, 4000]) setTimeout(keep, ms);
+})();

@@ -75,16 +75,18 @@ class Function:
     def forward(self, *inputs: Array) -> Array:
         raise NotImplementedError
 
-    def backward(self, upstream, *inputs, out):
-        """Downstream gradients: local × upstream, for ops that give their ``local`` gradient."""
-        locals_ = self.local(*inputs, out=out)
+    def backward(self, upstream, *inputs_and_out):
+        """Downstream gradients: local × upstream, for ops that give their ``local`` gradient.
+        Called as ``backward(upstream, *inputs, out)``, like every op's ``backward``."""
+        locals_ = self.local(*inputs_and_out)
         if locals_ is None:
             raise NotImplementedError(f"{type(self).__name__} gives neither local() nor backward()")
         return tuple(None if local is None else local * upstream for local in locals_)
 
-    def local(self, *inputs, out):
-        """Local gradients ∂out/∂input at this point, one value per input value (for elementwise
-        ops, and for losses); ``None`` for ops whose Jacobian is not that simple."""
+    def local(self, *inputs_and_out):
+        """Local gradients ∂out/∂input at this point (``local(*inputs, out)``), one value per
+        input value (for elementwise ops, and for losses); ``None`` for ops whose Jacobian is
+        not that simple."""
         return None
 
 

@@ -304,9 +304,7 @@ def backpropagate(
     differentiated again (see ``engine.function``)."""
     grads: dict[int, object] = {}
     for output, gradient in zip(outputs, gradients, strict=True):
-        if isinstance(gradient, Tensor) and not create_graph:
-            gradient = gradient.data
-        gradient = _as_gradient(gradient, output, create_graph)
+        gradient = _seed(gradient, output, create_graph)
         key = id(output)
         grads[key] = gradient if key not in grads else grads[key] + gradient
     order = reversed(postorder_from(outputs, lambda t: [p for p in t._parents if p.requires_grad]))
@@ -337,7 +335,8 @@ def backpropagate(
                 if down is None or not parent.requires_grad:
                     steps.append((parent, None))
                     continue
-                down = _as_gradient(down, parent, True) if create_graph else np.asarray(down, dtype=parent.data.dtype)
+                if not create_graph:  # (on Tensors, a rule's result is a Tensor: it multiplies upstream)
+                    down = np.asarray(down, dtype=parent.data.dtype)
                 down = unbroadcast(down, parent.shape)
                 if down.shape != parent.shape:
                     raise RuntimeError(
@@ -352,11 +351,12 @@ def backpropagate(
                 fn.release()
 
 
-def _as_gradient(gradient, like: Tensor, create_graph: bool):
-    """A gradient for ``like``: an array of its dtype, or with ``create_graph`` a Tensor."""
-    if not create_graph:
-        return np.asarray(gradient, dtype=like.data.dtype)
-    return gradient if isinstance(gradient, Tensor) else Tensor(np.asarray(gradient, dtype=like.data.dtype))
+def _seed(gradient, like: Tensor, create_graph: bool):
+    """The gradient that starts a backward pass at ``like``: an array of its dtype, or with
+    ``create_graph`` a Tensor (one the caller made may itself require grad)."""
+    if create_graph:
+        return gradient if isinstance(gradient, Tensor) else Tensor(np.asarray(gradient, dtype=like.data.dtype))
+    return np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=like.data.dtype)
 
 
 def _store_grad(node: Tensor, gradient) -> None:

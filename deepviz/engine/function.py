@@ -112,18 +112,22 @@ def value(x) -> Array:
 
 
 def exp(x):
+    """eˣ, of an array or of a Tensor."""
     return np.exp(x) if is_array(x) else x.exp()
 
 
 def log(x):
+    """ln x, of an array or of a Tensor."""
     return np.log(x) if is_array(x) else x.log()
 
 
 def sin(x):
+    """sin x, of an array or of a Tensor."""
     return np.sin(x) if is_array(x) else x.sin()
 
 
 def cos(x):
+    """cos x, of an array or of a Tensor."""
     return np.cos(x) if is_array(x) else x.cos()
 
 

@@ -104,11 +104,13 @@ class RequestLimits:
             await self._too_large(send)
         except _TooSlow:
             METRICS.count("deepviz_requests_refused_total", reason="slow_body")
-            await send_json(send, 408, ["body"], f"the body took longer than {self.body_timeout:g} s", "timeout")
+            msg = f"the body took longer than {self.body_timeout:g} s"
+            await send_json(send, 408, ["body"], msg, "timeout", [(b"connection", b"close")])
 
     async def _too_large(self, send: Send) -> None:
         METRICS.count("deepviz_requests_refused_total", reason="large_body")
-        await send_json(send, 413, ["body"], f"the body is larger than {self.max_body_bytes} bytes", "too_large")
+        msg = f"the body is larger than {self.max_body_bytes} bytes"
+        await send_json(send, 413, ["body"], msg, "too_large", [(b"connection", b"close")])  # the rest is unread
 
 
 class _TooLarge(Exception):
@@ -165,9 +167,10 @@ class Work:
     this worker, and at most ``per_address`` of them from one client address (but for the
     trusted proxy's: a student on localhost, or requests without X-Forwarded-For). Past that, a
     503 with Retry-After at once: a request that would wait for a thread would time out
-    anyway, and requests queued behind it with it. Each request gets a Budget (a deadline, and
-    whether its client is still there), which routes pass to the engine's loops: its body is
-    read first, then the connection is watched for a disconnect while the route computes."""
+    anyway, and requests queued behind it with it. A request's body is read before it takes a
+    slot. Each request gets a Budget (a deadline, and whether its client is still there),
+    which routes pass to the engine's loops: the connection is watched for a disconnect while
+    the route computes."""
 
     def __init__(
         self, app: ASGIApp, limit: int, per_address: int, seconds: float, exempt: frozenset[str] = frozenset()
@@ -180,6 +183,14 @@ class Work:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             return await self.app(scope, receive, send)
+        # the body first, holding no slot: a slow upload must not keep one (it has its own deadline)
+        body, more = bytearray(), True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
         address = (scope.get("client") or ("?",))[0]
         mine = self.by_address[address] if address not in self.exempt else 0
         if self.running >= self.limit or mine >= self.per_address:
@@ -189,21 +200,14 @@ class Work:
         self.running += 1
         self.by_address[address] += 1
         try:
-            await self._run(scope, receive, send)
+            await self._run(scope, receive, send, body)
         finally:
             self.running -= 1
             self.by_address[address] -= 1
             if self.by_address[address] <= 0:
                 del self.by_address[address]
 
-    async def _run(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body, more = bytearray(), True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
+    async def _run(self, scope: Scope, receive: Receive, send: Send, body: bytearray | None) -> None:
         budget = Budget(self.seconds)
         scope.setdefault("state", {})["budget"] = budget
         gone = asyncio.Event()

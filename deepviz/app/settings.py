@@ -44,7 +44,8 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = "127.0.0.1,::1"  # proxies trusted for X-Forwarded-For (nginx in front)
     # work per worker process
     max_concurrent_work: int = Field(8, ge=1, le=256)  # computing requests at once; more: 503
-    max_work_per_address: int = Field(4, ge=1, le=256)  # of them from one client address (raise it behind NAT)
+    max_work_per_address: int = Field(2, ge=1, le=256)  # of them from one client address (raise it behind NAT);
+    # the pages keep at most two requests in flight
     max_request_seconds: float = Field(2.0, gt=0, le=600)  # a computation's deadline
 
     max_body_bytes: int = Field(3_000_000, ge=1024)  # any request body (uploads are data URLs)

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from deepviz.engine import functional as F
 from deepviz.engine import nn
-from deepviz.engine.tensor import Tensor
+from deepviz.engine.tensor import Tensor, no_grad
 
 WEIGHTS = Path(__file__).resolve().parent / "weights" / "lenet5.npz"
 MANIFEST = WEIGHTS.with_suffix(".json")
@@ -146,8 +147,8 @@ def infer(model: LeNet5, pixels: np.ndarray, targets: np.ndarray | None = None) 
     targets = predicted if targets is None else np.where(np.asarray(targets) < 0, predicted, targets)
     # one backward pass for the whole batch: image i's score only depends on image i
     logits[np.arange(len(targets)), targets].sum().backward()
-    z = logits.data - logits.data.max(axis=1, keepdims=True)
-    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    with no_grad():
+        p = F.softmax(Tensor(logits.data), dim=1).data  # the engine's softmax, the one the page teaches
     return Inference(logits.data, p, {k: v.data for k, v in acts.items()}, x.grad[:, 0], targets)
 
 

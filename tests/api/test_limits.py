@@ -117,12 +117,34 @@ def test_work_is_refused_with_503_and_retry_after_when_the_worker_is_busy():
     async def app(scope, receive, send):
         pass
 
+    body = [{"type": "http.request", "body": b"{}"}]
     work = Work(app, limit=2, per_address=1, seconds=1.0)
     work.running = 2  # two requests computing already
-    sent = _run(work, [])
+    sent = _run(work, body)
     assert sent[0]["status"] == 503 and (b"retry-after", b"1") in sent[0]["headers"]
     work.running, work.by_address["127.0.0.9"] = 1, 1  # one slot free, but this address holds its share
-    assert _run(work, [])[0]["status"] == 503
+    assert _run(work, body)[0]["status"] == 503
+
+
+def test_a_slow_upload_holds_no_work_slot_while_it_arrives():
+    seen = {}
+
+    async def app(scope, receive, send):
+        seen["running"] = work.running
+
+    async def main():
+        arriving = asyncio.Queue()
+        scope = {"type": "http", "method": "POST", "path": "/", "headers": [], "client": ("127.0.0.9", 5000)}
+        uploading = asyncio.create_task(work(scope, arriving.get, lambda m: asyncio.sleep(0)))
+        await arriving.put({"type": "http.request", "body": b"{", "more_body": True})
+        await asyncio.sleep(0.01)
+        seen["while_uploading"] = work.running  # a byte a second: no slot taken yet
+        await arriving.put({"type": "http.request", "body": b"}", "more_body": False})
+        await uploading
+
+    work = Work(app, limit=1, per_address=1, seconds=1.0)
+    asyncio.run(main())
+    assert seen == {"while_uploading": 0, "running": 1}
 
 
 def test_the_budget_says_when_the_client_has_gone():

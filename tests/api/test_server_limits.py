@@ -37,9 +37,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(start: str, **settings):
+def server_env(start: str, env: dict):
+    """A real server started as ``start`` with ``env``; yields its port and pid."""
     port = _free_port()
-    env = {**os.environ, **{f"DEEPVIZ_{k.upper()}": str(v) for k, v in settings.items()}}
     command = STARTS[start](port)
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -52,10 +52,17 @@ def server(start: str, **settings):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(process.stderr.read().decode(errors="replace")) from None
                 time.sleep(0.1)
-        yield port
+        yield port, process.pid
     finally:
         process.kill()
         process.wait(timeout=10)
+
+
+@contextmanager
+def server(start: str, **settings):
+    env = {**os.environ, **{f"DEEPVIZ_{k.upper()}": str(v) for k, v in settings.items()}}
+    with server_env(start, env) as (port, _):
+        yield port
 
 
 def connect(port: int) -> socket.socket:
@@ -75,7 +82,7 @@ def read_all(s: socket.socket) -> bytes:
 
 @pytest.fixture(scope="module", params=list(STARTS))
 def port(request):
-    with server(request.param, header_timeout=1, max_connections_per_address=8) as port:
+    with server(request.param, header_timeout=1, body_timeout=1, max_connections_per_address=8) as port:
         yield port
 
 
@@ -97,6 +104,16 @@ def test_a_request_head_that_takes_too_long_gets_408(port):
     started = time.monotonic()
     answer = read_all(s)
     assert answer.startswith(b"HTTP/1.1 408 ") and 0.9 < time.monotonic() - started < 4
+
+
+def test_a_body_that_takes_too_long_gets_408_and_the_connection_closes(port):
+    s = connect(port)
+    s.sendall(
+        b"POST /api/v1/graph HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+    )
+    started = time.monotonic()
+    answer = read_all(s)  # returns when the server closes the connection
+    assert answer.startswith(b"HTTP/1.1 408 ") and b"longer than 1 s" in answer and time.monotonic() - started < 3
 
 
 def test_a_silent_socket_is_closed_after_the_head_timeout(port):
@@ -141,3 +158,17 @@ def test_a_bad_setting_stops_the_server_with_one_line(start):
     out = subprocess.run(STARTS[start](_free_port()), cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
     assert out.returncode != 0
     assert "deepviz: DEEPVIZ_MAX_WS_RATE='nan': input should be a finite number" in out.stderr
+
+
+def _threads(extra_env: dict) -> int:
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    with server_env("uvicorn deepviz.app.main:app", {**env, **extra_env}) as (port, pid):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+        return len(os.listdir(f"/proc/{pid}/task"))
+
+
+def test_plain_uvicorn_runs_numpy_on_one_blas_thread():
+    """OpenBLAS's idle threads spin: under load they burnt three quarters of the CPU. The app
+    limits them itself, so `uvicorn deepviz.app.main:app` gets one BLAS thread too."""
+    default, one, two = _threads({}), _threads({"OPENBLAS_NUM_THREADS": "1"}), _threads({"OPENBLAS_NUM_THREADS": "2"})
+    assert default == one < two

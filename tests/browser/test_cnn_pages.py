@@ -1,7 +1,11 @@
 """A student on the CNN pages: moves padding and stride and reads the formula and the output
 size; clicks a unit and sees its receptive field; follows pooling's gradients."""
 
+import io
+import re
+
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
@@ -50,7 +54,8 @@ def test_a_stack_that_does_not_fit_says_which_layer(page):
     expect(page.locator("#stack-body tr")).to_have_count(5)
     page.locator("[aria-label='layer 3 in channels']").fill("3")
     page.locator("[aria-label='layer 3 in channels']").dispatch_event("change")
-    expect(page.locator("#stack-error")).to_have_text("layer 3 (conv) expects 3 channels but gets 6 (layers → 2)")
+    # the layer named once, as the server says it (was "… gets 6 (layers → 2)")
+    expect(page.locator("#stack-error")).to_have_text("layer 3 (conv) expects 3 channels but gets 6")
     expect(page.locator("#stack-body tr.bad")).to_have_count(1)
 
 
@@ -143,3 +148,99 @@ def test_one_action_sends_one_request(page):
     page.locator("#unit-col").press("Enter")
     page.wait_for_timeout(500)
     assert len(sent) == 5, sent
+
+
+# -- what a walk of the pages found: stale figures under errors, the wording ------------------
+
+
+def png(width: int, height: int) -> bytes:
+    """A small grey ramp as a PNG file, as a student's upload."""
+    image = Image.linear_gradient("L").resize((width, height))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def upload(page, name: str, data: bytes, mime: str = "image/png") -> None:
+    page.locator("#upload").set_input_files({"name": name, "mimeType": mime, "buffer": data})
+
+
+def test_an_upload_is_named_in_the_photograph_menu(page):
+    page.goto("/convolution?pk=sobel_x")
+    expect(page.locator("#photo-caption")).to_contain_text("85 × 128")
+    upload(page, "mine.png", png(64, 96))
+    menu = page.locator("#photo")
+    expect(menu.locator("option:checked")).to_have_text("your upload: mine.png")  # it still said "Chelsea the cat"
+    expect(page.locator("#photo-input-caption")).to_have_text("input: your upload: mine.png")
+    expect(page.locator("#photo-caption")).to_contain_text("96 × 64")
+    page.select_option("#photo", "camera")
+    expect(page.locator("#photo-input-caption")).to_contain_text("camera")
+    expect(page.locator("#photo-caption")).to_contain_text("128 × 128")
+    assert "photo=camera" in page.url
+    page.select_option("#photo", "own")  # the upload is still a choice
+    expect(page.locator("#photo-caption")).to_contain_text("96 × 64")
+    assert "photo=camera" in page.url  # the URL cannot hold the upload: it keeps the photograph
+
+
+def test_a_failed_upload_leaves_no_stale_result(page):
+    page.goto("/convolution?pk=sobel_x")
+    expect(page.locator("#photo-caption")).to_contain_text("85 × 128")
+    expect(page.locator("#bank-maps canvas")).to_have_count(6)
+    upload(page, "notes.png", b"these are my notes, not an image")
+    expect(page.locator("#photo-error")).to_have_text("the data is not a readable PNG or JPEG image")  # no "(image)"
+    expect(page.locator("#photo-caption")).to_have_text("no activation map")  # the cat's map once stayed
+    expect(page.locator("#photo-input-caption")).to_contain_text("notes.png, which could not be used")
+    assert page.locator("#photo-output").evaluate("(canvas) => canvas.width * canvas.height") == 0
+    expect(page.locator("#photo option:checked")).to_have_text("your upload: notes.png (could not be read)")
+    expect(page.locator("#bank-maps canvas")).to_have_count(0)
+    expect(page.locator("#bank-maps")).to_contain_text("the data is not a readable PNG or JPEG image")
+    upload(page, "mine.png", png(64, 96))  # a good one brings everything back
+    expect(page.locator("#photo-error")).to_be_hidden()
+    expect(page.locator("#photo-caption")).to_contain_text("96 × 64")
+    expect(page.locator("#bank-maps canvas")).to_have_count(6)
+
+
+def test_a_slide_that_cannot_be_computed_leaves_no_stale_figure(page):
+    page.goto("/convolution?k=custom&w=1,1,1,1,1;1,1,1,1,1;1,1,1,1,1;1,1,1,1,1;1,1,1,1,1&n=8&p=0")
+    expect(page.locator("#output-size")).to_have_text("4 × 4")
+    page.fill("#slide-size", "4")  # a 5×5 kernel on a 4×4 image without padding: no output
+    expect(page.locator("#slide-sum")).to_have_text("a 5×5 kernel does not fit in a 4×4 image padded by 0")
+    expect(page.locator("#slide-sum")).to_have_class(re.compile(r"\berror\b"))
+    expect(page.locator("#slide-output td")).to_have_count(0)  # the 4 × 4 output once stayed
+    expect(page.locator("#output-size")).to_have_text("")
+    expect(page.locator("#formula")).to_have_text("")
+    set_range(page, "#padding", 1)
+    expect(page.locator("#output-size")).to_have_text("2 × 2")
+    expect(page.locator("#slide-sum")).not_to_have_class(re.compile(r"\berror\b"))
+
+
+def test_a_stack_with_a_mistake_leaves_no_stale_maps(page):
+    page.goto("/receptive-field?stack=c3,c3,c3&n=16")
+    expect(page.locator("#maps canvas")).to_have_count(4)
+    kernel = page.locator("[aria-label='layer 2 kernel']")
+    kernel.fill("30")
+    kernel.dispatch_event("change")
+    expect(page.locator("#rf-error")).to_have_text("layer 2: the kernel must be at most 11, not 30")  # said once
+    expect(page.locator("#maps canvas")).to_have_count(0)  # the last stack's maps once stayed
+    expect(page.locator("#maps")).to_contain_text("No maps")
+    expect(page.locator("#rf-formula")).to_have_text("")
+    expect(page.locator("#layers tr").nth(1).locator("td.r")).to_have_text("–")
+    expect(kernel).to_have_value("30")  # what was typed stays, to be corrected
+    kernel.fill("5")
+    kernel.dispatch_event("change")
+    expect(page.locator("#maps canvas")).to_have_count(4)
+    expect(page.locator("#rf-error")).to_be_hidden()
+
+
+def test_counts_agree_with_their_nouns(page):
+    page.goto("/receptive-field?stack=c3&n=16")
+    expect(page.locator("#rf-formula")).to_have_text(
+        "1 stride-1 layer of kernel 3: r = 1 + L(K − 1) = 1 + 1·(3 − 1) = 3"  # was "1 stride-1 layers"
+    )
+    page.goto("/receptive-field?stack=m2&n=16")
+    expect(page.locator("#rf-formula")).to_contain_text("r = 2 input pixels across after 1 layer (jump 2)")
+    page.goto("/convolution?img=square&n=8&k=sobel_x&p=1&s=2")
+    expect(page.locator("#dropped-note")).to_contain_text(
+        "S = 2 does not divide 7, so the floor drops the last column of the padded input; "
+        "S = 2 does not divide 7: the last row is dropped"
+    )

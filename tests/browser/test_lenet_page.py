@@ -51,3 +51,23 @@ def test_a_mistake_from_the_gallery_loads(page):
     assert "mistake=" in page.url
     page.select_option("#target", label)
     expect(page.locator("#prediction")).to_have_text(predicted)  # explaining another class changes no prediction
+
+
+def test_a_drawing_too_small_to_be_a_digit_gets_a_word(page):
+    page.goto("/lenet")
+    expect(page.locator("#link-state")).to_have_text("live")
+    box = page.locator("#pad").bounding_box()
+    x, y = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 4, y + 4, steps=3)  # a dot: scaled up to 20×20, it is read as something anyway
+    page.mouse.up()
+    note = page.locator("#note")
+    expect(note).to_be_visible()  # the server's note once went unshown
+    expect(note).to_contain_text("This drawing is very small")
+    expect(note).to_contain_text("draw bigger")
+    page.click("#clear")
+    expect(note).to_be_hidden()
+    draw_a_one(page)
+    expect(page.locator("#prediction")).to_have_text("1")
+    expect(note).to_be_hidden()

@@ -141,3 +141,19 @@ def test_deep_nesting_is_refused_not_a_recursion_error():
     for source in ["(" * 300 + "x" + ")" * 300, "-" * 3000 + "x", "2^" * 500 + "2", "exp(" * 400 + "x" + ")" * 400]:
         with pytest.raises(ExprError, match="deeper than"):
             parse(source, max_length=10_000)
+
+
+def test_every_function_of_the_language_is_evaluated_and_elementwise_ones_differentiated_symbolically():
+    from deepviz.lessons.expr.parser import ELEMENTWISE, FUNCTIONS, ON_TENSORS
+    from deepviz.lessons.expr.symbolic import symbolic_derivatives
+
+    assert set(FUNCTIONS) == set(ELEMENTWISE) | set(ON_TENSORS)
+    for name, arity in ELEMENTWISE.items():
+        source = f"{name}({', '.join(['x'] * arity)})"
+        run = evaluate(source, {"x": 0.7})
+        assert run.gradients["x"] is not None, name
+        assert "x" in symbolic_derivatives(run.expression, {"x": 0.7}, max_print=100), name
+    for name in ON_TENSORS:
+        source = "sum(softmax(v))" if name != "cross_entropy" else "cross_entropy(v, 1)"
+        source = source if name in ("softmax", "cross_entropy") else f"sum({name}(v))"
+        assert evaluate(source, {"v": [0.1, 0.2, 0.3]}).gradients["v"] is not None, name

@@ -15,6 +15,7 @@ import numpy as np
 
 from deepviz.engine import walk
 from deepviz.lessons.expr.parser import (
+    ELEMENTWISE,
     Binary,
     Call,
     Expression,
@@ -27,19 +28,7 @@ from deepviz.lessons.expr.parser import (
     postorder,
 )
 
-_SCALAR_FUNCTIONS = {
-    "exp",
-    "log",
-    "tanh",
-    "sigmoid",
-    "relu",
-    "sin",
-    "cos",
-    "sqrt",
-    "abs",
-    "max",
-    "min",
-}
+_SCALAR_FUNCTIONS = set(ELEMENTWISE)  # on tensors (sum, softmax…) symbolic derivatives are not shown
 
 
 class NotSymbolic(ValueError):

@@ -1,13 +1,14 @@
 // The backprop page: build a graph from an expression, step through its forward and
 // backward passes, check its gradients, and run gradient descent (figure 2.1).
-import { api, errorText } from "./api.js";
-import { el, fmt } from "./format.js";
+import { api, errorText, latest } from "./api.js";
+import { el, fmt, listText, sumOf, valueText } from "./format.js";
 import { drawCheck } from "./render/check.js";
 import { drawDescent } from "./render/descent.js";
 import { drawGraph } from "./render/graph.js";
 import { grid } from "./render/grid.js";
 import { player } from "./player.js";
-import { readState, writeState } from "./state.js";
+import { bindControls, param, readState, writeState } from "./state.js";
+import { statusLine } from "./status.js";
 
 const PRESETS = {
   notes: { expr: "(x + y) * z", values: "x = -2, y = 5, z = -4" },
@@ -18,15 +19,27 @@ const PRESETS = {
     values: "W = [[0.2, -0.5], [1.5, 1.3], [0, 0.25]], x = [1, -2], b = [1.1, 3.2, -1.2], y = 2",
   },
 };
-const DEFAULTS = { preset: "notes", expr: PRESETS.notes.expr, values: PRESETS.notes.values, step: "0", h: "0.00001",
-  loss: "(w - 3)^2 + 1", w0: "-1", lr: "0.2", n: "10" };
-
 const $ = (id) => document.getElementById(id);
-const { state, params } = readState(DEFAULTS);
+const limit = (id) => Number($(id).dataset.limit); // a field's length limit, from the template (the server's)
+const TABLE = { // the page's parameters: the URL and the controls
+  preset: param.oneOf([...Object.keys(PRESETS), "custom"], "notes", "preset"),
+  expr: param.text(PRESETS.notes.expr, limit("expression"), "expression"),
+  values: param.text(PRESETS.notes.values, limit("values"), "values"),
+  step: param.integer(0, 100000, "0"),
+  phase: param.oneOf(["", "forward", "backward"], ""), // where a link starts: the forward or the backward pass
+  h: param.oneOf(["0.1", "0.001", "0.00001", "1e-7", "1e-10", "1e-13"], "0.00001", "h"), // #h's options
+  loss: param.text("(w - 3)^2 + 1", limit("loss"), "loss"),
+  w0: param.number(-1e6, 1e6, "-1", "start"),
+  lr: param.number(0, 1e6, "0.2", "lr"),
+  n: param.integer(1, 100, "10", "steps"),
+};
+
+const { state, params } = readState(TABLE);
 if (params.has("preset") && !params.has("expr") && PRESETS[state.preset]) Object.assign(state, PRESETS[state.preset]);
+const graph = latest(api.graph, statusLine($("graph-status")));
+const descent = latest(api.descent, statusLine($("descent-status")));
 let data = null; // the last graph the server returned
 let frames = []; // the timeline: start, one frame per forward node, one per backward step
-let inFlight = null;
 
 // -- values: "x = -2, W = [[1, 2], [3, 4]]" -> {x: -2, W: [[1, 2], [3, 4]]} -------------
 export function parseValues(text) {
@@ -37,7 +50,7 @@ export function parseValues(text) {
     const c = text[i];
     if (c === "[") depth++;
     else if (c === "]") depth--;
-    else if ((c === "," || c === ";" || c === undefined) && depth === 0) {
+    else if (c === undefined || ((c === "," || c === ";") && depth === 0)) { // the end takes what is left, closed or not
       if (text.slice(start, i).trim()) parts.push(text.slice(start, i));
       start = i + 1;
     }
@@ -62,16 +75,55 @@ function buildFrames(d) {
     ...d.backward.map((s) => ({ phase: "backward", node: s.node, step: s }))];
 }
 
+// Where the figures a link names start: "forward-end" (every value known), "end" (every gradient known), or a step.
+function startAt(start) {
+  if (start === "forward-end") return data.nodes.length;
+  if (start === "end") return frames.length - 1;
+  return Number(start) || 0;
+}
+
 function viewAt(index) {
   const known = new Set(), grads = new Map(), flows = new Map();
   for (const f of frames.slice(0, index + 1)) {
     if (f.phase === "forward") known.add(f.node);
     if (f.phase === "backward") {
       grads.set(f.node, f.step.upstream);
-      for (const i of f.step.inputs) if (i.downstream !== null) flows.set(`${i.node}>${f.node}`, i.downstream);
+      f.step.inputs.forEach((i, slot) => { // one flow per use: x * x has two
+        if (i.downstream !== null) flows.set(`${i.node}>${f.node}#${slot}`, i.downstream);
+      });
     }
   }
   return { known, grads, flows, current: frames[index].node ?? null };
+}
+
+// Every use of node `id` as an input, in forward order, with the gradient it sends back:
+// [{target, slot, downstream}], downstream null for a use that carries none.
+function uses(id) {
+  const back = new Map(data.backward.map((s) => [s.node, s]));
+  return data.edges.filter((e) => e.source === id)
+    .sort((a, b) => a.target - b.target || a.slot - b.slot)
+    .map((e) => ({ ...e, downstream: back.get(e.target)?.inputs[e.slot]?.downstream ?? null }));
+}
+
+// A node used more than once receives the sum of its uses' gradients: "-4 + 1 = -3, the
+// sum over its 2 uses (-4 from q, 1 from f)"; "" for a node used once.
+function sumOverUses(n, total) {
+  const carried = uses(n.id).filter((u) => u.downstream !== null);
+  if (carried.length < 2) return "";
+  const seen = new Set();
+  const from = carried.map((u) => {
+    const again = seen.has(u.target) ? " again" : "";
+    seen.add(u.target);
+    return `${listText(u.downstream)} from ${data.nodes[u.target].label}${again}`;
+  });
+  return `${sumOf(carried.map((u) => u.downstream))} = ${listText(total)}, the sum over its ${carried.length} uses (${from.join(", ")})`;
+}
+
+// An input's name in a step: "x", or "x (input 2)" when the node takes x more than once.
+function inputName(step, k) {
+  const id = step.inputs[k].node;
+  const name = data.nodes[id].label;
+  return step.inputs.filter((i) => i.node === id).length > 1 ? `${name} (input ${k + 1})` : name;
 }
 
 function narrate(frame) {
@@ -79,21 +131,22 @@ function narrate(frame) {
   if (frame.phase === "start") return "Press Step (→) to run the forward pass, node by node.";
   const n = data.nodes[frame.node];
   if (frame.phase === "forward") {
-    if (n.kind === "variable") return `${n.label} = ${fmt(n.value)}: an input.`;
+    if (n.kind === "variable") return n.shape.length ? `${n.label} is an input${valueText(n.shape, n.value)}.` : `${n.label} = ${fmt(n.value)}: an input.`;
     if (n.kind === "constant") return `${n.label}: a constant.`;
-    const value = n.shape.length ? `a ${n.shape.join("×")} tensor` : fmt(n.value);
-    return `${n.label} = ${n.formula} = ${value}` + (n.id === data.output ? ". The forward pass is done; step on for the backward pass." : "");
+    return `${n.label} = ${n.formula}${valueText(n.shape, n.value)}` + (n.id === data.output ? ". The forward pass is done; step on for the backward pass." : "");
   }
   const up = frame.step.upstream;
-  if (!frame.step.inputs.length) return `∂${out}/∂${n.label} = ${fmt(up)}: ${n.label} is an input, and its gradient is complete.`;
+  const sum = sumOverUses(n, up);
+  const gradient = `∂${out}/∂${n.label} = ${sum || listText(up)}`;
+  if (!frame.step.inputs.length) return `${gradient}: ${n.label} is an input, and its gradient is complete.`;
   const head = n.id === data.output ? `${n.label} = ${n.formula}; upstream ∂${out}/∂${out} = 1`
-    : `${n.label} = ${n.formula} = ${n.shape.length ? n.shape.join("×") : fmt(n.value)}; upstream ∂${out}/∂${n.label} = ${fmt(up)}`;
-  const parts = frame.step.inputs.filter((i) => i.downstream !== null).map((i) => {
+    : `${n.label} = ${n.formula}${valueText(n.shape, n.value)}; upstream ${gradient}`;
+  const parts = frame.step.inputs.map((i, k) => [i, k]).filter(([i]) => i.downstream !== null).map(([i, k]) => {
     const name = data.nodes[i.node].label;
     const scalarLocal = i.local !== null && !Array.isArray(i.local);
     const local = scalarLocal && i.rule !== fmt(i.local) ? ` = ${fmt(i.local)}` : "";
     const product = scalarLocal && !Array.isArray(up) ? `${fmt(i.local)} × ${fmt(up)} = ` : "";
-    return `to ${name}: local ∂${n.label}/∂${name} = ${i.rule}${local}; downstream ${product}${fmt(i.downstream)}`;
+    return `to ${inputName(frame.step, k)}: local ∂${n.label}/∂${name} = ${i.rule}${local}; downstream ${product}${listText(i.downstream)}`;
   });
   return [head, ...parts].join("; ");
 }
@@ -104,16 +157,16 @@ function detail(frame) {
   const out = data.nodes[data.output].label;
   const table = el("table", { class: "chain" });
   table.append(el("tr", {}, ...["input", "local gradient", "× upstream", "= downstream"].map((h) => el("th", { scope: "col" }, h))));
-  for (const i of frame.step.inputs) {
+  frame.step.inputs.forEach((i, k) => {
     const name = data.nodes[i.node].label;
     const cell = (v, kind) => (Array.isArray(v) ? grid(v, { kind }) : fmt(v));
     table.append(el("tr", {},
-      el("th", { scope: "row" }, name),
+      el("th", { scope: "row" }, inputName(frame.step, k)),
       el("td", {}, `∂${n.label}/∂${name} = ${i.rule}`,
         i.local !== null && i.rule !== fmt(i.local) ? el("div", {}, cell(i.local, "local")) : ""),
       el("td", {}, cell(frame.step.upstream, "grad")),
       el("td", { class: "downstream" }, i.downstream === null ? "(a constant: no gradient)" : cell(i.downstream, "grad"))));
-  }
+  });
   return [el("h3", {}, `At ${n.label}: upstream ∂${out}/∂${n.label}, local ∂${n.label}/∂input`), table];
 }
 
@@ -139,75 +192,124 @@ function showError(target, message, position) {
   }
 }
 
-async function build(initialStep) {
+// Where a value overflowed or left a function's domain (the server's warnings).
+function showWarnings(warnings) {
+  const box = $("warnings");
+  box.hidden = !warnings.length;
+  box.replaceChildren(...warnings.map((w) => el("li", {}, `Warning: ${w}.`))); // as written: "f = …", never "F = …"
+}
+
+// A build failed: nothing of the previous graph stays on the page as if it were this one's,
+// and the URL holds what was asked (a link reproduces the message, not the old figure).
+function failed(message, position = null) {
+  stop();
+  data = null;
+  frames = [];
+  showError($("error"), message, position);
+  showWarnings([]);
+  $("graph").replaceChildren(el("p", { class: "empty" }, "No graph: the expression or the values above have a mistake (see the message above)."));
+  $("narration").textContent = "";
+  $("detail").replaceChildren();
+  $("step-counter").textContent = "no graph";
+  $("check-table").replaceChildren();
+  state.step = "0";
+  writeState(state);
+}
+
+// The text of `input`, or throws when it is longer than its limit (its data-limit).
+function within(input, what) {
+  const most = Number(input.dataset.limit);
+  if (input.value.length > most) {
+    throw new Error(`${what} is ${input.value.length.toLocaleString("en")} characters long; the limit is ${most.toLocaleString("en")}: shorten it`);
+  }
+  return input.value;
+}
+
+async function build(start) {
   state.expr = $("expression").value;
   state.values = $("values").value;
   state.h = $("h").value;
   let values;
   try {
+    within($("values"), "The values");
     values = parseValues(state.values);
   } catch (error) {
-    return showError($("error"), error.message);
+    graph.cancel(); // an answer still coming is for other values
+    return failed(error.message);
   }
-  if (inFlight) inFlight.abort(); // the latest request wins
-  inFlight = new AbortController();
-  let answer;
-  try {
-    answer = await api.graph({ expression: state.expr, values, h: Number(state.h) }, inFlight.signal);
-  } catch {
-    return; // aborted by a newer request
-  }
+  // the expression goes as typed, however long: the server says its limit (nothing is cut)
+  const answer = await graph({ expression: state.expr, values, h: Number(state.h) }); // the latest wins
+  if (!answer) return; // overtaken by a newer request, or the server failed (its status line says so)
   if (!answer.ok) {
     const first = answer.data?.detail?.[0];
-    return showError($("error"), errorText(answer.data), first?.loc?.includes("expression") ? first.position : null);
+    return failed(errorText(answer.data), first?.loc?.includes("expression") ? first.position : null);
   }
   showError($("error"), "");
   stop();
   data = answer.data;
   frames = buildFrames(data);
-  drawCheck($("check-table"), data.check, data.note);
-  show(initialStep === "forward-end" ? data.nodes.length : Number(initialStep) || 0);
+  drawCheck($("check-table"), data.check, data.note, data.nodes[data.output].label);
+  showWarnings(data.warnings ?? []);
+  show(startAt(start));
 }
 
 async function descend() {
   Object.assign(state, { loss: $("loss").value, w0: $("start").value, lr: $("lr").value, n: $("steps").value });
-  const answer = await api.descent({ expression: state.loss, parameter: "w", start: Number(state.w0),
+  const answer = await descent({ expression: state.loss, parameter: "w", start: Number(state.w0),
     learning_rate: Number(state.lr), steps: Number(state.n) });
-  if (!answer.ok) return showError($("descent-error"), errorText(answer.data));
+  if (!answer) return;
+  if (!answer.ok) {
+    showError($("descent-error"), errorText(answer.data));
+    window.Plotly?.purge($("descent-plot")); // not the last loss's curve under this one's error
+    $("descent-table").replaceChildren();
+    return writeState(state);
+  }
   showError($("descent-error"), "");
   drawDescent($("descent-plot"), $("descent-table"), answer.data, "w");
   writeState(state);
 }
 
-// -- wiring -----------------------------------------------------------------------------
-$("preset").value = PRESETS[state.preset] ? state.preset : "custom";
-$("expression").value = state.expr;
-$("values").value = state.values;
-$("h").value = state.h;
-$("loss").value = state.loss;
-$("start").value = state.w0;
-$("lr").value = state.lr;
-$("steps").value = state.n;
+// A field's length against its limit, shown under it once it nears the limit (in red past
+// it), so that a long paste is never cut silently: the server refuses it, and says so.
+function counter(input) {
+  const out = $(`${input.id}-count`);
+  const most = Number(input.dataset.limit);
+  const update = () => {
+    const n = input.value.length;
+    out.hidden = n < 0.8 * most;
+    out.classList.toggle("over", n > most);
+    const over = n > most ? `: ${(n - most).toLocaleString("en")} too many, shorten it` : "";
+    out.textContent = `${n.toLocaleString("en")} / ${most.toLocaleString("en")} characters${over}`;
+  };
+  input.addEventListener("input", update);
+  return update;
+}
 
+// -- wiring -----------------------------------------------------------------------------
+const chosen = PRESETS[state.preset];
+if (chosen && (chosen.expr !== state.expr || chosen.values !== state.values)) state.preset = "custom"; // a link's own expression
+bindControls(TABLE, state, (key) => {
+  if (key === "preset") {
+    const preset = PRESETS[state.preset];
+    if (!preset) return;
+    $("expression").value = state.expr = preset.expr;
+    $("values").value = state.values = preset.values;
+    counted();
+    build(0);
+  } else if (key === "expr" || key === "values") {
+    $("preset").value = state.preset = "custom";
+  } else if (key === "h") {
+    build(Number(state.step));
+  } // the descent's fields are sent by its form
+});
+
+const counters = ["expression", "values", "loss"].map((id) => counter($(id)));
+const counted = () => counters.forEach((update) => update());
+counted();
 $("graph-form").addEventListener("submit", (event) => {
   event.preventDefault();
   build(0);
 });
-$("preset").addEventListener("change", () => {
-  const preset = PRESETS[$("preset").value];
-  state.preset = $("preset").value;
-  if (!preset) return;
-  $("expression").value = preset.expr;
-  $("values").value = preset.values;
-  build(0);
-});
-for (const id of ["expression", "values"]) {
-  $(id).addEventListener("input", () => {
-    $("preset").value = "custom";
-    state.preset = "custom";
-  });
-}
-$("h").addEventListener("change", () => build(Number(state.step)));
 $("reset").addEventListener("click", () => { stop(); show(0); });
 $("back").addEventListener("click", () => { stop(); show(Number(state.step) - 1); });
 $("forward").addEventListener("click", () => { stop(); show(Number(state.step) + 1); });
@@ -232,6 +334,9 @@ document.addEventListener("keydown", (event) => {
   keys[event.key]();
 });
 
-const phase = params.get("phase");
-build(phase === "backward" ? "forward-end" : phase === "forward" ? 0 : state.step);
+const phase = state.phase;
+state.phase = ""; // a link's starting point, not kept once the page is used
+// figure 2.4 (phase=forward): the forward pass done, every value shown; figure 2.5
+// (phase=backward): the backward pass done, every gradient shown
+build(phase === "backward" ? "end" : phase === "forward" ? "forward-end" : state.step);
 window.addEventListener("load", descend);

@@ -1,31 +1,80 @@
 // The convolution page: flatten vs convolution, the sliding kernel with padding and
 // stride, kernels on a photograph, a bank of kernels, and a stack of layers.
-import { api, errorText, latest } from "./api.js";
+import { all, api, errorText, latest } from "./api.js";
 import { el } from "./format.js";
+import { SHAPES, encodeStack, parseStack } from "./layers.js";
 import { drawingPad } from "./render/draw.js";
 import { heatmap } from "./render/heatmap.js";
 import { droppedText, formulaText, outputSoFar, paddedInput, smallTable, sumText } from "./render/slide.js";
 import { player } from "./player.js";
-import { readState, writeState } from "./state.js";
+import { bindControls, forget, param, readState, refuse, writeState } from "./state.js";
+import { statusLine } from "./status.js";
 
 const $ = (id) => document.getElementById(id);
-const DEFAULTS = { img: "square", n: "8", k: "sobel_x", w: "", p: "1", s: "1", mode: "cross-correlation", b: "0",
-  pos: "0", photo: "chelsea", pk: "sobel_x", sigma: "1", bank: "sobel_x,sobel_y,gaussian,laplacian,sharpen,box",
-  stack: "c3-6k5,r,c6-10k5,r,c10-12k5", input: "3×32×32" };
-const { state } = readState(DEFAULTS);
-let kernels = {}; // name -> {description, values}
-let geometry = null; // the last answer's output size, to keep the position inside it
-let lastSlide = null;
+const options = (id) => [...$(id).options].map((o) => o.value); // a select's values, from the template
+
+// A kernel or image name (checked against the server's lists once they have loaded).
+const NAME = /^[a-z][a-z0-9_]{0,39}$/;
+const name = (text) => {
+  if (!NAME.test(text)) throw new Error("expected a name such as sobel_x");
+  return text;
+};
+// "1,0,-1;2,0,-2;1,0,-1": the rows of a kernel of your own
+function readWeights(text) {
+  const rows = text.split(";").map((r) => r.split(",").map((v) => (v.trim() === "" ? NaN : Number(v))));
+  if (rows.some((r) => r.some((v) => !Number.isFinite(v)))) throw new Error("expected numbers, a row's joined by commas, the rows by semicolons");
+  if (rows.length > 11 || rows.some((r) => r.length !== rows[0].length || r.length > 11)) throw new Error("expected a rectangle of at most 11×11 weights");
+  return rows;
+}
+// "3×32×32": the stack's input shape
+function readShape(text) {
+  const dims = text.trim().split(/\s*[×x*, ]\s*/);
+  if (dims.length !== 3 || dims.some((d) => !/^\d+$/.test(d) || Number(d) < 1)) throw new Error("expected channels × height × width, as 3×32×32");
+  return dims.map(Number);
+}
+
+const TABLE = { // the page's parameters: the URL and the controls
+  img: param.oneOf(options("slide-image"), "square", "slide-image"),
+  n: param.integer(4, 16, "8", "slide-size"),
+  k: param.custom((t) => (t === "custom" ? t : name(t)), "sobel_x", "kernel-preset"),
+  w: param.custom((t) => (readWeights(t), t), ""),
+  p: param.integer(0, 4, "1", "padding"),
+  s: param.integer(1, 4, "1", "stride"),
+  mode: param.oneOf(options("mode"), "cross-correlation", "mode"),
+  b: param.number(-1e6, 1e6, "0", "bias"),
+  pos: param.integer(0, 1e6, "0"),
+  photo: param.custom(name, "chelsea", "photo"),
+  pk: param.custom((t) => (t === "sigma" ? t : name(t)), "sobel_x", "photo-kernel"),
+  sigma: param.number(0.3, 2.5, "1", "sigma"),
+  bank: param.custom((t) => t.split(",").map(name).join(","), "sobel_x,sobel_y,gaussian,laplacian,sharpen,box"),
+  stack: param.custom((t) => encodeStack(parseStack(t, SHAPES)), "c3-6k5,r,c6-10k5,r,c10-12k5"),
+  input: { ...param.custom((t) => (readShape(t), t), "3×32×32", "stack-input"), event: "change" },
+};
+const { state } = readState(TABLE);
+if (state.k === "custom" && !state.w) {
+  refuse("k", "custom", "a kernel of your own needs its weights, as w=1,0,-1;2,0,-2;1,0,-1", "sobel_x");
+  state.k = "sobel_x";
+}
+if (state.k !== "custom") state.w = "";
+const PHOTOS = ["camera", "chelsea", "coins", "astronaut", "coffee"];
+const kernels = {}; // name -> {description, values}, once loaded
+let loaded = false; // the kernels and the images
+let geometry = null; // the last answer's output size
 let uploaded = null; // a data URL the student chose (not kept in the URL)
+let own = null; // the student's own image: {data, name}, an upload or a drawing, named in the Photograph menu
+const OWN = "own"; // its value in the menu (never in the URL: the image is not kept there)
 let slidePlayer = null;
 const stopSlide = () => slidePlayer?.stop();
 
-const conv = latest(api.conv);
-const convPhoto = latest(api.conv);
-const convBank = latest(api.conv);
-const shapes = latest(api.shapes);
+const lists = latest(all(api.kernels, api.images), statusLine($("lists-status"), "the kernels and images"), { persist: true });
+const conv = latest(api.conv, statusLine([$("slide-status"), $("flat-status")]));
+const convPhoto = latest(api.conv, statusLine($("photo-status")));
+const convBank = latest(api.conv, statusLine($("bank-status")));
+const shapes = latest(api.shapes, statusLine($("stack-status")));
 
 // -- the kernel editor -----------------------------------------------------------------
+let editing = null; // the kernel the editor shows: its name, or "custom"
+
 function kernelWeights() {
   return [...$("kernel-grid").querySelectorAll("tr")].map((tr) => [...tr.querySelectorAll("input")].map((i) => Number(i.value) || 0));
 }
@@ -37,10 +86,11 @@ function showKernel(values) {
     row.forEach((v, j) => {
       const input = el("input", { type: "number", step: "any", value: String(Number(v.toFixed(4))), "aria-label": `weight row ${i + 1} column ${j + 1}` });
       input.addEventListener("input", () => {
-        state.k = "custom";
+        state.k = editing = "custom";
         $("kernel-preset").value = "custom";
+        forget("k");
         state.w = kernelWeights().map((r) => r.join(",")).join(";");
-        refreshSlide(true);
+        refreshSlide();
       });
       tr.append(el("td", {}, input));
     });
@@ -49,46 +99,68 @@ function showKernel(values) {
   $("kernel-grid").replaceChildren(table);
 }
 
+// The kernel as sent: its weights (your own) or its name (the server knows its weights).
 function currentKernel() {
-  if (state.k === "custom" && state.w) return state.w.split(";").map((r) => r.split(",").map(Number));
-  return kernels[state.k]?.values ?? [[0, 0, 0], [0, 1, 0], [0, 0, 0]];
+  return state.k === "custom" ? readWeights(state.w) : state.k;
 }
 
-// -- the sliding kernel -----------------------------------------------------------------
-function slideBody(detail) {
+// -- the sliding kernel: one request per change -------------------------------------------
+// The output's side, W′ = ⌊(W − K + 2P) / S⌋ + 1 (the slide's images are square), to keep the
+// position inside the output and ask for its detail in the same request; the server's answer
+// is the figure. Every kernel of the menu is 3×3.
+function outputSide() {
+  return Math.floor((Number(state.n) - kernelSize() + 2 * Number(state.p)) / Number(state.s)) + 1;
+}
+
+function kernelSize() {
+  return state.k === "custom" ? readWeights(state.w).length : kernels[state.k]?.values.length ?? 3;
+}
+
+function slideBody(side) {
   const body = { image: { preset: state.img, size: Number(state.n) }, kernels: [currentKernel()],
     bias: [Number(state.b) || 0], padding: Number(state.p), stride: Number(state.s), mode: state.mode };
-  if (detail) body.detail = detail;
+  if (side >= 1) {
+    const pos = Math.min(Math.max(Number(state.pos) || 0, 0), side * side - 1);
+    state.pos = String(pos);
+    body.detail = { row: Math.floor(pos / side), col: pos % side };
+  }
   return body;
 }
 
-async function refreshSlide(geometryChanged) {
+async function refreshSlide(again = true) {
   writeState(state);
-  if (geometryChanged || !geometry) {
-    const first = await conv(slideBody(null));
-    if (!first) return;
-    if (!first.ok) return showSlideError(errorText(first.data));
-    geometry = first.data;
-  }
-  const count = geometry.height.output * geometry.width.output;
-  const pos = Math.min(Math.max(Number(state.pos) || 0, 0), count - 1);
-  state.pos = String(pos);
-  const answer = await conv(slideBody({ row: Math.floor(pos / geometry.width.output), col: pos % geometry.width.output }));
+  const side = outputSide();
+  const answer = await conv(slideBody(side));
   if (!answer) return;
   if (!answer.ok) return showSlideError(errorText(answer.data));
   geometry = answer.data;
-  drawSlide(answer.data, pos, count);
+  if (geometry.width.output !== side || !geometry.detail) { // the formula is the server's: this should not happen
+    if (again) refreshSlide(false); // a second request, with the side the server found
+    return;
+  }
+  drawSlide(answer.data, Number(state.pos), side * side);
   writeState(state);
 }
 
+// The slide cannot be computed (say a link's own kernel larger than its image): the figures
+// of the last slide that worked go, with the formula, and the message takes their place.
 function showSlideError(message) {
-  $("slide-sum").textContent = message;
   stopSlide();
+  geometry = null;
+  for (const id of ["slide-input", "slide-kernel", "slide-products", "slide-output"]) $(id).replaceChildren();
+  for (const id of ["output-size", "formula", "dropped-note", "slide-where"]) $(id).textContent = "";
+  $("slide-sum").textContent = message;
+  $("slide-sum").classList.add("error");
 }
 
 function drawSlide(data, pos, count) {
-  lastSlide = data;
   const d = data.detail;
+  if (editing !== state.k) { // a link's own kernel, or the menu's as it is (unflipped)
+    const laid = data.kernels[0];
+    showKernel(state.k === "custom" ? readWeights(state.w)
+      : data.mode === "convolution" ? laid.map((row) => row.slice().reverse()).reverse() : laid);
+    editing = state.k;
+  }
   const dropped = { rows: data.height.dropped, cols: data.width.dropped };
   $("slide-input").replaceChildren(paddedInput(data.input, Number(state.p), d, dropped));
   $("slide-kernel").replaceChildren(smallTable(d.weights, "kernel"));
@@ -98,6 +170,7 @@ function drawSlide(data, pos, count) {
   $("formula").textContent = `${formulaText(data.width, "W")}    ·    ${formulaText(data.height, "H")}`;
   $("dropped-note").textContent = droppedText(data.height, data.width);
   $("slide-sum").textContent = sumText(d);
+  $("slide-sum").classList.remove("error");
   $("slide-pos").max = String(count - 1);
   $("slide-pos").value = String(pos);
   $("slide-where").textContent = `position ${pos + 1} of ${count}: output row ${d.row}, column ${d.col}`;
@@ -106,7 +179,7 @@ function drawSlide(data, pos, count) {
 
 function moveTo(pos) {
   state.pos = String(pos);
-  refreshSlide(false);
+  refreshSlide();
 }
 
 // -- flatten ------------------------------------------------------------------------------
@@ -128,33 +201,72 @@ function drawFlatten(input) {
   $("flat-caption").textContent = `the flattened vector: pixel (${r}, ${c}) is entry ${r * w + c}; its neighbours above and below (blue) are entries ${r > 0 ? (r - 1) * w + c : "–"} and ${r < h - 1 ? (r + 1) * w + c : "–"}, ${w} places away`;
 }
 
-// -- the photograph and the bank -------------------------------------------------------
+// -- the photograph and the bank (a photograph's change redraws both: two requests) -------
 function photoImage() {
   return uploaded ? { data_url: uploaded, size: 128 } : { preset: state.photo, size: 128 };
 }
 
+// The Photograph menu names what the figures show: a photograph, or the student's own image
+// ("your upload: cat.png", "your drawing"), chosen there as long as it is the input.
+function showOwn(text) {
+  let option = $("photo").querySelector(`option[value="${OWN}"]`);
+  if (!own) {
+    option?.remove();
+    $("photo").value = state.photo;
+    return;
+  }
+  if (!option) $("photo").append(option = el("option", { value: OWN }));
+  option.textContent = text ?? own.name;
+  $("photo").value = OWN;
+}
+
+function photoName() {
+  return uploaded ? own.name : $("photo").selectedOptions[0]?.textContent ?? state.photo;
+}
+
+// The last photograph's figures are not left under a failed one: they go, and the captions say why.
+function noPhoto(message) {
+  $("photo-error").textContent = message;
+  $("photo-error").hidden = false;
+  for (const id of ["photo-input", "photo-output"]) {
+    $(id).getContext("2d").clearRect(0, 0, $(id).width, $(id).height);
+    $(id).width = $(id).height = 0;
+  }
+  $("photo-input-caption").textContent = `input: ${photoName()}, which could not be used`;
+  $("photo-caption").textContent = "no activation map";
+  if (uploaded) showOwn(`${own.name} (could not be read)`);
+}
+
 async function refreshPhoto() {
   writeState(state);
+  refreshBank();
   const kernel = state.pk === "sigma" ? `gaussian:${state.sigma}` : state.pk;
   const answer = await convPhoto({ image: photoImage(), kernels: [kernel], padding: 1 });
   if (!answer) return;
   $("photo-error").hidden = answer.ok;
-  if (!answer.ok) return ($("photo-error").textContent = errorText(answer.data));
+  if (!answer.ok) return noPhoto(errorText(answer.data));
+  $("photo-input-caption").textContent = `input: ${photoName()}`;
   const cell = Math.max(1, Math.floor(256 / Math.max(answer.data.input.length, answer.data.input[0].length)));
   heatmap($("photo-input"), answer.data.input, { cell, gray: true });
   heatmap($("photo-output"), answer.data.outputs[0], { cell });
-  const name = state.pk === "sigma" ? `Gaussian blur, σ = ${state.sigma} (${answer.data.kernels[0].length}×${answer.data.kernels[0].length})` : kernels[state.pk]?.description;
-  $("photo-caption").textContent = `${name}: ${answer.data.output_shape.slice(1).join(" × ")}`;
-  refreshBank();
+  const size = answer.data.kernels[0].length;
+  const title = state.pk === "sigma" ? `Gaussian blur, σ = ${state.sigma} (${size}×${size})` : kernels[state.pk]?.description ?? state.pk;
+  $("photo-caption").textContent = `${title}: ${answer.data.output_shape.slice(1).join(" × ")}`;
+}
+
+function bankMessage(text, role = null) {
+  convBank.cancel(); // an older answer must not overwrite the message
+  $("bank-maps").replaceChildren(el("p", role ? { class: "error", role } : { class: "help" }, text));
 }
 
 async function refreshBank() {
+  if (!loaded) return; // the checkboxes come with the kernels: lists-status says how that goes
   const names = state.bank.split(",").filter((n) => kernels[n]);
-  if (!names.length || names.length > 8) convBank.cancel();  // an older answer must not overwrite the message
-  if (!names.length) return $("bank-maps").replaceChildren(el("p", { class: "help" }, "Pick at least one kernel."));
-  if (names.length > 8) return $("bank-maps").replaceChildren(el("p", { class: "error", role: "alert" }, "A bank holds at most 8 kernels: untick one."));
+  if (!names.length) return bankMessage("Pick at least one kernel.");
+  if (names.length > 8) return bankMessage("A bank holds at most 8 kernels: untick one.", "alert");
   const answer = await convBank({ image: photoImage(), kernels: names, padding: 1 });
-  if (!answer || !answer.ok) return;
+  if (!answer) return;
+  if (!answer.ok) return bankMessage(errorText(answer.data), "alert");
   $("bank-maps").replaceChildren(...answer.data.outputs.map((map, i) => {
     const canvas = el("canvas", { class: "pixels", "aria-label": `activation map of ${names[i]}` });
     heatmap(canvas, map, { cell: 1 });
@@ -163,26 +275,19 @@ async function refreshBank() {
 }
 
 // -- the stack ------------------------------------------------------------------------------
-function parseStack(text) {
-  return text.split(",").filter(Boolean).map((t) => {
-    if (t === "r") return { type: "relu" };
-    if (t[0] === "m") return { type: "maxpool", kernel: Number(t.slice(1)) || 2 };
-    const m = t.match(/^c(\d+)-(\d+)k(\d+)(?:s(\d+))?(?:p(\d+))?$/);
-    return m ? { type: "conv", in_channels: +m[1], out_channels: +m[2], kernel: +m[3], stride: +(m[4] || 1), padding: +(m[5] || 0) } : { type: "relu" };
-  });
-}
-
-function encodeStack(layers) {
-  return layers.map((l) => (l.type === "relu" ? "r" : l.type === "maxpool" ? `m${l.kernel}`
-    : `c${l.in_channels}-${l.out_channels}k${l.kernel}${l.stride > 1 ? `s${l.stride}` : ""}${l.padding ? `p${l.padding}` : ""}`)).join(",");
-}
-
-let stack = [];
+const stack = parseStack(state.stack, SHAPES);
 async function refreshStack() {
   state.stack = encodeStack(stack);
-  state.input = $("stack-input").value;
   writeState(state);
-  const dims = state.input.split(/[×x*, ]+/).map(Number);
+  let dims;
+  try {
+    dims = readShape(state.input);
+  } catch (error) {
+    shapes.cancel();
+    $("stack-error").hidden = false;
+    $("stack-error").textContent = `Input: ${error.message}`;
+    return drawStack(null, -1);
+  }
   const answer = await shapes({ input_shape: dims, layers: stack });
   if (!answer) return;
   const bad = answer.ok ? -1 : answer.data.detail?.[0]?.loc?.[2];
@@ -211,92 +316,141 @@ function drawStack(shapesOut, bad) {
   }));
 }
 
-// -- wiring -----------------------------------------------------------------------------
-async function start() {
-  const [k, imgs] = await Promise.all([api.kernels(), api.images()]);
-  for (const kernel of k.data) kernels[kernel.name] = kernel;
-  const square = k.data.filter((x) => x.values.length === 3);
+// -- the kernels and images the menus list -------------------------------------------------
+// Until they load, each menu holds the link's choice alone, and the figures use it by name.
+function provisional(id, values) {
+  $(id).replaceChildren(...values.map((v) => el("option", { value: v }, v)));
+}
+
+// A name the server does not know is refused (said at the top of the page), never replaced silently.
+function known(key, names, fallback) {
+  if (names.includes(state[key])) return true;
+  refuse(key, state[key], `not one of ${names.join(", ")}`, fallback);
+  state[key] = fallback;
+  return false;
+}
+
+async function loadLists() {
+  const answer = await lists();
+  if (!answer) return;
+  const [k, imgs] = answer.data;
+  for (const kernel of k) kernels[kernel.name] = kernel;
+  const square = k.filter((x) => x.values.length === 3);
   $("kernel-preset").replaceChildren(...square.map((x) => el("option", { value: x.name }, x.description)), el("option", { value: "custom" }, "your own"));
-  $("photo-kernel").replaceChildren(...k.data.map((x) => el("option", { value: x.name }, x.description)),
+  $("photo-kernel").replaceChildren(...k.map((x) => el("option", { value: x.name }, x.description)),
     el("option", { value: "sigma" }, "Gaussian with σ (the slider)"));
-  const photos = imgs.data.filter((x) => ["camera", "chelsea", "coins", "astronaut", "coffee"].includes(x.name));
+  const photos = imgs.filter((x) => PHOTOS.includes(x.name));
   $("photo").replaceChildren(...photos.map((x) => el("option", { value: x.name }, x.description)));
+  if (own && uploaded) showOwn();
+  const slideOk = state.k === "custom" || known("k", square.map((x) => x.name), "sobel_x");
+  const photoOk = known("photo", photos.map((x) => x.name), "chelsea");
+  const photoKernelOk = state.pk === "sigma" || known("pk", k.map((x) => x.name), "sobel_x");
+  const unknown = state.bank.split(",").filter((n) => !kernels[n] || kernels[n].values.length !== 3);
+  if (unknown.length) {
+    refuse("bank", state.bank, `no 3×3 kernel called ${unknown.join(", ")}`, state.bank.split(",").filter((n) => !unknown.includes(n)).join(","));
+    state.bank = state.bank.split(",").filter((n) => !unknown.includes(n)).join(",");
+  }
   $("bank-choice").append(...square.map((x) => {
     const box = el("input", { type: "checkbox", id: `bank-${x.name}`, value: x.name });
     box.checked = state.bank.split(",").includes(x.name);
     box.addEventListener("change", () => {
       state.bank = [...$("bank-choice").querySelectorAll("input:checked")].map((b) => b.value).join(",");
+      forget("bank");
       writeState(state);
       refreshBank();
     });
     return el("span", { class: "check" }, box, el("label", { for: `bank-${x.name}` }, x.name));
   }));
-  for (const [id, key] of [["slide-image", "img"], ["slide-size", "n"], ["kernel-preset", "k"], ["mode", "mode"], ["padding", "p"], ["stride", "s"], ["bias", "b"], ["photo", "photo"], ["photo-kernel", "pk"], ["sigma", "sigma"]]) {
-    $(id).value = state[key];
-  }
-  $("padding-value").textContent = state.p;
-  $("stride-value").textContent = state.s;
-  showKernel(currentKernel());
-  stack = parseStack(state.stack);
-  $("stack-input").value = state.input;
-
-  const bind = (id, key, geometryChanged = true) => $(id).addEventListener("input", () => {
-    state[key] = $(id).value;
-    if (id === "padding") $("padding-value").textContent = state.p;
-    if (id === "stride") $("stride-value").textContent = state.s;
-    if (id === "kernel-preset" && state.k !== "custom") { state.w = ""; showKernel(currentKernel()); }
-    refreshSlide(geometryChanged);
-  });
-  bind("slide-image", "img");
-  bind("slide-size", "n");
-  bind("kernel-preset", "k");
-  bind("mode", "mode");
-  bind("padding", "p");
-  bind("stride", "s");
-  bind("bias", "b");
-  $("slide-pos").addEventListener("input", () => { stopSlide(); moveTo(Number($("slide-pos").value)); });
-  $("slide-step").addEventListener("click", () => { stopSlide(); moveTo(Number(state.pos) + 1); });
-  $("slide-back").addEventListener("click", () => { stopSlide(); moveTo(Math.max(0, Number(state.pos) - 1)); });
-  $("slide-reset").addEventListener("click", () => { stopSlide(); moveTo(0); });
-  slidePlayer = player($("slide-play"), {
-    advance: () => moveTo(Number(state.pos) + 1),
-    done: () => !geometry || Number(state.pos) >= geometry.height.output * geometry.width.output - 1,
-    restart: () => moveTo(0),
-    interval: 500,
-  });
-  $("photo").addEventListener("change", () => { uploaded = null; state.photo = $("photo").value; refreshPhoto(); });
-  $("photo-kernel").addEventListener("change", () => { state.pk = $("photo-kernel").value; refreshPhoto(); });
-  $("sigma").addEventListener("input", () => { state.sigma = $("sigma").value; state.pk = "sigma"; $("photo-kernel").value = "sigma"; refreshPhoto(); });
-  $("upload").addEventListener("change", () => {
-    const file = $("upload").files[0];
-    if (!file) return;
-    const reader = new FileReader();
-    reader.onload = () => { uploaded = reader.result; refreshPhoto(); };
-    reader.readAsDataURL(file);
-  });
-  let pending = false;
-  const pad = drawingPad($("photo-pad"), () => {
-    if (pending) return;  // at most one request per animation frame while drawing
-    pending = true;
-    requestAnimationFrame(() => {
-      pending = false;
-      uploaded = pad.empty() ? null : pad.dataURL();
-      refreshPhoto();
-    });
-  });
-  $("pad-clear").addEventListener("click", () => pad.clear());
-  $("stack-input").addEventListener("change", refreshStack);
-  $("add-conv").addEventListener("click", () => {
-    const last = [...stack].reverse().find((l) => l.type === "conv");
-    stack.push({ type: "conv", in_channels: last ? last.out_channels : 3, out_channels: 8, kernel: 3, stride: 1, padding: 0 });
-    refreshStack();
-  });
-  $("add-relu").addEventListener("click", () => { stack.push({ type: "relu" }); refreshStack(); });
-  $("add-pool").addEventListener("click", () => { stack.push({ type: "maxpool", kernel: 2 }); refreshStack(); });
-
-  await refreshSlide(true);
-  refreshPhoto();
-  refreshStack();
+  for (const key of ["k", "photo", "pk"]) $(TABLE[key].control).value = state[key];
+  lastPhoto = state.photo;
+  if (own && uploaded) $("photo").value = OWN;
+  loaded = true;
+  if (!slideOk) refreshSlide();
+  if (!photoOk || !photoKernelOk) refreshPhoto();
+  else refreshBank();
 }
 
-start();
+// -- wiring: every control works before the kernels and images arrive ----------------------
+provisional("kernel-preset", [state.k]);
+provisional("photo", [state.photo]);
+provisional("photo-kernel", [...new Set([state.pk, "sigma"])]);
+bindControls(TABLE, state, (key) => {
+  if (["img", "n", "k", "mode", "p", "s", "b"].includes(key)) {
+    if (key === "p") $("padding-value").textContent = state.p;
+    if (key === "s") $("stride-value").textContent = state.s;
+    if (key === "k" && state.k !== "custom") state.w = "";
+    refreshSlide();
+  } else if (key === "photo") {
+    if (state.photo === OWN) { // back to the student's own image: the URL keeps the last photograph
+      state.photo = lastPhoto;
+      uploaded = own.data;
+    } else {
+      lastPhoto = state.photo;
+      uploaded = null;
+    }
+    refreshPhoto();
+  } else if (key === "pk") {
+    refreshPhoto();
+  } else if (key === "sigma") {
+    state.pk = "sigma";
+    $("photo-kernel").value = "sigma";
+    refreshPhoto();
+  } else if (key === "input") {
+    refreshStack();
+  }
+});
+$("padding-value").textContent = state.p;
+$("stride-value").textContent = state.s;
+$("slide-pos").addEventListener("input", () => { stopSlide(); moveTo(Number($("slide-pos").value)); });
+$("slide-step").addEventListener("click", () => { stopSlide(); moveTo(Number(state.pos) + 1); });
+$("slide-back").addEventListener("click", () => { stopSlide(); moveTo(Math.max(0, Number(state.pos) - 1)); });
+$("slide-reset").addEventListener("click", () => { stopSlide(); moveTo(0); });
+slidePlayer = player($("slide-play"), {
+  advance: () => moveTo(Number(state.pos) + 1),
+  done: () => !geometry || Number(state.pos) >= geometry.height.output * geometry.width.output - 1,
+  restart: () => moveTo(0),
+  interval: 500,
+});
+let lastPhoto = state.photo; // the photograph the URL names, while the student's own image is shown
+$("upload").addEventListener("change", () => {
+  const file = $("upload").files[0];
+  if (!file) return;
+  const reader = new FileReader();
+  reader.onload = () => {
+    own = { data: reader.result, name: `your upload: ${file.name}` };
+    uploaded = own.data;
+    showOwn();
+    refreshPhoto();
+  };
+  reader.readAsDataURL(file);
+});
+let pending = false;
+const pad = drawingPad($("photo-pad"), () => {
+  if (pending) return;  // at most one request per animation frame while drawing
+  pending = true;
+  requestAnimationFrame(() => {
+    pending = false;
+    if (pad.empty()) {
+      if (own?.name === "your drawing") own = null; // cleared: back to the photograph
+      uploaded = own?.data ?? null;
+    } else {
+      own = { data: pad.dataURL(), name: "your drawing" };
+      uploaded = own.data;
+    }
+    showOwn();
+    refreshPhoto();
+  });
+});
+$("pad-clear").addEventListener("click", () => pad.clear());
+$("add-conv").addEventListener("click", () => {
+  const last = [...stack].reverse().find((l) => l.type === "conv");
+  stack.push({ type: "conv", in_channels: last ? last.out_channels : 3, out_channels: 8, kernel: 3, stride: 1, padding: 0 });
+  refreshStack();
+});
+$("add-relu").addEventListener("click", () => { stack.push({ type: "relu" }); refreshStack(); });
+$("add-pool").addEventListener("click", () => { stack.push({ type: "maxpool", kernel: 2 }); refreshStack(); });
+
+loadLists();
+refreshSlide();
+refreshPhoto();
+refreshStack();

@@ -26,3 +26,51 @@ export function el(tag, attrs = {}, ...children) {
   for (const child of children) node.append(child);
   return node;
 }
+
+// "1 layer", "3 layers": a count with its noun agreeing.
+export function plural(n, one, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+// What a tensor is, in words: "a vector of 3", "a 2×3 matrix", "a 2×3×4 tensor"; "" for a scalar.
+export function shapeText(shape) {
+  if (shape.length === 0) return "";
+  if (shape.length === 1) return `a vector of ${shape[0]}`;
+  if (shape.length === 2) return `a ${shape.join("×")} matrix`;
+  return `a ${shape.join("×")} tensor`;
+}
+
+// A value for a sentence: a number as it is, a tensor's entries up to `most` of them (then "…").
+export function listText(v, most = 12) {
+  if (!Array.isArray(v)) return fmt(v);
+  let left = most;
+  const walk = (a) => {
+    const parts = [];
+    for (const x of a) {
+      if (left <= 0) {
+        parts.push("…");
+        break;
+      }
+      if (Array.isArray(x)) parts.push(walk(x));
+      else {
+        parts.push(fmt(x));
+        left--;
+      }
+    }
+    return `[${parts.join(", ")}]`;
+  };
+  return walk(v);
+}
+
+// "x = 3" for a scalar, "p, a vector of 3: [0.18, 0.31, 0.51]" for a tensor (never its length as its value).
+export function valueText(shape, v) {
+  return shape.length === 0 ? ` = ${fmt(v)}` : `, ${shapeText(shape)}: ${listText(v)}`;
+}
+
+// A sum of terms as read aloud: "-4 + 1", "1 + (-4)".
+export function sumOf(terms) {
+  return terms.map((t, i) => {
+    const text = listText(t);
+    return i > 0 && text.startsWith("-") ? `(${text})` : text;
+  }).join(" + ");
+}

@@ -1,57 +1,114 @@
 // The LeNet-5 page: draw, stream frames over a WebSocket (latest frame wins), and show
 // the prediction, every layer, receptive fields, saliency, kernels and mistakes.
-import { api } from "./api.js";
+import { api, errorText, latest, serverAnswered } from "./api.js";
 import { el } from "./format.js";
 import { drawingPad } from "./render/draw.js";
 import { heatmap } from "./render/heatmap.js";
 import { decode, drawLayers } from "./render/maps.js";
-import { readState, writeState } from "./state.js";
+import { bindControls, param, readState, refuse, writeState } from "./state.js";
+import { statusLine } from "./status.js";
 
 const $ = (id) => document.getElementById(id);
-const { state } = readState({ target: "", mistake: "" });
-let geometry = []; // the conv and pool layers, for receptive fields
+const TABLE = { // the page's parameters: the URL and the controls
+  target: param.oneOf(["", ..."0123456789"], "", "target"), // the class saliency explains ("": the prediction)
+  mistake: param.custom((text) => {
+    if (!/^\d{1,6}$/.test(text)) throw new Error("expected the index of a test digit");
+    return text;
+  }, ""),
+};
+const { state } = readState(TABLE);
+let geometry = null; // the conv and pool layers, for receptive fields, once the model has loaded
 let stackNames = []; // their names, in order
 let titles = {}; // each layer's caption, by name
 let frame = null; // the last answer
 let field = null; // the clicked unit's region on the input
 let source = null; // what was last sent: {image} or {pixels}
 
+const model = latest(api.lenetModel, statusLine($("model-status"), "the model"), { persist: true });
+const mistakes = latest(api.lenetMistakes, statusLine($("mistakes-status"), "the mistakes"), { persist: true });
+const unitField = latest(api.receptiveField, statusLine($("unit-status")));
+
 // -- the stream: at most one frame in flight; the newest drawing is sent when it returns --
+const SLOW = 1500; // ms without an answer before the page says it is waiting
+const FRAME_TIMEOUT = 15000; // ms without an answer before the stream is dropped and opened again
 let socket = null;
 let inFlight = false;
 let dirty = false;
 let nextId = 0;
 let retry = 1000; // the next reconnection's delay (ms): doubles after each failure, up to 30 s
 let idle = false; // closed by the server for idleness: reconnect when the student draws again
+let reconnectTimer = null;
+let slowTimer = null;
+let frameTimer = null;
+
+// The stream's state, beside the drawing: a polite live region, and a button while it waits to reconnect.
+function link(kind, text) {
+  $("link-state").dataset.state = kind;
+  $("link-state").textContent = text;
+  $("reconnect").hidden = kind !== "offline";
+}
 
 function connect() {
+  clearTimeout(reconnectTimer);
   idle = false;
-  socket = new WebSocket(api.lenetStream());
-  socket.addEventListener("open", () => { retry = 1000; $("link-state").textContent = "live"; if (dirty) send(); });
-  socket.addEventListener("message", (event) => {
-    inFlight = false;
-    const answer = JSON.parse(event.data);
-    if (answer.error) $("link-state").textContent = answer.error.msg;
-    else show(answer);
+  const mine = new WebSocket(api.lenetStream());
+  socket = mine;
+  link("loading", "connecting…");
+  mine.addEventListener("open", () => {
+    if (socket !== mine) return;
+    retry = 1000;
+    serverAnswered(); // the requests waiting to retry may go now
+    link("live", "live");
     if (dirty) send();
   });
-  socket.addEventListener("close", (event) => {
-    inFlight = false;
-    if (event.code === 1000) {
-      idle = true;
-      $("link-state").textContent = "paused: draw to resume";
-      return;
+  mine.addEventListener("message", (event) => {
+    if (socket !== mine) return;
+    answered();
+    let answer;
+    try {
+      answer = JSON.parse(event.data);
+    } catch {
+      answer = { error: { msg: "an unreadable answer" } };
     }
-    // 1013: the server is full. Wait longer, and with jitter, so that a full hall does not
-    // come back all at once.
-    const base = event.code === 1013 ? Math.max(retry, 5000) : retry;
-    const wait = Math.round(base * (0.5 + Math.random()));
-    retry = Math.min(2 * base, 30000);
-    $("link-state").textContent = event.code === 1013
-      ? `the server is full: trying again in ${Math.round(wait / 1000)} s`
-      : "reconnecting…";
-    setTimeout(connect, wait);
+    if (answer.error) {
+      link("error", answer.error.msg);
+      if (/skipped/.test(answer.error.msg) && source) setTimeout(() => { dirty = true; send(); }, 500); // the drawing still needs its answer
+    } else {
+      link("live", "live");
+      show(answer);
+    }
+    if (dirty) send();
   });
+  mine.addEventListener("close", (event) => {
+    if (socket === mine) lost(event.code);
+  });
+}
+
+function answered() {
+  inFlight = false;
+  clearTimeout(slowTimer);
+  clearTimeout(frameTimer);
+}
+
+// The stream closed (or stopped answering): say so, and open it again after a while.
+function lost(code) {
+  if (inFlight && source) dirty = true; // the frame in flight is lost: send the drawing again
+  answered();
+  socket = null;
+  if (code === 1000) {
+    idle = true;
+    link("paused", "paused: draw to resume");
+    return;
+  }
+  // 1013: the server is full. Wait longer, and with jitter, so that a full hall does not
+  // come back all at once.
+  const base = code === 1013 ? Math.max(retry, 5000) : retry;
+  const wait = Math.round(base * (0.5 + Math.random()));
+  retry = Math.min(2 * base, 30000);
+  const inSeconds = `${Math.max(1, Math.round(wait / 1000))} s`;
+  link("offline", code === 1013 ? `the server is full: trying again in ${inSeconds}`
+    : `the server is not answering: reconnecting in ${inSeconds}`);
+  reconnectTimer = setTimeout(connect, wait);
 }
 
 function request() {
@@ -67,6 +124,14 @@ function send() {
   dirty = false;
   inFlight = true;
   socket.send(JSON.stringify({ id: ++nextId, ...request() }));
+  slowTimer = setTimeout(() => link("loading", "waiting for the server…"), SLOW);
+  frameTimer = setTimeout(() => { // no answer: drop this stream and open another
+    const stuck = socket;
+    socket = null;
+    stuck.close();
+    dirty = true;
+    lost(4000);
+  }, FRAME_TIMEOUT);
 }
 
 let scheduled = false;
@@ -88,6 +153,8 @@ function showEmpty() {
   source = null;
   frame = null;
   $("prediction").textContent = "–";
+  $("confidence").textContent = "";
+  showNote("");
   $("layers").replaceChildren();
   drawProbabilities(Array(10).fill(0));
   for (const id of ["seen", "saliency"]) $(id).getContext("2d").clearRect(0, 0, $(id).width, $(id).height);
@@ -97,10 +164,18 @@ function show(answer) {
   if (answer.prediction === null) return showEmpty();
   frame = answer;
   $("prediction").textContent = String(answer.prediction);
+  $("confidence").textContent = `(${(100 * answer.probabilities[answer.prediction]).toFixed(1)}%)`;
+  showNote(answer.note ?? "");
   drawProbabilities(answer.probabilities, answer.prediction);
   drawInput();
   drawLayers($("layers"), answer.layers, titles, unitClicked);
   heatmap($("saliency"), decode(answer.saliency), { cell: 8, signed: true });
+}
+
+// A word from the server about the drawing ("this drawing is very small: … draw bigger").
+function showNote(note) {
+  $("note").hidden = !note;
+  $("note").textContent = note ? `${note[0].toUpperCase()}${note.slice(1)}.` : "";
 }
 
 function drawInput() {
@@ -117,9 +192,14 @@ function drawProbabilities(p, best) {
 }
 
 async function unitClicked(layer, channel, row, col) {
-  const answer = await api.receptiveField({ layers: geometry, input_size: 28, effective: false,
+  if (!geometry) {
+    $("unit-field").textContent = "The model's layers have not loaded yet: trying again.";
+    return loadModel(); // the next action retries at once
+  }
+  const answer = await unitField({ layers: geometry, input_size: 28, effective: false,
     unit: { layer: stackNames.indexOf(layer) + 1, row, col } });
-  if (!answer.ok) return;
+  if (!answer) return;
+  if (!answer.ok) return ($("unit-field").textContent = errorText(answer.data));
   const [top, left, bottom, right] = answer.data.regions[0];
   field = { top, left, bottom, right };
   $("unit-field").textContent = `${layer}, map ${channel + 1}, unit (${row}, ${col}) sees input rows ${top}–${bottom} and columns ${left}–${right}: ${bottom - top + 1}×${right - left + 1} pixels`;
@@ -158,21 +238,36 @@ function loadMistake(m, pixels) {
 const pad = drawingPad($("pad"), drawingChanged);
 $("clear").addEventListener("click", () => pad.clear());
 $("undo").addEventListener("click", () => pad.undo());
-$("target").value = state.target;
-$("target").addEventListener("change", () => { state.target = $("target").value; writeState(state); send(); });
+$("reconnect").addEventListener("click", connect);
+bindControls(TABLE, state, () => { writeState(state); send(); });
 drawProbabilities(Array(10).fill(0));
 connect();
-api.lenetModel().then(({ data: model }) => {
+
+async function loadModel() {
+  const answer = await model();
+  if (!answer) return;
+  const { layers, manifest, kernels } = answer.data;
   // the conv and pool layers, in order, make the stack receptive fields are computed through
-  const stack = model.layers.filter((l) => l.kernel !== null);
+  const stack = layers.filter((l) => l.kernel !== null);
   stackNames = stack.map((l) => l.name);
   geometry = stack.map(({ type, kernel, stride, padding }) => ({ type, kernel, stride, padding }));
-  titles = Object.fromEntries(model.layers.map((l) => [l.name, l.title]));
-  $("accuracy").textContent = `${(100 * model.manifest.test_accuracy).toFixed(2)}%`;
-  drawKernels(model.kernels);
-});
-api.lenetMistakes().then(({ data: list }) => {
+  titles = Object.fromEntries(layers.map((l) => [l.name, l.title]));
+  $("accuracy").textContent = `${(100 * manifest.test_accuracy).toFixed(2)}%`;
+  drawKernels(kernels);
+}
+
+async function loadMistakes() {
+  const answer = await mistakes();
+  if (!answer) return;
+  const list = answer.data;
   drawMistakes(list);
+  if (state.mistake === "") return;
   const m = list.find((x) => String(x.index) === state.mistake);
-  if (m) loadMistake(m, decode(m.pixels));
-});
+  if (m) return loadMistake(m, decode(m.pixels));
+  refuse("mistake", state.mistake, "not one of the mistakes shown below", "");
+  state.mistake = "";
+  writeState(state);
+}
+
+loadModel();
+loadMistakes();

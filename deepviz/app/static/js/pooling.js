@@ -1,13 +1,23 @@
 // The pooling page: max and average pooling on numbers and on a photograph, with the
 // backward pass (where each upstream gradient goes).
-import { api, errorText, latest } from "./api.js";
+import { all, api, errorText, latest } from "./api.js";
 import { heatmap } from "./render/heatmap.js";
 import { numberTable } from "./render/table.js";
-import { readState, writeState } from "./state.js";
+import { bindControls, param, readState, writeState } from "./state.js";
+import { statusLine } from "./status.js";
 
 const $ = (id) => document.getElementById(id);
-const { state } = readState({ kind: "max", k: "2", s: "2", seed: "1" });
-const pool = latest(api.pool);
+const TABLE = { // the page's parameters: the URL and the controls
+  kind: param.oneOf(["max", "avg"], "max", "kind"),
+  k: param.integer(1, 4, "2", "kernel"),
+  s: param.integer(1, 4, "2", "pstride"),
+  seed: param.integer(0, 999999999, "1"),
+};
+const { state } = readState(TABLE);
+const pool = latest(api.pool, statusLine($("pool-status")));
+const PHOTO = { preset: "camera", size: 64 };
+const photos = latest(all((o) => api.pool({ grid: PHOTO, kind: "max", kernel: 4 }, o),
+  (o) => api.pool({ grid: PHOTO, kind: "avg", kernel: 4 }, o)), statusLine($("photo-status"), "the photograph"), { persist: true });
 const SIZE = 6;
 
 // A reproducible grid of whole numbers 0..9 from the seed (drawing, not maths).
@@ -68,27 +78,32 @@ async function refresh() {
   const answer = await pool({ grid, kind: state.kind, kernel: k, stride: s, upstream: "count" });
   if (!answer) return;
   $("pool-error").hidden = answer.ok;
-  if (!answer.ok) return ($("pool-error").textContent = errorText(answer.data));
+  if (!answer.ok) { // not the last figures under this error
+    $("pool-error").textContent = errorText(answer.data);
+    last = null;
+    for (const id of ["pool-input", "pool-output", "pool-upstream", "pool-gradient"]) $(id).replaceChildren();
+    $("pool-output-caption").textContent = "Output";
+    return;
+  }
   last = answer.data;
   hover = null;
   draw();
 }
 
 async function photo() {
-  const image = { preset: "camera", size: 64 };
-  const [mx, avg] = await Promise.all([api.pool({ grid: image, kind: "max", kernel: 4 }), api.pool({ grid: image, kind: "avg", kernel: 4 })]);
-  if (!mx.ok || !avg.ok) return;
-  heatmap($("photo-input"), mx.data.input, { cell: 4, gray: true });
-  heatmap($("photo-max"), mx.data.output, { cell: 16, gray: true });
-  heatmap($("photo-avg"), avg.data.output, { cell: 16, gray: true });
-  $("photo-max-caption").textContent = `max pooling, K = S = 4: ${mx.data.output.length}×${mx.data.output.length}`;
-  $("photo-avg-caption").textContent = `average pooling, K = S = 4: ${avg.data.output.length}×${avg.data.output.length}`;
+  const answer = await photos();
+  if (!answer) return;
+  $("photo-error").hidden = answer.ok;
+  if (!answer.ok) return ($("photo-error").textContent = errorText(answer.data));
+  const [mx, avg] = answer.data;
+  heatmap($("photo-input"), mx.input, { cell: 4, gray: true });
+  heatmap($("photo-max"), mx.output, { cell: 16, gray: true });
+  heatmap($("photo-avg"), avg.output, { cell: 16, gray: true });
+  $("photo-max-caption").textContent = `max pooling, K = S = 4: ${mx.output.length}×${mx.output.length}`;
+  $("photo-avg-caption").textContent = `average pooling, K = S = 4: ${avg.output.length}×${avg.output.length}`;
 }
 
-for (const [id, key] of [["kind", "kind"], ["kernel", "k"], ["pstride", "s"]]) {
-  $(id).value = state[key];
-  $(id).addEventListener("input", () => { state[key] = $(id).value; refresh(); });
-}
+bindControls(TABLE, state, refresh);
 $("seed").addEventListener("click", () => { state.seed = String(Number(state.seed) + 1); refresh(); });
 refresh();
 photo();

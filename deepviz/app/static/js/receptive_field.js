@@ -1,28 +1,24 @@
 // The receptive-field page: build a stack, click a unit, see its field in every map.
 import { api, errorText, latest } from "./api.js";
-import { el } from "./format.js";
+import { el, plural } from "./format.js";
+import { FIELDS, encodeStack, parseStack } from "./layers.js";
 import { heatmap } from "./render/heatmap.js";
-import { readState, writeState } from "./state.js";
+import { bindControls, param, readState, writeState } from "./state.js";
+import { statusLine } from "./status.js";
 
 const $ = (id) => document.getElementById(id);
-const { state } = readState({ stack: "c3,c3,c3", n: "16", unit: "" });
-const request = latest(api.receptiveField);
+const TABLE = { // the page's parameters: the URL and the controls
+  stack: param.custom((text) => encodeStack(parseStack(text, FIELDS)), "c3,c3,c3"),
+  n: { ...param.integer(4, 64, "16", "input-size"), event: "change" },
+  unit: param.custom((text) => {
+    if (!/^\d+\.\d+\.\d+$/.test(text)) throw new Error("expected map.row.column, as 3.2.4");
+    return text;
+  }, ""),
+};
+const { state } = readState(TABLE);
+const request = latest(api.receptiveField, statusLine([$("rf-status"), $("maps-status")]));
 let layers = [];
 let answer = null;
-
-// "c3s2p1d2" / "m2" <-> layer objects
-function parse(text) {
-  return text.split(",").filter(Boolean).map((t) => {
-    const m = t.match(/^([cma])(\d+)(?:s(\d+))?(?:p(\d+))?(?:d(\d+))?$/) || ["", "c", "3"];
-    const type = { c: "conv", m: "maxpool", a: "avgpool" }[m[1]];
-    const kernel = Number(m[2]);
-    return { type, kernel, stride: Number(m[3] || (type === "conv" ? 1 : kernel)), padding: Number(m[4] || 0), dilation: Number(m[5] || 1) };
-  });
-}
-
-function encode(list) {
-  return list.map((l) => `${l.type[0]}${l.kernel}${l.stride !== (l.type === "conv" ? 1 : l.kernel) ? `s${l.stride}` : ""}${l.padding ? `p${l.padding}` : ""}${l.dilation > 1 ? `d${l.dilation}` : ""}`).join(",");
-}
 
 function unit() {
   const [layer, row, col] = state.unit.split(".").map(Number);
@@ -30,8 +26,7 @@ function unit() {
 }
 
 async function refresh() {
-  state.stack = encode(layers);
-  state.n = $("input-size").value;
+  state.stack = encodeStack(layers);
   writeState(state);
   const body = { layers, input_size: Number(state.n) };
   if (unit()) body.unit = unit();
@@ -41,11 +36,21 @@ async function refresh() {
   if (!got.ok) {
     $("rf-error").textContent = errorText(got.data);
     if (unit()) { state.unit = ""; return refresh(); }
-    return;
+    return unanswered();
   }
   answer = got.data;
   drawTable();
   drawMaps();
+}
+
+// The stack has a mistake (said above the maps): the figures of the last stack that worked
+// would read as this one's, so they go, and the table keeps only what was typed.
+function unanswered() {
+  answer = null;
+  drawTable();
+  $("unit-layer").replaceChildren();
+  $("maps").replaceChildren(el("p", { class: "empty" }, "No maps: the stack above has a mistake (see the message)."));
+  $("regions").replaceChildren();
 }
 
 function cellInput(layer, key, i) {
@@ -57,18 +62,19 @@ function cellInput(layer, key, i) {
 
 function drawTable() {
   $("layers").replaceChildren(...layers.map((layer, i) => {
-    const m = answer.maps[i + 1];
+    const m = answer ? answer.maps[i + 1] : { size: "–", r: "–", jump: "–" };
     const remove = el("button", { type: "button", "aria-label": `remove layer ${i + 1}` }, "✕");
     remove.addEventListener("click", () => { layers.splice(i, 1); state.unit = ""; refresh(); });
     return el("tr", {}, el("td", {}, String(i + 1)), el("td", {}, layer.type),
       cellInput(layer, "kernel", i), cellInput(layer, "stride", i), cellInput(layer, "padding", i), cellInput(layer, "dilation", i),
-      el("td", {}, `${m.size}×${m.size}`), el("td", { class: "r" }, String(m.r)), el("td", {}, String(m.jump)), el("td", {}, remove));
+      el("td", {}, answer ? `${m.size}×${m.size}` : "–"), el("td", { class: "r" }, String(m.r)), el("td", {}, String(m.jump)), el("td", {}, remove));
   }));
+  if (!answer) return ($("rf-formula").textContent = "");
   const last = answer.maps[answer.maps.length - 1];
   const simple = layers.every((l) => l.type === "conv" && l.stride === 1 && l.dilation === 1 && l.kernel === layers[0].kernel);
   $("rf-formula").textContent = simple
-    ? `${layers.length} stride-1 layers of kernel ${layers[0].kernel}: r = 1 + L(K − 1) = 1 + ${layers.length}·(${layers[0].kernel} − 1) = ${last.r}`
-    : `r = ${last.r} input pixels across after ${layers.length} layers (jump ${last.jump}); the notes' 1 + L(K − 1) holds only for stride-1 stacks`;
+    ? `${plural(layers.length, "stride-1 layer")} of kernel ${layers[0].kernel}: r = 1 + L(K − 1) = 1 + ${layers.length}·(${layers[0].kernel} − 1) = ${last.r}`
+    : `r = ${plural(last.r, "input pixel")} across after ${plural(layers.length, "layer")} (jump ${last.jump}); the notes' 1 + L(K − 1) holds only for stride-1 stacks`;
 }
 
 // The row and column of the chosen map go from 0 to its size - 1.
@@ -118,16 +124,15 @@ function drawMaps() {
     + (i === regions.length - 1 ? ": the unit itself" : ""))));
 }
 
-$("preset").value = ["c3,c3,c3", "c5,m2,c5,m2", "c3s2,c3s2,c3s2", "c3,c3d2,c3d4"].includes(state.stack) ? state.stack : "custom";
-$("input-size").value = state.n;
-layers = parse(state.stack);
+$("preset").value = [...$("preset").options].some((o) => o.value === state.stack) ? state.stack : "custom";
+layers = parseStack(state.stack, FIELDS);
 $("preset").addEventListener("change", () => {
   if ($("preset").value === "custom") return;
-  layers = parse($("preset").value);
+  layers = parseStack($("preset").value, FIELDS);
   state.unit = "";
   refresh();
 });
-$("input-size").addEventListener("change", () => { state.unit = ""; refresh(); });
+bindControls(TABLE, state, () => { state.unit = ""; refresh(); });
 $("add-conv").addEventListener("click", () => { layers.push({ type: "conv", kernel: 3, stride: 1, padding: 0, dilation: 1 }); $("preset").value = "custom"; refresh(); });
 $("add-pool").addEventListener("click", () => { layers.push({ type: "maxpool", kernel: 2, stride: 2, padding: 0, dilation: 1 }); $("preset").value = "custom"; refresh(); });
 $("unit-layer").addEventListener("change", boundUnitPicker);

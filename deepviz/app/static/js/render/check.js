@@ -1,5 +1,5 @@
 // The gradient-check table: autodiff, central difference, relative error, symbolic.
-import { el, fmt } from "../format.js";
+import { el, fmt, plural } from "../format.js";
 import { grid } from "./grid.js";
 
 function verdict(err) {
@@ -10,7 +10,8 @@ function verdict(err) {
 
 const cell = (v, kind) => (Array.isArray(v) ? grid(v, { kind }) : fmt(v, 8));
 
-export function drawCheck(container, check, note) {
+// `out`: the output's label (f, L, …), as the graph names it.
+export function drawCheck(container, check, note, out = "f") {
   if (!check) {
     container.replaceChildren(el("p", { class: "help" }, note || "No check for this graph."));
     return;
@@ -25,16 +26,16 @@ export function drawCheck(container, check, note) {
     const sym = v.symbolic;
     const err = v.relative_error;
     body.append(el("tr", { "data-name": v.name },
-      el("th", { scope: "row" }, `∂f/∂${v.name}`),
+      el("th", { scope: "row" }, `∂${out}/∂${v.name}`),
       el("td", { class: "autodiff" }, cell(v.autodiff, "grad")),
       el("td", { class: "numeric" }, cell(v.numeric, "value")),
       el("td", { class: `relerr ${verdict(err)}` }, err === null ? "–" : fmt(err, 2)),
       el("td", { class: "symbolic" }, sym ? (sym.text ?? "(too large to print)") : "–"),
-      el("td", {}, sym ? `${sym.size} nodes` : "–")));
+      el("td", {}, sym ? plural(sym.size, "node") : "–")));
   }
   table.append(body);
   const caption = el("p", { class: "help" },
-    `The function's own expression has ${check.function_size} nodes.`,
+    `The function's own expression has ${plural(check.function_size, "node")}.`,
     ...check.notes.map((n) => ` ${n[0].toUpperCase()}${n.slice(1)}.`));
   container.replaceChildren(table, caption);
 }

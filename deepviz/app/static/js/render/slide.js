@@ -1,6 +1,6 @@
 // The sliding-kernel figure: the padded input with the window under the kernel, the
 // kernel as laid, the products, the output filling in, and the formula with its numbers.
-import { fmt } from "../format.js";
+import { fmt, plural } from "../format.js";
 import { numberTable } from "./table.js";
 
 // The input with its padding ring (zeros, shown grey) and the kernel's window marked.
@@ -47,8 +47,12 @@ export function formulaText(g, axis) {
 
 export function droppedText(height, width) {
   const parts = [];
-  if (!width.divides) parts.push(`S = ${width.stride} does not divide ${width.numerator}, so the floor drops the last ${width.numerator % width.stride} column(s) of the padded input`);
-  if (!height.divides) parts.push(`S = ${height.stride} does not divide ${height.numerator}: the last ${height.numerator % height.stride} row(s) are dropped`);
+  const last = (n, one) => (n === 1 ? `the last ${one}` : `the last ${plural(n, one)}`);
+  if (!width.divides) parts.push(`S = ${width.stride} does not divide ${width.numerator}, so the floor drops ${last(width.numerator % width.stride, "column")} of the padded input`);
+  if (!height.divides) {
+    const n = height.numerator % height.stride;
+    parts.push(`S = ${height.stride} does not divide ${height.numerator}: ${last(n, "row")} ${n === 1 ? "is" : "are"} dropped`);
+  }
   const lost = [];
   if (width.dropped.length) lost.push(`columns ${width.dropped.join(", ")}`);
   if (height.dropped.length) lost.push(`rows ${height.dropped.join(", ")}`);

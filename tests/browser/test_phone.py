@@ -1,0 +1,111 @@
+"""Every page on a phone (390×844, with touch): nothing scrolls sideways, the page's main
+control and its key result are on the first screen (the notes' contents fold into a menu),
+and a finger draws on /lenet with the prediction in sight."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import _open, screenshot
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+
+
+@pytest.fixture
+def phone(browser, server_url):
+    context, page, errors = _open(browser, server_url, context_options=PHONE)
+    yield page
+    context.close()
+    assert not errors, f"the page reported errors: {errors}"
+
+
+def on_first_screen(page, selector: str) -> None:
+    """The element is wholly on the first screen, the page not scrolled."""
+    expect(page.locator(selector).first).to_be_visible()
+    assert page.evaluate("window.scrollY") == 0
+    box = page.locator(selector).first.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= 844, (
+        f"{selector} spans y {box['y']:.0f}–{box['y'] + box['height']:.0f}"
+    )
+
+
+def no_sideways_scroll(page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width} px wide on a 390 px screen: it scrolls sideways"
+
+
+# page -> (what shows it has drawn, its main control, its key result)
+PAGES = {
+    "/": ("#chapter-12", "#chapter-2 h2 a", "#chapter-1 h2"),
+    "/backprop?preset=notes&phase=backward": ("#graph g.node", "#expression", "#narration"),
+    "/convolution": ("#bank-maps canvas", "#slide-image", "#formula"),
+    "/receptive-field": ("#maps canvas", "#preset", "#rf-formula"),
+    "/pooling": ("#pool-output td", "#kind", "#pool-output"),
+    "/lenet": ("#kernels1 canvas", "#pad", "#prediction"),
+    "/docs": ("#swagger-ui .opblock", "#swagger-ui .opblock-summary", "#swagger-ui .information-container"),
+}
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_fits_a_phone(phone, path):
+    page = phone
+    drawn, control, result = PAGES[path]
+    page.goto(path)
+    expect(page.locator(drawn).first).to_be_visible()
+    page.wait_for_timeout(300)  # the figures that came with it laid out
+    no_sideways_scroll(page)
+    on_first_screen(page, control)
+    on_first_screen(page, result)
+    name = path.strip("/").split("?")[0] or "contents"
+    screenshot(page, f"phone-{name}", full_page=False)
+
+
+def test_the_notes_contents_are_a_menu_on_a_phone(phone):
+    page = phone
+    page.goto("/pooling")
+    menu = page.locator("#toc-menu")
+    link = menu.locator("a[href='/lenet']")
+    expect(link).to_be_hidden()  # the list once filled the first screen
+    menu.locator("summary").tap()
+    expect(link).to_be_visible()
+    link.tap()
+    expect(page).to_have_url("/lenet")
+
+
+def test_the_convolution_menus_keep_their_width_on_a_phone(phone):
+    page = phone
+    page.goto("/convolution")
+    expect(page.locator("#slide-where")).to_contain_text("position 1 of 64")
+    for menu in ["#slide-image", "#kernel-preset", "#mode", "#photo", "#photo-kernel"]:
+        assert page.locator(menu).bounding_box()["width"] >= 150, f"{menu} is squeezed"  # they were 18 px
+    padding, stride = page.locator("#padding").bounding_box(), page.locator("label[for=stride]").bounding_box()
+    assert padding["y"] + padding["height"] <= stride["y"], "the padding slider overlaps the stride label"
+
+
+def touch_stroke(page, points) -> None:
+    """A finger drawing through `points` (page coordinates): real touch events, as a phone sends."""
+    cdp = page.context.new_cdp_session(page)
+    (x, y), *rest = points
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for x, y in rest:
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def test_a_finger_draws_a_digit_with_the_prediction_in_sight(phone):
+    page = phone
+    page.goto("/lenet")
+    expect(page.locator("#link-state")).to_have_text("live")
+    box = page.locator("#pad").bounding_box()
+    x = box["x"] + box["width"] * 0.5
+    touch_stroke(page, [(x + i * 0.6, box["y"] + box["height"] * (0.15 + 0.7 * i / 30)) for i in range(31)])
+    expect(page.locator("#prediction")).to_have_text("1")
+    assert page.evaluate("window.scrollY") == 0  # drawing did not scroll the page
+    on_first_screen(page, "#prediction")
+    on_first_screen(page, "#pad")
+    no_sideways_scroll(page)
+    screenshot(page, "phone-lenet-drawn", full_page=False)

@@ -44,7 +44,7 @@ class Linear(Function):
         out = x @ weight.T  # (N, out)
         return out + bias if bias is not None else out
 
-    def backward(self, upstream, x, weight, bias=None, out=None):
+    def backward(self, upstream, x, weight, *bias_and_out):  # the bias and the output are not needed
         need_x, need_w, *has_bias = self.needs_grad
         dx = upstream @ weight if need_x else None  # (N, in)
         dw = upstream.T @ x if need_w else None  # (out, in)
@@ -87,7 +87,7 @@ class Conv2d(Function):
         self.save_for_backward(cols, w2, x.shape, xp.shape, weight.shape, stride, padding, dilation)
         return out
 
-    def backward(self, upstream, *inputs, out):
+    def backward(self, upstream, *inputs_and_out):  # computed from the saved columns instead
         cols, w2, x_shape, xp_shape, w_shape, stride, padding, dilation = self.saved
         n, c, h, w = x_shape
         o, _, kh, kw = w_shape

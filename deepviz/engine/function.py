@@ -75,16 +75,18 @@ class Function:
     def forward(self, *inputs: Array) -> Array:
         raise NotImplementedError
 
-    def backward(self, upstream, *inputs, out):
-        """Downstream gradients: local × upstream, for ops that give their ``local`` gradient."""
-        locals_ = self.local(*inputs, out=out)
+    def backward(self, upstream, *inputs_and_out):
+        """Downstream gradients: local × upstream, for ops that give their ``local`` gradient.
+        Called as ``backward(upstream, *inputs, out)``, like every op's ``backward``."""
+        locals_ = self.local(*inputs_and_out)
         if locals_ is None:
             raise NotImplementedError(f"{type(self).__name__} gives neither local() nor backward()")
         return tuple(None if local is None else local * upstream for local in locals_)
 
-    def local(self, *inputs, out):
-        """Local gradients ∂out/∂input at this point, one value per input value (for elementwise
-        ops, and for losses); ``None`` for ops whose Jacobian is not that simple."""
+    def local(self, *inputs_and_out):
+        """Local gradients ∂out/∂input at this point (``local(*inputs, out)``), one value per
+        input value (for elementwise ops, and for losses); ``None`` for ops whose Jacobian is
+        not that simple."""
         return None
 
 
@@ -110,18 +112,22 @@ def value(x) -> Array:
 
 
 def exp(x):
+    """eˣ, of an array or of a Tensor."""
     return np.exp(x) if is_array(x) else x.exp()
 
 
 def log(x):
+    """ln x, of an array or of a Tensor."""
     return np.log(x) if is_array(x) else x.log()
 
 
 def sin(x):
+    """sin x, of an array or of a Tensor."""
     return np.sin(x) if is_array(x) else x.sin()
 
 
 def cos(x):
+    """cos x, of an array or of a Tensor."""
     return np.cos(x) if is_array(x) else x.cos()
 
 

@@ -27,6 +27,7 @@ class Optimizer:
         self.params, self.lr = list(params), lr
 
     def zero_grad(self) -> None:
+        """Forget the gradients (they accumulate across backward passes)."""
         for p in self.params:
             p.grad = None
 
@@ -55,6 +56,7 @@ class SGD(Optimizer):
         self.velocity: list[np.ndarray | None] = [None] * len(self.params)
 
     def step(self) -> None:
+        """One update of every parameter that has a gradient, by the rule above."""
         for i, p, g in self._gradients(self.weight_decay):
             if self.momentum:
                 v = self.velocity[i]
@@ -82,6 +84,7 @@ class Adam(Optimizer):
         self.steps = [0] * len(self.params)  # t, per parameter (one without a gradient does not step)
 
     def step(self) -> None:
+        """One update of every parameter that has a gradient, by the rule above."""
         b1, b2 = self.betas
         for i, p, g in self._gradients(self.weight_decay):
             self.steps[i] += 1
@@ -117,6 +120,7 @@ class RMSprop(Optimizer):
         self.buffer = [np.zeros_like(p.data) for p in self.params]
 
     def step(self) -> None:
+        """One update of every parameter that has a gradient, by the rule above."""
         a = self.alpha
         for i, p, g in self._gradients(self.weight_decay):
             s = self.square_avg[i]

@@ -304,13 +304,12 @@ def backpropagate(
     differentiated again (see ``engine.function``)."""
     grads: dict[int, object] = {}
     for output, gradient in zip(outputs, gradients, strict=True):
-        gradient = _as_gradient(gradient, output, create_graph)
+        gradient = _seed(gradient, output, create_graph)
         key = id(output)
         grads[key] = gradient if key not in grads else grads[key] + gradient
-    with set_grad_enabled(create_graph):
-        for node in reversed(postorder_from(outputs, lambda t: (p for p in t._parents if p.requires_grad))):
-            if needed is not None and id(node) not in needed:
-                continue
+    order = reversed(postorder_from(outputs, lambda t: [p for p in t._parents if p.requires_grad]))
+    with set_grad_enabled(True) if create_graph else contextlib.nullcontext():  # record the rules' ops, or not
+        for node in order if needed is None else [n for n in order if id(n) in needed]:
             upstream = grads.pop(id(node), None)
             if upstream is None:
                 continue
@@ -325,18 +324,20 @@ def backpropagate(
                     f"backward through '{fn.name}' a second time: its saved values were freed "
                     "by the first backward(); pass retain_graph=True to the first call"
                 )
-            if create_graph:
-                if not fn.twice_differentiable:
-                    raise NotImplementedError(f"'{fn.name}' has a first-order backward only: no create_graph")
-                downstreams = fn.backward(upstream, *node._parents, out=node)  # the rule, on Tensors
+            if not create_graph:  # the rule on arrays
+                downstreams = fn.backward(upstream, *[p.data for p in node._parents], node.data)
+            elif fn.twice_differentiable:  # the same rule on Tensors: recorded
+                downstreams = fn.backward(upstream, *node._parents, node)
             else:
-                downstreams = fn.backward(upstream, *(p.data for p in node._parents), out=node.data)
+                raise NotImplementedError(f"'{fn.name}' has a first-order backward only: no create_graph")
             steps = []
             for parent, down in zip(node._parents, downstreams, strict=True):
-                if down is None or not parent.requires_grad or (needed is not None and id(parent) not in needed):
+                if down is None or not parent.requires_grad:
                     steps.append((parent, None))
                     continue
-                down = unbroadcast(_as_gradient(down, parent, create_graph), parent.shape)
+                if not create_graph:  # (on Tensors, a rule's result is a Tensor: it multiplies upstream)
+                    down = np.asarray(down, dtype=parent.data.dtype)
+                down = unbroadcast(down, parent.shape)
                 if down.shape != parent.shape:
                     raise RuntimeError(
                         f"'{fn.name}' gave a gradient of shape {down.shape} for an input of shape {parent.shape}"
@@ -350,11 +351,12 @@ def backpropagate(
                 fn.release()
 
 
-def _as_gradient(gradient, like: Tensor, create_graph: bool):
-    """A gradient for ``like``: an array of its dtype, or with ``create_graph`` a Tensor."""
-    if not create_graph:
-        return np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=like.data.dtype)
-    return gradient if isinstance(gradient, Tensor) else Tensor(np.asarray(gradient, dtype=like.data.dtype))
+def _seed(gradient, like: Tensor, create_graph: bool):
+    """The gradient that starts a backward pass at ``like``: an array of its dtype, or with
+    ``create_graph`` a Tensor (one the caller made may itself require grad)."""
+    if create_graph:
+        return gradient if isinstance(gradient, Tensor) else Tensor(np.asarray(gradient, dtype=like.data.dtype))
+    return np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=like.data.dtype)
 
 
 def _store_grad(node: Tensor, gradient) -> None:

@@ -85,7 +85,7 @@ def record(output: Tensor, backward: bool = True) -> Trace:
     steps: list[BackwardStep] = []
 
     def on_step(node: Tensor, upstream, inputs) -> None:
-        locals_ = node.fn.local(*(p.data for p in node.parents), out=node.data) if node.fn else None
+        locals_ = node.fn.local(*(p.data for p in node.parents), node.data) if node.fn else None
         rules = node.fn.local_rules if node.fn else ()
         step = BackwardStep(ids[id(node)], upstream)
         for slot, (parent, downstream) in enumerate(inputs):

@@ -258,6 +258,16 @@ def test_grad_of_several_outputs_and_of_an_intermediate_tensor():
     np.testing.assert_allclose(gx.data, tgx.numpy())
 
 
+def test_a_grad_output_that_requires_grad_is_differentiated_too():
+    x, u = Tensor(np.array([0.3, 1.2]), requires_grad=True), Tensor(np.array([2.0, -1.0]), requires_grad=True)
+    (g,) = autograd.grad(x.sin() * x, x, grad_outputs=u, create_graph=True)  # u · (sin x + x cos x)
+    (du,) = autograd.grad((g * g).sum(), u)
+    t, tu = (torch.tensor(v.data, requires_grad=True) for v in (x, u))
+    (tg,) = torch.autograd.grad(t.sin() * t, t, grad_outputs=tu, create_graph=True)
+    (tdu,) = torch.autograd.grad((tg * tg).sum(), tu)
+    np.testing.assert_allclose(du.data, tdu.numpy(), rtol=1e-12)
+
+
 @pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")  # torch's, about its own cycles
 def test_backward_with_create_graph_gives_differentiable_grads():
     x = Tensor(np.array([0.5, -1.0]), requires_grad=True)

@@ -38,7 +38,7 @@ export function drawingPad(canvas, onChange) {
     paint();
     onChange();
   });
-  const end = () => { if (current) { current = null; onChange(); } };
+  const end = () => { current = null; }; // lifting the pen changes nothing: no frame to send
   canvas.addEventListener("pointerup", end);
   canvas.addEventListener("pointercancel", end);
 

@@ -151,17 +151,25 @@ class Newton(Optimizer):
     together as one vector θ of n numbers, so H is n × n: for small models.
 
     H + λI must be positive definite for the quadratic model to have a minimum. When it is
-    not (at a saddle point, on a concave stretch), Newton does not step blindly towards a
-    maximum or a saddle: it warns with the smallest eigenvalue, records it in
-    ``smallest_eigenvalue`` and ``fell_back = True``, and takes a plain gradient step
-    θ ← θ - γ g instead.
+    not (at a saddle point, on a concave stretch), the step above goes to the model's
+    stationary point, which is a saddle or a maximum. ``indefinite`` says what to do then:
+
+    - ``"gradient"`` (the default): do not step blindly towards a maximum or a saddle: warn
+      with the smallest eigenvalue and take a plain gradient step θ ← θ - γ g instead
+      (``fell_back = True``);
+    - ``"newton"``: take the Newton step all the same, as the textbook method does (and so
+      head for the saddle); only a singular H + λI, which has no inverse, falls back.
+
+    Either way ``smallest_eigenvalue`` records the smallest eigenvalue of H + λI.
 
     ``step(closure)``: ``closure()`` computes and returns the loss (no ``backward()``: Newton
     differentiates it itself). ``step`` returns that loss."""
 
-    def __init__(self, params, lr: float = 1.0, damping: float = 0.0):
+    def __init__(self, params, lr: float = 1.0, damping: float = 0.0, indefinite: str = "gradient"):
+        if indefinite not in ("gradient", "newton"):
+            raise ValueError(f'indefinite is "gradient" or "newton", not {indefinite!r}')
         super().__init__(params, lr)
-        self.damping = damping
+        self.damping, self.indefinite = damping, indefinite
         self.smallest_eigenvalue: float | None = None  # of H + λI, at the last step
         self.fell_back = False  # whether the last step was a gradient step
 
@@ -169,8 +177,10 @@ class Newton(Optimizer):
         loss = closure()
         g, h = autograd.gradient_and_hessian(loss, self.params)  # (n,), (n, n)
         a = h + self.damping * np.eye(g.size)
-        self.smallest_eigenvalue = float(np.linalg.eigvalsh(a)[0])
-        self.fell_back = not self.smallest_eigenvalue > 0
+        eigenvalues = np.linalg.eigvalsh(a)  # ascending
+        self.smallest_eigenvalue = float(eigenvalues[0])
+        invertible = not np.any(eigenvalues == 0)
+        self.fell_back = not (self.smallest_eigenvalue > 0 or (self.indefinite == "newton" and invertible))
         if self.fell_back:
             warnings.warn(
                 f"Newton: H + λI is not positive definite (smallest eigenvalue {self.smallest_eigenvalue:.3g}); "

@@ -150,3 +150,29 @@ def test_enough_damping_makes_the_newton_step_again():
         loss = newton.step(closure)
     assert loss.item() == 0.0 and not newton.fell_back and newton.smallest_eigenvalue == pytest.approx(1.0)
     np.testing.assert_allclose(p.data, [1.0 - 2.0 / 5.0, 1.0 - (-2.0) / 1.0])
+
+
+def test_plain_newton_steps_onto_the_saddle():
+    """indefinite="newton": the textbook step, to the quadratic model's stationary point, which
+    for x² - y² is the saddle itself, in one step (no warning: it was asked for)."""
+    p, closure = saddle()
+    newton = optim.Newton([p], indefinite="newton")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        newton.step(closure)
+    assert not newton.fell_back and newton.smallest_eigenvalue == pytest.approx(-2.0)
+    np.testing.assert_allclose(p.data, [0.0, 0.0], atol=1e-15)
+
+
+def test_plain_newton_falls_back_only_where_the_hessian_has_no_inverse():
+    p = Tensor(np.array([1.0, 1.0]), requires_grad=True)
+    newton = optim.Newton([p], lr=0.5, indefinite="newton")
+    with pytest.warns(RuntimeWarning, match="took a gradient step"):
+        newton.step(lambda: p[0] * p[0] - 3 * p[1])  # H = diag(2, 0): singular
+    assert newton.fell_back
+    np.testing.assert_allclose(p.data, [1.0 - 0.5 * 2.0, 1.0 + 0.5 * 3.0])
+
+
+def test_newton_refuses_an_unknown_indefinite_rule():
+    with pytest.raises(ValueError, match='"gradient" or "newton"'):
+        optim.Newton([Tensor(np.zeros(2), requires_grad=True)], indefinite="saddle")

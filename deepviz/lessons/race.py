@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from deepviz.engine import Tensor, data, optim
-from deepviz.engine.tensor import no_grad
 from deepviz.lessons.surfaces import Surface
 
 BOUND = 100.0  # a trajectory further than BOUND half-widths of the plot from its centre has diverged
@@ -110,56 +109,58 @@ def run(surface: Surface, start: tuple[float, float], racer: Racer, steps: int, 
     centre, half = np.array([(x0 + x1) / 2, (y0 + y1) / 2]), max(x1 - x0, y1 - y0) / 2
     tolerance = TOLERANCE * (x1 - x0)
     minima = np.array(surface.minima)
-    out = Trajectory(racer.name, lr, [(*map(float, start), _loss(surface, theta))])
+    thetas, sizes, reached = [theta.data.copy()], [], None
+    stopped: int | None = None  # the step at which it diverged
     indefinite = 0
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)  # Newton's fallback is counted below instead
-        out.reached = 0 if _near(theta.data, minima, tolerance) else None
+        reached = 0 if _near(theta.data, minima, tolerance) else None
         for step in range(1, steps + 1):
             between()
             batch = next(batches)
-            before = theta.data.copy()
             try:
                 if newton:
-                    optimizer.step(lambda: surface.loss(theta, batch))
+                    optimizer.step(lambda: surface.loss(theta))  # full batch: Newton is a batch method
                     indefinite += optimizer.smallest_eigenvalue <= 0
                 else:
                     optimizer.zero_grad()
                     surface.loss(theta, batch).backward()
                     optimizer.step()
             except np.linalg.LinAlgError:  # a Hessian of infinities: nothing left to solve
-                out.stopped = "diverged"
+                stopped = step
                 break
-            loss = _loss(surface, theta)
-            if not (np.all(np.isfinite(theta.data)) and np.isfinite(loss)) or np.abs(theta.data - centre).max() > BOUND * half:
-                out.stopped = "diverged"
-                if np.all(np.isfinite(theta.data)) and np.isfinite(loss):  # the first step outside, to show it leave
-                    out.points.append((float(theta.data[0]), float(theta.data[1]), loss))
-                    out.step_sizes.append(float(np.linalg.norm(theta.data - before)))
+            if not np.all(np.isfinite(theta.data)):
+                stopped = step
                 break
-            out.points.append((float(theta.data[0]), float(theta.data[1]), loss))
-            out.step_sizes.append(float(np.linalg.norm(theta.data - before)))
-            if out.reached is None and _near(theta.data, minima, tolerance):
-                out.reached = step
-    out.notes = _notes(surface, out, newton, indefinite, tolerance)
+            thetas.append(theta.data.copy())
+            sizes.append(float(np.linalg.norm(thetas[-1] - thetas[-2])))
+            if np.abs(theta.data - centre).max() > BOUND * half:  # kept, to show it leave
+                stopped = step
+                break
+            if reached is None and _near(theta.data, minima, tolerance):
+                reached = step
+        path = np.array(thetas)  # (steps + 1, 2)
+        losses = surface.value(path[:, 0], path[:, 1])  # the loss on every example, at every point at once
+    keep = int(np.argmin(np.isfinite(losses))) if not np.all(np.isfinite(losses)) else len(losses)
+    if keep < len(losses):  # a loss that overflowed, within the bound: the trajectory ends before it
+        stopped, path, losses, sizes = keep, path[:keep], losses[:keep], sizes[: keep - 1]
+    points = [(float(x), float(y), float(v)) for (x, y), v in zip(path, losses)]
+    out = Trajectory(racer.name, lr, points, sizes, None if stopped is None else "diverged", reached)
+    out.notes = _notes(surface, out, stopped, newton, indefinite, tolerance)
     return out
-
-
-def _loss(surface: Surface, theta: Tensor) -> float:
-    with no_grad():
-        return float(surface.loss(theta).item())
 
 
 def _near(theta: np.ndarray, points: np.ndarray, tolerance: float) -> bool:
     return bool(len(points)) and float(np.min(np.linalg.norm(points - theta, axis=1))) <= tolerance
 
 
-def _notes(surface: Surface, out: Trajectory, newton: bool, indefinite: int, tolerance: float) -> list[str]:
+def _notes(surface: Surface, out: Trajectory, diverged: int | None, newton: bool, indefinite: int,
+           tolerance: float) -> list[str]:  # fmt: skip
     """What happened, in words: divergence, Newton's indefinite Hessians, a stop at a saddle."""
     notes = []
     steps = len(out.points) - 1
-    if out.stopped == "diverged":
-        notes.append(f"diverged after {steps} steps: θ left every bound (try a smaller learning rate)")
+    if diverged is not None:
+        notes.append(f"diverged at step {diverged}: θ flew off without bound (try a smaller learning rate)")
     if newton and indefinite:
         then = ("took a gradient step there instead" if out.name == "newton_safeguarded"
                 else "the Newton step headed for a saddle or a maximum there")  # fmt: skip

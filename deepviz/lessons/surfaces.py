@@ -16,7 +16,7 @@ made up for the picture: those surfaces leave SGD and minibatch out rather than 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -71,12 +71,18 @@ class Surface:
         return losses.reshape(x.shape)
 
     def grid(self, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``size`` x values, ``size`` y values over the extent, and the loss on the grid, (size, size), row i at y[i]."""
+        """``size`` x values and ``size`` y values over the extent, and the loss on their grid
+        (size, size), row i at y[i]."""
         x0, x1, y0, y1 = self.extent
         xs, ys = np.linspace(x0, x1, size), np.linspace(y0, y1, size)
         gx, gy = np.meshgrid(xs, ys)
         with np.errstate(over="ignore", invalid="ignore"):
             return xs, ys, self.value(gx, gy)
+
+
+def _rates(**first_order: float) -> dict[str, float]:
+    """Learning rates for the first-order racers; Newton's full step, γ = 1, for both Newtons."""
+    return {**first_order, "newton": 1.0, "newton_safeguarded": 1.0}
 
 
 # -- the analytic surfaces: one formula each, for Tensors and arrays alike ----------------
@@ -95,8 +101,7 @@ def quadratic(condition: float = 10.0) -> Surface:
         (-1.8, 1.5),
         ((0.0, 0.0),),
         0.0,
-        {"gd": 1.6 / k, "momentum": 0.5 / k, "nesterov": 0.5 / k, "adam": 0.1, "rmsprop": 0.03, "newton": 1.0,
-         "newton_safeguarded": 1.0},  # fmt: skip
+        _rates(gd=1.6 / k, momentum=0.5 / k, nesterov=0.5 / k, adam=0.1, rmsprop=0.03),
         lambda x, y: 0.5 * (x * x + k * (y * y)),
         note=f"κ = {k:g}: the Hessian is diag(1, κ), the same everywhere.",
     )
@@ -111,8 +116,7 @@ def rosenbrock() -> Surface:
         (-1.5, 2.0),
         ((1.0, 1.0),),
         0.0,
-        {"gd": 0.002, "momentum": 0.0005, "nesterov": 0.001, "adam": 0.2, "rmsprop": 0.02, "newton": 1.0,
-         "newton_safeguarded": 1.0},  # fmt: skip
+        _rates(gd=0.002, momentum=0.0005, nesterov=0.001, adam=0.2, rmsprop=0.02),
         lambda x, y: (1 - x) * (1 - x) + 100 * ((y - x * x) * (y - x * x)),
         note="A curved valley, steep across and nearly flat along: first-order methods find the valley at once "
         "and then crawl along it.",
@@ -128,8 +132,7 @@ def beale() -> Surface:
         (1.0, 1.5),
         ((3.0, 0.5),),
         0.0,
-        {"gd": 0.01, "momentum": 0.002, "nesterov": 0.005, "adam": 0.2, "rmsprop": 0.1, "newton": 1.0,
-         "newton_safeguarded": 1.0},  # fmt: skip
+        _rates(gd=0.01, momentum=0.002, nesterov=0.005, adam=0.2, rmsprop=0.1),
         lambda x, y: (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2,
         stationary=((0.0, 1.0, "saddle"),),
         note="Flat plateaus and steep walls: the gradient's size varies by orders of magnitude. Newton's model "
@@ -150,12 +153,15 @@ def himmelblau() -> Surface:
         (-0.5, 0.0),
         HIMMELBLAU_MINIMA,
         0.0,
-        {"gd": 0.01, "momentum": 0.002, "nesterov": 0.002, "adam": 0.1, "rmsprop": 0.05, "newton": 1.0,
-         "newton_safeguarded": 1.0},  # fmt: skip
+        _rates(gd=0.01, momentum=0.002, nesterov=0.002, adam=0.1, rmsprop=0.05),
         lambda x, y: (x * x + y - 11) ** 2 + (x + y * y - 7) ** 2,
-        stationary=((-0.270845, -0.923039, "maximum"), (0.086678, 2.884255, "saddle"),
-                    (-3.073026, -0.081353, "saddle"), (3.385154, 0.073852, "saddle"),
-                    (-0.127961, -1.953715, "saddle")),  # fmt: skip
+        stationary=(
+            (-0.270845, -0.923039, "maximum"),
+            (0.086678, 2.884255, "saddle"),
+            (-3.073026, -0.081353, "saddle"),
+            (3.385154, 0.073852, "saddle"),
+            (-0.127961, -1.953715, "saddle"),
+        ),  # fmt: skip
         note="Four minima, a maximum and four saddles: where you start decides where you end.",
     )
 
@@ -169,8 +175,7 @@ def saddle() -> Surface:
         (0.05, 1.5),
         ((-1.0, 0.0), (1.0, 0.0)),
         0.0,
-        {"gd": 0.2, "momentum": 0.05, "nesterov": 0.05, "adam": 0.1, "rmsprop": 0.02, "newton": 1.0,
-         "newton_safeguarded": 1.0},  # fmt: skip
+        _rates(gd=0.2, momentum=0.05, nesterov=0.05, adam=0.1, rmsprop=0.02),
         lambda x, y: 0.25 * (x * x - 1) ** 2 + 0.5 * (y * y),
         stationary=((0.0, 0.0, "saddle"),),
         note="At (0, 0) the loss curves up along y and down along x: a saddle. Near it the gradient is tiny, "
@@ -191,8 +196,7 @@ def logistic(points: np.ndarray, labels: np.ndarray, dataset: str = "") -> Surfa
         (-2.0, 2.0),
         ((0.0, 0.0),),
         0.0,
-        {"gd": 1.0, "sgd": 0.3, "minibatch": 0.5, "momentum": 0.3, "nesterov": 0.3, "adam": 0.3, "rmsprop": 0.1,
-         "newton": 1.0, "newton_safeguarded": 1.0},  # fmt: skip
+        _rates(gd=3.0, sgd=1.0, minibatch=2.0, momentum=1.0, nesterov=1.0, adam=0.3, rmsprop=0.1),
         None,
         examples=len(labels),
         note=f"{len(labels)} points, no bias, λ = {L2:g}: the loss is a mean over the points, so a minibatch "
@@ -201,8 +205,9 @@ def logistic(points: np.ndarray, labels: np.ndarray, dataset: str = "") -> Surfa
     )
     w = minimize(surface)
     half = float(np.ceil(max(3.0, 1.5 * np.abs(w).max())))
-    return Surface(**{**surface.__dict__, "extent": (-half, half, -half, half), "minima": ((w[0], w[1]),),
-                      "minimum": float(surface.loss(Tensor(w)).item()), "start": (-0.4 * half, 0.4 * half)})  # fmt: skip
+    minimum = float(surface.loss(Tensor(w)).item())
+    return replace(surface, extent=(-half, half, -half, half), minima=((float(w[0]), float(w[1])),), minimum=minimum,
+                   start=(-0.4 * half, 0.4 * half))  # fmt: skip
 
 
 def minimize(surface: Surface, steps: int = 50) -> np.ndarray:

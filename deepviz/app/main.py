@@ -26,7 +26,7 @@ from deepviz.app.errors import (
 from deepviz.app.mathml import tex
 from deepviz.app.metrics import CONTENT_TYPE, METRICS
 from deepviz.app.middleware import AccessLog, HeadAsGet, RequestLimits, SecurityHeaders, Work
-from deepviz.app.routers import backprop, cnn, lenet, pages
+from deepviz.app.routers import backprop, cnn, lenet, optimize, pages
 from deepviz.app.settings import Settings, get_settings
 from deepviz.lessons.expr import ExprError
 
@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(backprop.router)
     app.include_router(cnn.router)
     app.include_router(lenet.router)
+    app.include_router(optimize.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

@@ -6,7 +6,8 @@ The error keeps its machine-readable ``loc`` and ``type``; only ``msg`` is rewri
 from __future__ import annotations
 
 TAGS = {"grid", "ref"}  # the union tags pydantic puts in a location: not a place a student knows
-LISTS = {"layers": "layer", "kernels": "kernel", "bias": "bias"}  # list fields whose items are numbered
+# list fields whose items are numbered
+LISTS = {"layers": "layer", "kernels": "kernel", "bias": "bias", "optimizers": "optimizer"}
 FIELDS = {
     "data_url": "the uploaded image",
     "input_shape": "the input's shape",
@@ -17,6 +18,8 @@ FIELDS = {
     "learning_rate": "the learning rate",
     "input_size": "the input size",
     "h": "the step h",
+    "batch_size": "the batch size",
+    "start": "the start point",
 }
 TYPE_NAMES = {"float", "int", "str", "bool", "list", "dict"}  # union members pydantic puts in a location
 

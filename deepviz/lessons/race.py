@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from deepviz.engine import Tensor, data, optim
-from deepviz.lessons.surfaces import Surface
+from deepviz.lessons.surfaces import GAP_FLOOR, Surface
 
 BOUND = 100.0  # a trajectory further than BOUND half-widths of the plot from its centre has diverged
 TOLERANCE = 1e-3  # "at the minimum": within this fraction of the plot's width of one
@@ -52,7 +52,14 @@ class Trajectory:
     step_sizes: list[float] = field(default_factory=list)  # ‖θₜ - θₜ₋₁‖, one per step
     stopped: str | None = None  # "diverged"
     reached: int | None = None  # the first step within tolerance of a minimum
+    gaps: list[float] = field(default_factory=list)  # L - L* at each point, at least GAP_FLOOR (for a log scale)
     notes: list[str] = field(default_factory=list)
+
+
+def within(surface: Surface) -> float:
+    """The distance to a minimum that counts as reaching it."""
+    x0, x1, _, _ = surface.extent
+    return TOLERANCE * (x1 - x0)
 
 
 def work(racers: list[Racer], steps: int) -> int:
@@ -107,7 +114,7 @@ def run(surface: Surface, start: tuple[float, float], racer: Racer, steps: int, 
     newton = isinstance(optimizer, optim.Newton)
     x0, x1, y0, y1 = surface.extent
     centre, half = np.array([(x0 + x1) / 2, (y0 + y1) / 2]), max(x1 - x0, y1 - y0) / 2
-    tolerance = TOLERANCE * (x1 - x0)
+    tolerance = within(surface)
     minima = np.array(surface.minima)
     thetas, sizes, reached = [theta.data.copy()], [], None
     stopped: int | None = None  # the step at which it diverged
@@ -146,6 +153,7 @@ def run(surface: Surface, start: tuple[float, float], racer: Racer, steps: int, 
         stopped, path, losses, sizes = keep, path[:keep], losses[:keep], sizes[: keep - 1]
     points = [(float(x), float(y), float(v)) for (x, y), v in zip(path, losses)]
     out = Trajectory(racer.name, lr, points, sizes, None if stopped is None else "diverged", reached)
+    out.gaps = [float(g) for g in np.maximum(losses - surface.minimum, GAP_FLOOR)]
     out.notes = _notes(surface, out, stopped, newton, indefinite, tolerance)
     return out
 

@@ -17,16 +17,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import numpy as np
 
 from deepviz.engine import Tensor, optim
 from deepviz.engine import functional as F
+from deepviz.lessons.playground import datasets
 
 FIRST_ORDER = ("gd", "momentum", "nesterov", "adam", "rmsprop")
 SECOND_ORDER = ("newton", "newton_safeguarded")
 STOCHASTIC = ("sgd", "minibatch")
 OPTIMIZERS = ("gd", "sgd", "minibatch", "momentum", "nesterov", "adam", "rmsprop", "newton", "newton_safeguarded")
+GRID = 61  # the contour's grid: GRID × GRID points
+CONTOUR_EPSILON = 1e-3  # ε of the contour's log₁₀(L - L* + ε): the levels stop there
+GAP_FLOOR = 1e-16  # L - L* below this is drawn at this, on the log scale of loss against step
+OPTIMIZER_TITLES = {
+    "gd": "Gradient descent (batch)",
+    "sgd": "Stochastic gradient descent (1 example)",
+    "minibatch": "Minibatch gradient descent",
+    "momentum": "Momentum",
+    "nesterov": "Nesterov momentum",
+    "adam": "Adam",
+    "rmsprop": "RMSprop",
+    "newton": "Newton",
+    "newton_safeguarded": "Newton, safeguarded",
+}
+DATASETS = ("blobs", "moons", "xor", "circles")  # the two-class datasets of lessons.playground
 L2 = 0.01  # λ of the logistic regression surface's (λ/2)‖w‖²
 
 
@@ -78,6 +95,12 @@ class Surface:
         gx, gy = np.meshgrid(xs, ys)
         with np.errstate(over="ignore", invalid="ignore"):
             return xs, ys, self.value(gx, gy)
+
+    def contour(self, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The grid of ``grid`` as log₁₀(L - L* + ε): evenly spaced contours of it are
+        log-spaced levels of the loss, dense near the minimum where the racers end."""
+        xs, ys, z = self.grid(size)
+        return xs, ys, np.log10(np.maximum(z - self.minimum, 0.0) + CONTOUR_EPSILON)
 
 
 def _rates(**first_order: float) -> dict[str, float]:
@@ -230,3 +253,19 @@ ANALYTIC: dict[str, Callable[..., Surface]] = {
     "saddle": saddle,
 }
 SURFACES = (*ANALYTIC, "logistic")
+
+
+@lru_cache(maxsize=64)
+def make(name: str, condition: float = 10.0, dataset: str = "blobs", points: int = 100, noise: float = 0.1,
+         seed: int = 0) -> Surface:  # fmt: skip
+    """A surface by name: the quadratic with its condition number, the logistic regression of
+    a seeded two-class dataset of lessons.playground (``dataset``, ``points``, ``noise``,
+    ``seed``), or an analytic surface."""
+    if name == "quadratic":
+        return quadratic(condition)
+    if name == "logistic":
+        if dataset not in DATASETS:
+            raise ValueError(f"the logistic regression surface needs a two-class dataset: one of {', '.join(DATASETS)}")
+        data = datasets.make(dataset, points=points, noise=noise, seed=seed)
+        return logistic(data.x, data.y, dataset)
+    return ANALYTIC[name]()

@@ -5,3 +5,4 @@ from deepviz.app.schemas.backprop import *  # noqa: F403
 from deepviz.app.schemas.cnn import *  # noqa: F403
 from deepviz.app.schemas.common import BAD_INPUT, ErrorItem, ErrorOut, Finite, Name, Strict  # noqa: F401
 from deepviz.app.schemas.lenet import *  # noqa: F403
+from deepviz.app.schemas.optimize import *  # noqa: F403

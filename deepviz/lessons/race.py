@@ -136,11 +136,12 @@ def run(surface: Surface, start: tuple[float, float], racer: Racer, steps: int, 
             except np.linalg.LinAlgError:  # a Hessian of infinities: nothing left to solve
                 stopped = step
                 break
-            if not np.all(np.isfinite(theta.data)):
+            size = float(np.linalg.norm(theta.data - thetas[-1]))
+            if not (np.all(np.isfinite(theta.data)) and np.isfinite(size)):
                 stopped = step
                 break
             thetas.append(theta.data.copy())
-            sizes.append(float(np.linalg.norm(thetas[-1] - thetas[-2])))
+            sizes.append(size)
             if np.abs(theta.data - centre).max() > BOUND * half:  # kept, to show it leave
                 stopped = step
                 break

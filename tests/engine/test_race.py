@@ -106,3 +106,9 @@ def test_newton_reaches_the_logistic_minimum_found_for_the_surface():
 
 def test_work_counts_a_newton_step_as_several():
     assert work([Racer("gd"), Racer("newton")], 100) > work([Racer("gd"), Racer("adam")], 100) == 200
+
+
+def test_a_step_that_overflows_is_divergence_with_finite_numbers():
+    surface = surfaces.quadratic(1)
+    trajectory = run(surface, (1e3, 1e3), Racer("gd", 1e305), 3)  # θ ≈ -1e308: finite, its step size is not
+    assert trajectory.stopped == "diverged" and len(trajectory.points) == 1 and trajectory.step_sizes == []

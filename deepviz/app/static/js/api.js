@@ -148,6 +148,8 @@ export const api = {
   shapes: post("/api/v1/shapes"),
   kernels: get("/api/v1/kernels"),
   images: get("/api/v1/images"),
+  optimize: post("/api/v1/optimize"),
+  optimizeOptions: get("/api/v1/optimize/options"),
   lenetModel: get("/api/v1/lenet/model"),
   lenetMistakes: get("/api/v1/lenet/mistakes"),
   lenetStream: () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/v1/lenet/stream`,

@@ -133,6 +133,34 @@ def figure_5_13(page):  # LeNet-5: draw a digit
     expect(page.locator("#kernels1 canvas")).to_have_count(6)
 
 
+def optimizers_page(page):  # chapter 4, and chapter 2's page list: the race on the quadratic bowl
+    expect(page.locator("#surface")).to_have_value("quadratic")
+    expect(page.locator("#results tr[data-name=newton] td.reached")).to_have_text("at step 1")
+
+
+def figure_2_2_methods(page):  # batch, stochastic and minibatch gradient descent, and Newton
+    expect(page.locator("#surface")).to_have_value("logistic")
+    expect(page.locator("#results tr[data-name]")).to_have_count(4)
+    expect(page.locator("#results tr[data-name=sgd]")).to_be_visible()
+
+
+def figure_4_a(page):  # loss surfaces
+    expect(page.locator("#surface")).to_have_value("rosenbrock")
+    expect(page.locator("#formula")).to_contain_text("100")
+    expect(page.locator("#contour .main-svg").first).to_be_visible()
+
+
+def figure_4_b(page):  # the condition number
+    expect(page.locator("#condition-value")).to_have_text("κ = 100")
+    expect(page.locator("#results tr[data-name=newton] td.reached")).to_have_text("at step 1")
+    expect(page.locator("#results tr[data-name=gd] td.reached")).not_to_have_text("at step 1")
+
+
+def figure_4_c(page):  # Newton heads for a saddle
+    expect(page.locator("#results tr[data-name=newton] td.notes")).to_contain_text("ended at the saddle")
+    expect(page.locator("#results tr[data-name=newton_safeguarded] td.reached")).to_contain_text("at step")
+
+
 def api_docs(page):
     expect(page.locator("#swagger-ui .information-container")).to_contain_text("deepviz")
 
@@ -160,6 +188,11 @@ LINKS = {
     "/convolution?s=2&p=0&n=7#slide-title": figure_5_11,
     "/pooling": figure_5_12,
     "/lenet": figure_5_13,
+    "/optimizers": optimizers_page,
+    "/optimizers?surface=logistic&racers=gd,sgd,minibatch,newton": figure_2_2_methods,
+    "/optimizers?surface=rosenbrock": figure_4_a,
+    "/optimizers?surface=quadratic&k=100&racers=gd,momentum,newton": figure_4_b,
+    "/optimizers?surface=saddle&racers=gd,newton,newton_safeguarded": figure_4_c,
     "/docs": api_docs,
 }
 

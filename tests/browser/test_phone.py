@@ -45,6 +45,7 @@ PAGES = {
     "/receptive-field": ("#maps canvas", "#preset", "#rf-formula"),
     "/pooling": ("#pool-output td", "#kind", "#pool-output"),
     "/lenet": ("#kernels1 canvas", "#pad", "#prediction"),
+    "/optimizers": ("#contour .main-svg", "#surface", "#contour"),
     "/docs": ("#swagger-ui .opblock", "#swagger-ui .opblock-summary", "#swagger-ui .information-container"),
 }
 

@@ -94,7 +94,7 @@ function buildControls() {
     swatch.style.background = COLOURS[o.name];
     const rate = el("input", { type: "number", id: `lr-${o.name}`, min: "0", step: "any", "aria-label": `${o.title}: learning rate` });
     return el("tr", { "data-name": o.name },
-      el("td", {}, box, el("label", { for: `use-${o.name}` }, swatch, o.title), el("small", { class: "why" }, "")),
+      el("td", { class: "racer" }, box, el("label", { for: `use-${o.name}` }, swatch, o.title), el("small", { class: "why" }, "")),
       el("td", {}, rate));
   }));
 }

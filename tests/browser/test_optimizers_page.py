@@ -106,7 +106,12 @@ def test_stochastic_racers_only_where_there_are_examples(page):
     page.goto("/optimizers?surface=rosenbrock&racers=gd,sgd")
     expect(page.locator("#use-sgd")).to_be_disabled()
     expect(page.locator("#results tr[data-name]")).to_have_count(1)
-    page.select_option("#surface", "logistic")
+    page.fill("#lr-gd", "0.5")
+    page.locator("#lr-gd").dispatch_event("change")
+    expect(page.locator("#results tr[data-name=gd] td.lr")).to_have_text("0.5")
+    page.select_option("#surface", "logistic")  # its own learning rates: 0.5 was Rosenbrock's
+    expect(page.locator("#lr-gd")).to_have_value("")
+    assert "lr_gd" not in query(page)
     expect(page.locator("#use-sgd")).to_be_enabled()
     expect(page.locator("#results tr[data-name=sgd]")).to_be_visible()
     expect(page.locator("#dataset")).to_be_visible()

@@ -212,9 +212,13 @@ async function main() {
   const parameters = table(options);
   state = readState(parameters).state;
   bindControls(parameters, state, (key) => {
-    if (key === "surface") { // a new surface: its own start and the race from its first step
+    if (key === "surface") { // a new surface: its own start and learning rates (a rate is a surface's)
       state.x = state.y = "";
       $("start-x").value = $("start-y").value = "";
+      for (const o of options.optimizers) {
+        state[`lr_${o.name}`] = "";
+        $(`lr-${o.name}`).value = "";
+      }
     }
     state.t = "";
     race();

@@ -116,7 +116,7 @@ def run(surface: Surface, start: tuple[float, float], racer: Racer, steps: int, 
     centre, half = np.array([(x0 + x1) / 2, (y0 + y1) / 2]), max(x1 - x0, y1 - y0) / 2
     tolerance = within(surface)
     minima = np.array(surface.minima)
-    thetas, sizes, reached = [theta.data.copy()], [], None
+    thetas, sizes = [theta.data.copy()], []  # θ at each step, and each step's length
     stopped: int | None = None  # the step at which it diverged
     indefinite = 0
     with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -148,10 +148,11 @@ def run(surface: Surface, start: tuple[float, float], racer: Racer, steps: int, 
             if reached is None and _near(theta.data, minima, tolerance):
                 reached = step
         path = np.array(thetas)  # (steps + 1, 2)
-        losses = surface.value(path[:, 0], path[:, 1])  # the loss on every example, at every point at once
+        losses = surface.value(path[:, 0], path[:, 1])  # the loss at every point at once (numpy: the engine's value)
     keep = int(np.argmin(np.isfinite(losses))) if not np.all(np.isfinite(losses)) else len(losses)
     if keep < len(losses):  # a loss that overflowed, within the bound: the trajectory ends before it
         stopped, path, losses, sizes = keep, path[:keep], losses[:keep], sizes[: keep - 1]
+        reached = reached if reached is not None and reached < keep else None
     points = [(float(x), float(y), float(v)) for (x, y), v in zip(path, losses)]
     out = Trajectory(racer.name, lr, points, sizes, None if stopped is None else "diverged", reached)
     out.gaps = [float(g) for g in np.maximum(losses - surface.minimum, GAP_FLOOR)]

@@ -68,8 +68,9 @@ class Settings(BaseSettings):
     # optimizers racing on a loss surface (/api/v1/optimize)
     max_optimize_steps: int = Field(500, ge=1, le=100_000)  # steps of each optimizer
     max_racers: int = Field(9, ge=1, le=64)  # optimizers in one race (there are 9)
-    max_optimize_work: int = Field(2000, ge=1)  # steps × optimizers, a Newton step counting 5 (its Hessian):
-    # ≈ 0.1-0.5 ms a gradient step on the engine (Beale, the longest formula: 0.5), so at most ~1 s
+    max_optimize_work: int = Field(1500, ge=1)  # steps × optimizers, a Newton step counting 5 (its Hessian):
+    # ≈ 0.1-0.5 ms a gradient step on the engine (Beale, the longest formula: 0.5), so at most ~0.4 s, leaving room
+    # under load (the default race, 5 racers × 100 steps, costs 1300)
     max_optimize_points: int = Field(500, ge=2)  # the logistic regression surface's dataset
     # LeNet-5 (/api/v1/lenet/...)
     max_drawing_bytes: int = Field(500_000, ge=1024)  # a drawing sent as a data URL

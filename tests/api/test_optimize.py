@@ -115,7 +115,7 @@ BAD = [
     ({"surface": "logistic", "dataset": {"points": 501}, "optimizers": [{"name": "gd"}]},
      ["body", "dataset", "points"], "at most 500 points"),
     ({"optimizers": [{"name": "newton"}, {"name": "newton_safeguarded"}], "steps": 300}, ["body"],
-     "the limit is 2000"),
+     "the limit is 1500"),
     ({"optimizers": [{"name": "momentum", "momentum": 1}]}, ["body", "optimizers", 0, "momentum"], "less than 1"),
 ]  # fmt: skip
 

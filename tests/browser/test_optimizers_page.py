@@ -131,4 +131,4 @@ def test_values_the_page_cannot_use_are_refused(page):
 
 def test_a_refused_race_says_why(page):
     page.goto("/optimizers?racers=gd,momentum,nesterov,adam,rmsprop,newton,newton_safeguarded&steps=500")
-    expect(page.locator("#race-error")).to_contain_text("the limit is 2000")
+    expect(page.locator("#race-error")).to_contain_text("the limit is 1500")

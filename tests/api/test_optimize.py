@@ -117,6 +117,7 @@ BAD = [
     ({"optimizers": [{"name": "newton"}, {"name": "newton_safeguarded"}], "steps": 300}, ["body"],
      "the limit is 1500"),
     ({"optimizers": [{"name": "momentum", "momentum": 1}]}, ["body", "optimizers", 0, "momentum"], "less than 1"),
+    ({"optimizers": [{"name": "nesterov", "momentum": 0}]}, ["body", "optimizers", 0, "momentum"], "above 0"),
 ]  # fmt: skip
 
 
@@ -136,3 +137,9 @@ def test_the_limits_are_settings():
     assert "at most 10 steps" in client.post(RACE, json={"optimizers": three[:1], "steps": 11}).text
     assert "the limit is 15" in client.post(RACE, json={"optimizers": three[:2], "steps": 8}).text
     assert client.post(RACE, json={"optimizers": three[:2], "steps": 7}).status_code == 200
+
+
+def test_a_dataset_too_large_is_refused_before_it_is_made(client):
+    body = {"surface": "logistic", "dataset": {"points": 10**12}, "optimizers": [{"name": "gd"}]}
+    r = client.post(RACE, json=body)  # numpy refused to allocate it: a 500
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "dataset", "points"]

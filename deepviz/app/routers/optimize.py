@@ -44,14 +44,18 @@ def surface_json(surface: surfaces.Surface) -> dict:
     }
 
 
-def _check(request: OptimizeRequest, surface: surfaces.Surface, settings: Settings) -> None:
-    """What the schema cannot say: the limits of settings, and what this surface allows."""
+def _check_sizes(request: OptimizeRequest, settings: Settings) -> None:
+    """The limits of settings, before anything is built."""
     if request.steps > settings.max_optimize_steps:
         raise InputError(["body", "steps"], f"at most {settings.max_optimize_steps} steps, not {request.steps}")
     if len(request.optimizers) > settings.max_racers:
         raise InputError(["body", "optimizers"], f"at most {settings.max_racers} optimizers in one race")
     if request.dataset.points > settings.max_optimize_points:
         raise InputError(["body", "dataset", "points"], f"at most {settings.max_optimize_points} points")
+
+
+def _check(request: OptimizeRequest, surface: surfaces.Surface, settings: Settings) -> None:
+    """What the schema cannot say: what this surface allows, and the race's cost."""
     seen = set()
     for i, racer in enumerate(request.optimizers):
         where = ["body", "optimizers", i, "name"]
@@ -63,6 +67,11 @@ def _check(request: OptimizeRequest, surface: surfaces.Surface, settings: Settin
                 where,
                 f"optimizer {i + 1}: {racer.name} samples examples, and only the logistic regression surface has "
                 "examples (its loss is a mean over them): on this surface use gd",
+            )
+        if racer.name == "nesterov" and racer.momentum == 0:
+            raise InputError(
+                ["body", "optimizers", i, "momentum"],
+                f"optimizer {i + 1}: Nesterov momentum needs a momentum μ above 0 (with 0 it is gradient descent)",
             )
         if racer.name == "minibatch" and racer.batch_size > surface.examples:
             raise InputError(
@@ -86,8 +95,12 @@ def optimize(request: OptimizeRequest, settings: SettingsDep, budget: BudgetDep)
     """Race optimizers on a loss surface from one start: each one's trajectory [x, y, loss],
     step sizes and where it stopped (null, or "diverged" at the first non-finite value or
     far outside the plot), and the surface's contour."""
-    data = request.dataset
-    surface = surfaces.make(request.surface, request.condition, data.name, data.points, data.noise, data.seed)
+    _check_sizes(request, settings)
+    if request.surface == "logistic":
+        data = request.dataset
+        surface = surfaces.make("logistic", dataset=data.name, points=data.points, noise=data.noise, seed=data.seed)
+    else:
+        surface = surfaces.make(request.surface, request.condition)
     _check(request, surface, settings)
     racers = [race.Racer(r.name, r.learning_rate, r.momentum, r.batch_size, r.damping) for r in request.optimizers]
     start = tuple(request.start) if request.start is not None else surface.start

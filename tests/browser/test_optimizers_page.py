@@ -72,7 +72,7 @@ def test_a_click_on_the_map_moves_the_start(page):
     page.goto("/optimizers?surface=himmelblau&racers=gd&steps=20")
     expect(page.locator("#results tr[data-name=gd]")).to_be_visible()
     before = page.locator("#results tr[data-name=gd] td.theta").inner_text()
-    box = page.locator("#contour .nsewdrag").first.bounding_box()
+    box = page.locator("#paths .nsewdrag").first.bounding_box()  # the map's upper layer takes the clicks
     page.mouse.click(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.2)  # up and to the right
     expect(page.locator("#start-x")).not_to_have_value("")
     x, y = float(page.locator("#start-x").input_value()), float(page.locator("#start-y").input_value())
@@ -98,8 +98,13 @@ def test_a_diverging_racer_stops_and_the_page_goes_on(page):
     expect(gd.locator("td.notes")).to_contain_text("diverged at step")
     expect(gd.locator("td.step")).to_contain_text("(stopped)")
     expect(page.locator("#results tr[data-name=adam] td.notes")).to_have_text("–")
-    page.click("#play")  # the animation runs over the stopped trajectory too
-    expect(page.locator("#step-counter")).to_have_text("step 100 of 100", timeout=20000)
+    stopped = int(gd.locator("td.step").inner_text().split()[0])
+    page.click("#play")  # from the start again, past the step where gradient descent stopped
+    shown = "(s) => Number(document.getElementById('step-counter').textContent.split(' ')[1]) > s"
+    page.wait_for_function(shown, arg=stopped)
+    page.click("#play")  # pause
+    expect(gd.locator("td.step")).to_have_text(f"{stopped} (stopped)")
+    expect(page.locator("#contour .main-svg").first).to_be_visible()
 
 
 def test_stochastic_racers_only_where_there_are_examples(page):
@@ -132,3 +137,12 @@ def test_values_the_page_cannot_use_are_refused(page):
 def test_a_refused_race_says_why(page):
     page.goto("/optimizers?racers=gd,momentum,nesterov,adam,rmsprop,newton,newton_safeguarded&steps=500")
     expect(page.locator("#race-error")).to_contain_text("the limit is 1500")
+
+
+def test_the_try_links_show_what_they_say(page):
+    page.goto("/optimizers")
+    page.click("text=Newton up to a maximum")
+    expect(page.locator("#results tr[data-name=newton] td.notes")).to_contain_text("ended at the maximum")
+    expect(page.locator("#results tr[data-name=newton_safeguarded] td.reached")).to_contain_text("at step")
+    page.click("text=a learning rate too large")
+    expect(page.locator("#results tr[data-name=gd] td.notes")).to_contain_text("diverged at step")

@@ -177,13 +177,13 @@ function show(step) {
   writeState(state);
   $("step").value = String(t);
   $("step-counter").textContent = `step ${t} of ${last()}`;
-  drawMap($("contour"), answer, t, compact());
+  drawMap($("contour"), $("paths"), answer, t, compact());
   drawLoss($("loss-plot"), answer, t);
   drawSizes($("size-plot"), answer, t);
   $("results").replaceChildren(resultsTable(answer, t));
   if (!clickBound) { // a click on the map moves the start there (to the grid point under it)
     clickBound = true;
-    $("contour").on("plotly_click", (event) => {
+    $("paths").on("plotly_click", (event) => {
       const point = event.points?.[0];
       if (!point || typeof point.x !== "number") return;
       state.x = String(Number(point.x.toPrecision(4)));

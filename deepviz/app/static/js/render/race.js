@@ -15,14 +15,51 @@ function upTo(trajectory, t) {
   return trajectory.points.slice(0, t + 1);
 }
 
-export function drawMap(target, data, t, compact) {
-  const { surface, contour } = data;
+// What each plot last drew ({data, …}), so that moving to another step of the same race only
+// moves the paths: smooth playback.
+const drawn = new WeakMap();
+
+function pathsAt(data, t) {
+  const shown = data.trajectories.map((trajectory) => upTo(trajectory, t));
+  return {
+    x: shown.map((points) => points.map((p) => p[0])),
+    y: shown.map((points) => points.map((p) => p[1])),
+    "marker.size": shown.map((points) => points.map((_, i) => (i === points.length - 1 ? 10 : 4))),
+  };
+}
+
+// The axes both layers of the map share, so that their plot areas coincide exactly.
+function mapLayout(surface, compact, top) {
   const [x0, x1, y0, y1] = surface.extent;
-  const traces = [{
-    type: "contour", x: contour.x, y: contour.y, z: contour.z, name: contour.label,
+  const names = surface.name === "logistic" ? ["w₁", "w₂"] : ["x", "y"];
+  const hidden = top ? { showticklabels: false, showgrid: false, zeroline: false } : {};
+  return {
+    margin: { t: 10, r: 10, b: 40, l: 45 }, font: FONT, showlegend: false, height: compact ? 340 : 520,
+    paper_bgcolor: top ? "rgba(0,0,0,0)" : "#fff", plot_bgcolor: "rgba(0,0,0,0)",
+    xaxis: { range: [x0, x1], domain: [0, compact ? 1 : 0.86], title: { text: top ? "" : names[0] }, constrain: "domain", ...hidden },
+    yaxis: { range: [y0, y1], title: { text: top ? "" : names[1] }, scaleanchor: "x", constrain: "domain", ...hidden },
+    hovermode: "closest", clickmode: "event", dragmode: false,
+  };
+}
+
+// The map in two layers: the contour below (drawn once per race: contouring is slow), and above
+// it the paths, the minima and saddles, and an invisible grid that answers hovers and clicks
+// anywhere (a click sets the start). Another step of the same race only restyles the paths.
+export function drawMap(below, above, data, t, compact) {
+  const last = drawn.get(above);
+  if (last && last.data === data && last.compact === compact) {
+    window.Plotly.restyle(above, pathsAt(data, t), data.trajectories.map((_, k) => last.first + k));
+    return;
+  }
+  const { surface, contour } = data;
+  window.Plotly.react(below, [{
+    type: "contour", x: contour.x, y: contour.y, z: contour.z, name: contour.label, hoverinfo: "skip",
     colorscale: "YlGnBu", reversescale: true, ncontours: 24, showscale: !compact,
     contours: { coloring: "heatmap", showlines: true }, line: { width: 0.5, color: "rgba(255,255,255,.5)" },
-    colorbar: { title: { text: contour.label, side: "right" }, thickness: 12 },
+    colorbar: { title: { text: contour.label, side: "right" }, thickness: 12, x: 0.9, xanchor: "left" },
+  }], mapLayout(surface, compact, false), { ...CONFIG, staticPlot: true });
+  const traces = [{
+    type: "heatmap", x: contour.x, y: contour.y, z: contour.z, opacity: 0, showscale: false, name: "",
     hovertemplate: "x = %{x:.3f}<br>y = %{y:.3f}<extra>click: start here</extra>",
   }, {
     type: "scatter", mode: "markers", name: "minimum", x: surface.minima.map((m) => m[0]),
@@ -37,31 +74,32 @@ export function drawMap(target, data, t, compact) {
       hovertemplate: "%{text} (%{x:.3f}, %{y:.3f})<extra></extra>",
     });
   }
-  for (const trajectory of data.trajectories) {
-    const shown = upTo(trajectory, t);
+  const first = traces.length;
+  const paths = pathsAt(data, t);
+  data.trajectories.forEach((trajectory, k) => {
     const colour = COLOURS[trajectory.name];
     traces.push({
-      type: "scatter", mode: "lines+markers", name: trajectory.title, x: shown.map((p) => p[0]), y: shown.map((p) => p[1]),
-      line: { color: colour, width: 2 }, cliponaxis: true,
-      marker: { color: colour, size: shown.map((_, i) => (i === shown.length - 1 ? 10 : 4)) },
+      type: "scatter", mode: "lines+markers", name: trajectory.title, x: paths.x[k], y: paths.y[k],
+      line: { color: colour, width: 2 }, cliponaxis: true, marker: { color: colour, size: paths["marker.size"][k] },
       hovertemplate: `${trajectory.title}<br>(%{x:.4g}, %{y:.4g})<extra></extra>`,
     });
-  }
+  });
   const start = data.trajectories[0]?.points[0];
   if (start) {
     traces.push({ type: "scatter", mode: "markers", name: "start", x: [start[0]], y: [start[1]],
       marker: { symbol: "circle-open", size: 14, color: "#111", line: { width: 2.5 } }, hoverinfo: "skip" });
   }
-  window.Plotly.react(target, traces, {
-    margin: { t: 10, r: 10, b: 40, l: 45 }, font: FONT, showlegend: false, height: compact ? 340 : 520,
-    xaxis: { range: [x0, x1], title: { text: surface.name === "logistic" ? "w₁" : "x" }, constrain: "domain" },
-    yaxis: { range: [y0, y1], title: { text: surface.name === "logistic" ? "w₂" : "y" }, scaleanchor: "x", constrain: "domain" },
-    hovermode: "closest", clickmode: "event", dragmode: false,
-  }, CONFIG);
+  window.Plotly.react(above, traces, mapLayout(surface, compact, true), CONFIG);
+  drawn.set(above, { data, compact, first });
 }
 
 // A marker at step t on each curve of a per-step series (loss gaps, or step sizes from step 1).
 function series(target, data, t, pick, offset, title) {
+  if (drawn.get(target)?.data === data) { // the same race at another step: only the marker line moves
+    window.Plotly.relayout(target, { "shapes[0].x0": t, "shapes[0].x1": t });
+    return;
+  }
+  drawn.set(target, { data });
   const traces = data.trajectories.map((trajectory) => {
     const values = pick(trajectory);
     const colour = COLOURS[trajectory.name];

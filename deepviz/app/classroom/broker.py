@@ -125,9 +125,10 @@ class Broker(ABC):
     async def unsubscribe(self, code: str, listener: Listener) -> None: ...
 
     @abstractmethod
-    async def hit(self, name: str, window: float) -> int:
-        """Count one event named `name` in a fixed window of `window` seconds (rate limits
-        shared by every worker): how many so far in this window, this one included."""
+    async def hit(self, name: str, window: float, amount: int = 1) -> int:
+        """Count `amount` events named `name` in a fixed window of `window` seconds (rate
+        limits shared by every worker): how many so far in this window, these included
+        (amount=0 only reads the count)."""
 
     async def close(self) -> None:
         """Release connections (at shutdown)."""

@@ -183,8 +183,9 @@ class InProcessBroker(Broker):
             if not found:
                 del self.listeners[code]
 
-    async def hit(self, name: str, window: float) -> int:
+    async def hit(self, name: str, window: float, amount: int = 1) -> int:
         self._sweep()
         count, end = self.hits.get(name, (0, self.clock() + window))
-        self.hits[name] = (count + 1, end)
-        return count + 1
+        if amount:
+            self.hits[name] = (count + amount, end)
+        return count + amount

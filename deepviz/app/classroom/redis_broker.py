@@ -137,11 +137,11 @@ class RedisBroker(Broker):
     async def end(self, code: str, class_id: str) -> int | None:
         return await self._run("end", code, class_id)
 
-    async def hit(self, name: str, window: float) -> int:
+    async def hit(self, name: str, window: float, amount: int = 1) -> int:
         client, key = self._redis(), f"deepviz:hits:{name}"
         try:
             async with client.pipeline(transaction=True) as pipe:
-                pipe.set(key, 0, px=int(window * 1000), nx=True).incr(key)
+                pipe.set(key, 0, px=int(window * 1000), nx=True).incrby(key, amount)
                 return (await pipe.execute())[1]
         except DOWN as error:
             raise _unavailable(error) from None

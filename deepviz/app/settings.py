@@ -116,7 +116,7 @@ class Settings(BaseSettings):
     def _secret_with_redis(cls, secret: str, info: ValidationInfo) -> str:
         if info.data.get("redis_url") and info.data.get("classroom") != "off" and len(secret) < 32:
             raise ValueError(
-                "must be set, of at least 32 characters, and the same on every instance when DEEPVIZ_REDIS_URL is: "
+                "must be set with redis (at least 32 characters, the same on every instance): "
                 "python -c 'import secrets; print(secrets.token_urlsafe(32))' makes one"
             )
         return secret

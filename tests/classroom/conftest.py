@@ -130,3 +130,51 @@ class Collector:
             except TimeoutError:
                 pass
         return self.events
+
+
+@pytest.fixture(params=["in-process", "redis"])
+def make_client(request):
+    """make_client(**settings) -> a TestClient (use it in `with`: one event loop for every
+    request and WebSocket) of an app whose classes are in process or in a real Redis."""
+    from fastapi.testclient import TestClient
+
+    from deepviz.app.main import create_app
+    from deepviz.app.settings import Settings
+
+    redis_settings = {}
+    if request.param == "redis":
+        redis_settings = {"redis_url": request.getfixturevalue("redis_url"), "classroom_secret": SECRET}
+
+    def make(**limits) -> TestClient:
+        return TestClient(create_app(Settings(**redis_settings, **limits)))
+
+    return make
+
+
+class Class:
+    """A class seen from a test: its code, the instructor's headers, helpers to join."""
+
+    def __init__(self, client, **body):
+        response = client.post("/api/v1/classes", **body)
+        assert response.status_code == 201, response.text
+        self.client, self.out = client, response.json()
+        self.code = self.out["code"]
+        self.url = f"/api/v1/classes/{self.code}"
+        self.instructor = {"Authorization": f"Bearer {self.out['instructor_token']}"}
+
+    def join(self, name: str = "") -> dict:
+        response = self.client.post(f"{self.url}/join", json={"name": name})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def state(self, page: str = "/backprop", **state: str) -> int:
+        response = self.client.post(f"{self.url}/state", json={"page": page, "state": state}, headers=self.instructor)
+        assert response.status_code == 200, response.text
+        return response.json()["seq"]
+
+    def follow(self, student: dict):
+        return self.client.websocket_connect(f"{self.url}/follow?student_token={student['student_token']}")
+
+
+def bearer(student: dict) -> dict:
+    return {"Authorization": f"Bearer {student['student_token']}"}

@@ -63,7 +63,7 @@ class Classroom:
 
     async def create(self, address: str, base_url: str) -> dict:
         limit = self.settings.max_classes_per_address
-        if await self.broker.hit(f"create:{address}", CREATE_WINDOW) > limit:
+        if await self.broker.hit(f"create:{address}", CREATE_WINDOW, 0) >= limit:
             msg = f"at most {limit} classes an hour from one address: try again later"
             raise InputError(["server"], msg, "rate_limited", status=429, headers={"Retry-After": "600"})
         class_id = new_class_id()
@@ -74,6 +74,7 @@ class Classroom:
                 raise InputError(["server"], f"{self.settings.max_classes} classes are open, the most this server "
                                  "holds: try again when one ends", "classes_full", status=503)  # fmt: skip
             if created == "ok":
+                await self.broker.hit(f"create:{address}", CREATE_WINDOW)  # only classes made count
                 return {
                     "code": code,
                     "instructor_token": self.signer.instructor(code, class_id),

@@ -205,8 +205,11 @@ class RedisBroker(Broker):
         sub.listeners.add(listener)
         try:
             await asyncio.wait_for(sub.ready.wait(), SUBSCRIBE_TIMEOUT)
-        except TimeoutError:
+        except TimeoutError:  # Redis is too slow: this subscription fails, the next one asks again
             sub.failed = True
+            sub.ready.set()
+            if self.channels.get(code) is sub:
+                del self.channels[code]
         if sub.failed:
             sub.listeners.discard(listener)
             raise Unavailable("Redis did not confirm the subscription")

@@ -110,6 +110,8 @@ class Settings(BaseSettings):
     max_poll_options: int = Field(10, ge=2, le=100)
     max_question_length: int = Field(300, ge=1)  # characters, question and each option alike
     class_send_timeout: float = Field(10.0, gt=0)  # seconds a follower may take to take a message; then closed
+    max_follower_backlog: int = Field(64, ge=1)  # events waiting for a slow follower; past it, only the latest
+    # state is kept (with every poll, reveal and end)
 
     @field_validator("classroom_secret")
     @classmethod

@@ -165,3 +165,18 @@ async def test_hits_are_counted_per_window_and_shared(brokers):
         assert await a.hit("join:5.6.7.8", window=0.5) == 1
         await asyncio.sleep(0.7)
         assert await b.hit("join:1.2.3.4", window=0.5) == 1
+
+
+@pytest.mark.parametrize("anyio_backend", [("asyncio", {"use_uvloop": True})])  # the servers' loop
+async def test_a_subscription_made_again_at_once_still_delivers(brokers, anyio_backend):
+    # Regression: under uvloop the Redis reader saw SUBSCRIBE confirmed before the subscribing
+    # coroutine had put its listener in, took the subscription for abandoned, and dropped it:
+    # the follower got its snapshot, then nothing.
+    async with opened(brokers) as (a, b):
+        await a.create("AAAAAA", "id1", 10)
+        for i in range(20):
+            follower = Collector()
+            await b.subscribe("AAAAAA", follower)
+            seq = await a.state("AAAAAA", "id1", {"page": "/", "state": {"i": str(i)}})
+            assert (await follower.wait_for(1))[0][0] == seq
+            await b.unsubscribe("AAAAAA", follower)

@@ -3,8 +3,9 @@
 On connect the follower is sent the class's current events at once (the snapshot: the latest
 state, or {"type": "state", "seq": 0, "page": null, "state": null} before the instructor's
 first; then the latest poll and its reveal, if any), then every later event, in seq order.
-A follower that cannot keep up is never queued without bound: a newer state replaces a
-pending older one (polls, reveals and the end are kept: a class has few of them), and a
+Every event is sent, but a follower that falls behind is never queued without bound: past
+`max_follower_backlog` pending events, the pending states but the latest are dropped (the page
+renders one state; polls, reveals and the end are all kept: a class has few of them), and a
 message that cannot be sent within `class_send_timeout` closes the connection.
 
 How it closes: 1000 after {"type": "ended"}; 4401 without a token; 4404 for a code or a token
@@ -31,7 +32,8 @@ NO_STATE = '{"type":"state","seq":0,"page":null,"state":null}'
 class Outbox:
     """One follower's events waiting to be sent (a broker Listener)."""
 
-    def __init__(self):
+    def __init__(self, backlog: int):
+        self.backlog = backlog  # pending events past which older states are dropped
         self.loop = asyncio.get_running_loop()
         self.items: list[tuple[int, str, str]] = []
         self.floor: int | None = None  # the snapshot's seq: older events are in it already
@@ -52,9 +54,10 @@ class Outbox:
     def _put(self, seq: int, kind: str, text: str) -> None:
         if self.floor is not None and seq <= self.floor:
             return
-        if kind == "state":
-            self.items = [item for item in self.items if item[1] != "state"]
         self.items.append((seq, kind, text))
+        if len(self.items) > self.backlog:  # behind: only the latest state still matters
+            latest = max((item[0] for item in self.items if item[1] == "state"), default=None)
+            self.items = [item for item in self.items if item[1] != "state" or item[0] == latest]
         self.ready.set()
 
     def lost(self) -> None:
@@ -100,7 +103,7 @@ async def follow(socket: WebSocket, code_text: str, token_text: str | None) -> N
     app.state.ws_open += 1
     app.state.ws_by_address[address] += 1
     METRICS.gauge("deepviz_websocket_sessions", +1)
-    outbox, receiver, subscribed = Outbox(), None, False
+    outbox, receiver, subscribed = Outbox(settings.max_follower_backlog), None, False
     try:
         try:
             snapshot = await classroom.broker.subscribe(code, outbox)

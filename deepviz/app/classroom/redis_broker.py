@@ -192,7 +192,9 @@ class RedisBroker(Broker):
         self._redis()
         sub = self.channels.get(code)
         if sub is None:
-            sub = self.channels[code] = Channel()
+            # the listener is in before SUBSCRIBE is sent: the reader may see Redis confirm it
+            # before this coroutine resumes, and would drop a subscription nobody listens to
+            sub = self.channels[code] = Channel({listener})
             try:
                 if self.pubsub is None:
                     self.pubsub = self.subscriber.pubsub()

@@ -77,6 +77,8 @@ async def test_answers_are_counted_exactly_one_per_student_the_last_one_counting
         assert result.counts == {"1": 125, "0": 75}
         assert len(result.answers) == 200 and result.answers["s0"] == "1" and result.answers["s52"] == "0"
         assert result.poll == {"poll_id": "p1", "question": "2 + 2?", "kind": "choice", "options": ["3", "4"]}
+        assert await a.poll("AAAAAA", "id1", "p1") == result.poll
+        assert await a.poll("AAAAAA", "id1", "p2") == "missing" and await a.poll("AAAAAA", "id2", "p1") == "gone"
         assert not result.revealed
 
 

@@ -108,6 +108,10 @@ class Broker(ABC):
         """Publish "ended", delete the class, leave its tombstone: the seq, or None."""
 
     @abstractmethod
+    async def poll(self, code: str, class_id: str, poll_id: str) -> dict | str:
+        """A poll as asked (poll_id, question, kind, options), or "missing" or "gone"."""
+
+    @abstractmethod
     async def poll_result(self, code: str, class_id: str, poll_id: str) -> PollResult | str:
         """A poll with its counts and who answered what, or "missing" or "gone"."""
 

@@ -157,8 +157,12 @@ class Classroom:
             raise InputError(["body"], f"a class asks at most {s.max_polls_per_class} polls", "polls_full", status=409)
         return {"poll_id": added[0], "seq": added[1]}
 
-    async def _poll(self, code: str, token: Token, poll_id: str) -> PollResult:
-        found = await self.broker.poll_result(code, token.class_id, poll_id) if POLL_ID.match(poll_id) else "missing"
+    async def _poll(self, code: str, token: Token, poll_id: str, result: bool = False) -> PollResult | dict:
+        """The poll as asked, or with its counts and answers (`result`); else the error."""
+        found = "missing"
+        if POLL_ID.match(poll_id):
+            read = self.broker.poll_result if result else self.broker.poll
+            found = await read(code, token.class_id, poll_id)
         if found == "gone":
             raise self.not_found()
         if found == "missing":
@@ -176,7 +180,7 @@ class Classroom:
 
     async def answer(self, code: str, token: Token, poll_id: str, value: float) -> dict:
         poll = await self._poll(code, token, poll_id)
-        key = self._key(poll.poll, value, ["body", "value"])
+        key = self._key(poll, value, ["body", "value"])
         done = await self.broker.answer(code, token.class_id, poll_id, token.student_id, key)
         if done == "gone":
             raise self.not_found()
@@ -186,7 +190,7 @@ class Classroom:
 
     async def reveal(self, code: str, token: Token, poll_id: str, answer: float | None) -> int:
         poll = await self._poll(code, token, poll_id)
-        shown = None if answer is None else float(self._key(poll.poll, answer, ["body", "answer"]))
+        shown = None if answer is None else float(self._key(poll, answer, ["body", "answer"]))
         seq = await self.broker.reveal(code, token.class_id, poll_id, {"poll_id": poll_id, "answer": shown})
         if seq == "gone":
             raise self.not_found()
@@ -195,7 +199,7 @@ class Classroom:
         return seq
 
     async def poll_result(self, code: str, token: Token, poll_id: str) -> dict:
-        found = await self._poll(code, token, poll_id)
+        found = await self._poll(code, token, poll_id, result=True)
         poll, counts = found.poll, found.counts
         if poll["kind"] == "choice":
             counted = [{"value": i, "count": counts.get(str(i), 0)} for i in range(len(poll["options"]))]

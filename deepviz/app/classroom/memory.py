@@ -146,6 +146,12 @@ class InProcessBroker(Broker):
         self.tombstones[code] = (class_id, self.clock() + self.ttl)
         return seq
 
+    async def poll(self, code: str, class_id: str, poll_id: str) -> dict | str:
+        room = self._room(code, class_id)
+        if room is None:
+            return "gone"
+        return room.polls.get(poll_id, "missing")
+
     async def poll_result(self, code: str, class_id: str, poll_id: str) -> PollResult | str:
         room = self._room(code, class_id)
         if room is None:

@@ -158,6 +158,14 @@ class RedisBroker(Broker):
         except DOWN as error:
             raise _unavailable(error) from None
 
+    async def poll(self, code: str, class_id: str, poll_id: str) -> dict | str:
+        found, poll = await self._read(code, ("hget", 0, "id"), ("hget", 2, poll_id))
+        if found is None or found.decode() != class_id:
+            return "gone"
+        if poll is None or poll_id.startswith("r:"):
+            return "missing"
+        return {k: v for k, v in json.loads(poll).items() if k not in ("type", "seq")}
+
     async def poll_result(self, code: str, class_id: str, poll_id: str) -> PollResult | str:
         commands = [("hget", 0, "id"), ("hget", 2, poll_id), ("hexists", 2, f"r:{poll_id}")]
         found, poll, revealed, counts, answers = await self._read(code, *commands, ("hgetall", 4), ("hgetall", 3))

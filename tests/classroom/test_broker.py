@@ -8,9 +8,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections import Counter
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from deepviz.app.classroom.tokens import new_code
 from tests.classroom.conftest import Collector
 
 pytestmark = pytest.mark.anyio
@@ -182,3 +186,32 @@ async def test_a_subscription_made_again_at_once_still_delivers(brokers, anyio_b
             seq = await a.state("AAAAAA", "id1", {"page": "/", "state": {"i": str(i)}})
             assert (await follower.wait_for(1))[0][0] == seq
             await b.unsubscribe("AAAAAA", follower)
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    answers=st.lists(st.tuples(st.integers(0, 7), st.sampled_from(["0", "1", "2", "2.5", "-1.0"])), max_size=60),
+    reveal_after=st.integers(0, 60),
+)
+def test_counts_are_every_students_last_answer_until_the_reveal(brokers, answers, reveal_after):
+    """Any sequence of answers from 8 students, some answering again, some after the reveal:
+    the counts are those of each student's last answer before the reveal, nothing else."""
+
+    async def scenario():
+        async with opened(brokers) as (a, b):
+            code = new_code()  # a class of its own for each example (Redis is not emptied between them)
+            assert await a.create(code, "id", 10_000) == "ok"
+            await a.add_poll(code, "id", {"question": "?", "kind": "number", "options": []}, 5)
+            last = {}
+            for i, (student, key) in enumerate(answers):
+                if i == reveal_after:
+                    assert isinstance(await b.reveal(code, "id", "p1", {"poll_id": "p1"}), int)
+                done = await (a, b)[i % 2].answer(code, "id", "p1", f"s{student}", key)
+                assert done == ("ok" if i < reveal_after else "closed")
+                if done == "ok":
+                    last[f"s{student}"] = key
+            result = await a.poll_result(code, "id", "p1")
+            assert result.answers == last
+            assert result.counts == dict(Counter(last.values()))
+
+    asyncio.run(scenario())

@@ -46,7 +46,10 @@ class Instance:
         self.log = (ARTIFACTS / f"classroom-{name}.log").open("wb")
         command = [sys.executable, "-m", "deepviz", "serve", "--port", str(self.port)]
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
+        self.name = name
+
+    def wait_ready(self) -> None:
+        name, deadline = self.name, time.monotonic() + 30
         while True:
             try:
                 urllib.request.urlopen(self.url + "/healthz", timeout=1)
@@ -76,7 +79,7 @@ class Instance:
         self.log.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def redis_of_our_own():
     server = RedisServer()
     server.start()
@@ -84,13 +87,16 @@ def redis_of_our_own():
     server.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def instances(redis_of_our_own):
+    """Shared by this module's tests: a test that restarts Redis leaves it running again."""
     made = []
     with contextlib.ExitStack() as stack:
-        for name in ("a", "b"):
+        for name in ("a", "b"):  # started together, waited for together
             made.append(Instance(name, redis_of_our_own.url))
             stack.callback(made[-1].stop)
+        for instance in made:
+            instance.wait_ready()
         yield made
 
 

@@ -223,7 +223,11 @@ class RedisBroker(Broker):
         if sub.failed:
             sub.listeners.discard(listener)
             raise Unavailable("Redis did not confirm the subscription")
-        meta = (await self._read(code, ("hmget", 0, "id", "seq", "state", "poll", "reveal")))[0]
+        try:
+            meta = (await self._read(code, ("hmget", 0, "id", "seq", "state", "poll", "reveal")))[0]
+        except Unavailable:
+            sub.listeners.discard(listener)  # nobody is left behind listening
+            raise
         if meta[0] is None:
             await self.unsubscribe(code, listener)
             return None

@@ -89,7 +89,15 @@ async def join(
     code: Code, request: Request, classroom: ClassroomDep, body: Annotated[JoinRequest | None, Body()] = None
 ) -> dict:
     """Join a class with its code, optionally with a display name (only the instructor sees
-    it). The student token lets the page follow the class and answer its polls."""
+    it). The student token lets the page follow the class and answer its polls.
+
+    Following is a WebSocket (not listed in OpenAPI): `WS /api/v1/classes/{code}/follow?student_token=…`
+    sends the class's events as JSON, in order, the current ones at once: `{"type": "state",
+    "seq", "page", "state"}`, `{"type": "poll", "seq", "poll_id", "question", "kind", "options"}`,
+    `{"type": "reveal", "seq", "poll_id", "answer"}`, `{"type": "ended", "seq"}`. It closes with
+    1000 after "ended", 4401 without a token, 4404 for a wrong code or token, 1012 to reconnect
+    (the server's feed was reset), 1013 to try again later (full, or the class store unreachable),
+    1008 for a client that sends too much (docs/classroom.md)."""
     return await classroom.join(code, body.name if body else "", _address(request))
 
 

@@ -18,8 +18,8 @@ import pytest
 
 from deepviz.app.middleware import HEADERS
 from deepviz.app.settings import Settings
-from tests.hostile.harness import CONF, NGINX, STATIC, render_nginx_conf
 from tests.hostile.wire import Response, Target, fetch, json_body, read_all, run_async
+from tests.services import CONF, NGINX, STATIC, render_nginx_conf
 
 pytestmark = pytest.mark.hostile
 SHIPPED = CONF.read_text()

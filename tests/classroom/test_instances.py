@@ -1,5 +1,5 @@
-"""Two real `deepviz serve` processes on different ports sharing one real Redis, as two
-instances behind nginx would: the instructor drives on one, students follow on the other.
+"""Two real `deepviz serve --workers 2` processes on different ports sharing one real Redis,
+as two instances behind nginx would: the instructor drives on one, students follow on the other.
 Then Redis is restarted mid-class (without persistence: everything in it is lost), and what
 the followers see is pinned down:
 
@@ -16,10 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -28,37 +24,19 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.classroom.conftest import SECRET, RedisServer, free_port
+from tests.classroom.conftest import SECRET, RedisServer
+from tests.services import Server
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
 pytestmark = pytest.mark.anyio
 
 
-class Instance:
-    """`deepviz serve` in a process of its own, its log in test-artifacts/."""
+class Instance(Server):
+    """`deepviz serve --workers 2` on the shared Redis (tests/services.py), with the calls a
+    test makes of it."""
 
-    def __init__(self, name: str, redis_url: str):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "DEEPVIZ_REDIS_URL": redis_url, "DEEPVIZ_CLASSROOM_SECRET": SECRET}
-        ARTIFACTS.mkdir(exist_ok=True)
-        self.log = (ARTIFACTS / f"classroom-{name}.log").open("wb")
-        command = [sys.executable, "-m", "deepviz", "serve", "--port", str(self.port)]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        self.name = name
-
-    def wait_ready(self) -> None:
-        name, deadline = self.name, time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(self.url + "/healthz", timeout=1)
-                return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"{name} did not start: see test-artifacts/classroom-{name}.log") from None
-                time.sleep(0.1)
+    def __init__(self, name: str, redis_url: str, workdir: Path):
+        env = {"DEEPVIZ_REDIS_URL": redis_url, "DEEPVIZ_CLASSROOM_SECRET": SECRET}
+        super().__init__(workdir, env=env, workers=2, name=f"classroom-{name}")
 
     def post(self, path: str, body: dict | None = None, token: str | None = None) -> tuple[int, dict]:
         headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
@@ -73,11 +51,6 @@ class Instance:
     def follow_url(self, code: str, student: dict) -> str:
         return f"ws://127.0.0.1:{self.port}/api/v1/classes/{code}/follow?student_token={student['student_token']}"
 
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-        self.log.close()
-
 
 @pytest.fixture(scope="module")
 def redis_of_our_own():
@@ -88,15 +61,16 @@ def redis_of_our_own():
 
 
 @pytest.fixture(scope="module")
-def instances(redis_of_our_own):
+def instances(redis_of_our_own, tmp_path_factory):
     """Shared by this module's tests: a test that restarts Redis leaves it running again."""
-    made = []
+    workdir = tmp_path_factory.mktemp("classroom")
+    made = [Instance(name, redis_of_our_own.url, workdir) for name in ("a", "b")]
     with contextlib.ExitStack() as stack:
-        for name in ("a", "b"):  # started together, waited for together
-            made.append(Instance(name, redis_of_our_own.url))
-            stack.callback(made[-1].stop)
+        for instance in made:  # started together, waited for together
+            instance.start(wait=False)
+            stack.callback(instance.stop)
         for instance in made:
-            instance.wait_ready()
+            instance.wait()
         yield made
 
 

@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "serve":
         import uvicorn  # (one BLAS thread per worker is set by importing app: see app/__init__.py)
 
+        classroom_notice(settings, args.workers)
         ours = shared_metrics_dir(several=args.workers > 1 or args.reload)
         try:
             uvicorn.run(
@@ -79,6 +80,23 @@ def main(argv: list[str] | None = None) -> None:
         finally:
             if ours:
                 shutil.rmtree(ours, ignore_errors=True)
+
+
+def classroom_notice(settings, workers: int) -> None:
+    """Where classes will live, said before starting; with several workers and no Redis,
+    classroom mode is off (DEEPVIZ_CLASSROOM=auto) or the server refuses to start (=on): a
+    class must never be split between processes that do not share it (app/classroom)."""
+    import sys
+
+    from deepviz.app.classroom import mode
+    from deepviz.app.settings import SettingsError
+
+    os.environ["DEEPVIZ_WORKERS"] = str(workers)  # the workers decide with the same count
+    where, why = mode(settings, workers)
+    if where == "off" and settings.classroom == "on":
+        raise SettingsError(f"deepviz: DEEPVIZ_CLASSROOM=on, but {why.removeprefix('classroom mode is off: ')}")
+    if where == "off" and settings.classroom == "auto":
+        sys.stderr.write(f"deepviz: {why}\n")
 
 
 def shared_metrics_dir(several: bool) -> str | None:

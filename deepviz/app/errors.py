@@ -22,8 +22,10 @@ class InputError(Exception):
         kind: str = "value_error",
         position: int | None = None,
         status: int = 422,
+        headers: dict[str, str] | None = None,
     ):
         self.loc, self.msg, self.kind, self.position, self.status = loc, msg, kind, position, status
+        self.headers = headers or {}
 
 
 def error_response(status: int, loc: list, msg: str, kind: str, position: int | None = None) -> JSONResponse:
@@ -34,7 +36,9 @@ def error_response(status: int, loc: list, msg: str, kind: str, position: int | 
 
 
 async def input_error_handler(request: Request, error: InputError) -> JSONResponse:
-    return error_response(error.status, error.loc, error.msg, error.kind, error.position)
+    response = error_response(error.status, error.loc, error.msg, error.kind, error.position)
+    response.headers.update(error.headers)  # e.g. Retry-After on a 429, WWW-Authenticate on a 401
+    return response
 
 
 async def expr_error_handler(request: Request, error: ExprError) -> JSONResponse:
@@ -56,4 +60,11 @@ async def http_error_handler(request: Request, error: HTTPException) -> JSONResp
         return error_response(422, ["body"], "the body is not valid JSON", "json_invalid")
     response = error_response(error.status_code, ["path"], str(error.detail).lower(), f"http_{error.status_code}")
     response.headers.update(error.headers or {})  # e.g. Allow, on a 405
+    return response
+
+
+async def unavailable_handler(request: Request, error: Exception) -> JSONResponse:
+    """The class store (Redis) cannot be reached: a 503 to retry, never a 500."""
+    response = error_response(503, ["server"], "the classes are unreachable for a moment: try again", "unavailable")
+    response.headers["Retry-After"] = "2"
     return response

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections import Counter
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -16,17 +17,20 @@ from starlette.exceptions import HTTPException
 from deepviz import __version__
 from deepviz.app import decode, server
 from deepviz.app.batcher import Batcher
+from deepviz.app.classroom import make_classroom, mode
+from deepviz.app.classroom.broker import Unavailable
 from deepviz.app.errors import (
     InputError,
     expr_error_handler,
     http_error_handler,
     input_error_handler,
+    unavailable_handler,
     validation_error_handler,
 )
 from deepviz.app.mathml import tex
 from deepviz.app.metrics import CONTENT_TYPE, METRICS
 from deepviz.app.middleware import AccessLog, HeadAsGet, RequestLimits, SecurityHeaders, Work
-from deepviz.app.routers import backprop, cnn, lenet, optimize, pages
+from deepviz.app.routers import backprop, classroom, cnn, lenet, optimize, pages
 from deepviz.app.settings import Settings, get_settings
 from deepviz.lessons.expr import ExprError
 
@@ -49,9 +53,17 @@ VENDOR = {
 }
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    yield
+    if app.state.classroom is not None:
+        await app.state.classroom.broker.close()  # the Redis connections, if any
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
+        lifespan=lifespan,
         title="deepviz",
         version=__version__,
         summary="Backprop, convolutions and LeNet-5, live: the API behind deepviz's pages.",
@@ -70,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(InputError, input_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
+    app.add_exception_handler(Unavailable, unavailable_handler)
     # the last added runs first: SecurityHeaders sees every response, including the limits'
     app.add_middleware(
         Work,
@@ -92,11 +105,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.batcher = Batcher(settings)  # LeNet frames from every WebSocket, micro-batched
     app.state.ws_open = 0  # WebSocket sessions in this worker, in all and by client address
     app.state.ws_by_address = Counter()
+    app.state.classroom = make_classroom(settings)  # None when classroom mode is off: its routes say why
+    app.state.classroom_off = mode(settings, settings.workers)[1]
 
     app.include_router(backprop.router)
     app.include_router(cnn.router)
     app.include_router(lenet.router)
     app.include_router(optimize.router)
+    app.include_router(classroom.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

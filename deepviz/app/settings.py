@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -96,6 +97,38 @@ class Settings(BaseSettings):
     decode_wait_seconds: float = Field(30.0, gt=0)  # how long an upload waits for a decoding turn before a 503
     malloc_arenas: int = Field(2, ge=0)  # glibc heaps for all threads (decode.tune_malloc, at startup): each keeps
     # the memory freed at its top, so 16 of them kept ~500 MB of decoded images; 0 leaves glibc's default
+
+    # classroom mode (app/classroom/, docs/classroom.md): the instructor drives, students follow
+    classroom: Literal["auto", "on", "off"] = "auto"  # auto: on with one worker or with Redis; off with several
+    # workers and no Redis (a class split over processes that do not share it); on: refuse to start in that case
+    redis_url: str = Field("", max_length=2000)  # e.g. redis://redis:6379/0: classes shared by every worker and
+    # instance; empty: the in-process broker (one worker)
+    classroom_secret: str = Field("", max_length=200)  # signs class tokens; with Redis, the same on every instance
+    # (at least 32 characters); empty: a random one per process
+    class_ttl: float = Field(4 * 3600.0, gt=0, le=7 * 86400)  # seconds after a class's last activity: then it is gone
+    max_classes: int = Field(200, ge=1)  # classes open at once (over all the instances sharing one Redis)
+    max_classes_per_address: int = Field(20, ge=1)  # classes one client address may create in an hour
+    max_students_per_class: int = Field(1000, ge=1)  # joins
+    max_join_failures: int = Field(10, ge=1)  # joins with a wrong code per client address a minute (then 429):
+    # with 32⁶ codes and max_classes open, a guess finds a class with odds max_classes / 10⁹
+    max_name_length: int = Field(40, ge=1, le=200)  # a student's display name (optional)
+    max_class_state_bytes: int = Field(16_384, ge=256)  # the instructor's page and state, as JSON
+    max_polls_per_class: int = Field(100, ge=1)
+    max_poll_options: int = Field(10, ge=2, le=100)
+    max_question_length: int = Field(300, ge=1)  # characters, question and each option alike
+    class_send_timeout: float = Field(10.0, gt=0)  # seconds a follower may take to take a message; then closed
+    max_follower_backlog: int = Field(64, ge=1)  # events waiting for a slow follower; past it, only the latest
+    # state is kept (with every poll, reveal and end)
+
+    @field_validator("classroom_secret")
+    @classmethod
+    def _secret_with_redis(cls, secret: str, info: ValidationInfo) -> str:
+        if info.data.get("redis_url") and info.data.get("classroom") != "off" and len(secret) < 32:
+            raise ValueError(
+                "must be set with redis (at least 32 characters, the same on every instance): "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))' makes one"
+            )
+        return secret
 
     @property
     def trusted_addresses(self) -> frozenset[str]:

@@ -1,0 +1,186 @@
+"""A student's page following the instructor: WS /api/v1/classes/{code}/follow.
+
+On connect the follower is sent the class's current events at once (the snapshot: the latest
+state, or {"type": "state", "seq": 0, "page": null, "state": null} before the instructor's
+first; then the latest poll and its reveal, if any), then every later event, in seq order.
+Every event is sent, but a follower that falls behind is never queued without bound: past
+`max_follower_backlog` pending events, the pending states but the latest are dropped (the page
+renders one state; polls, reveals and the end are all kept: a class has few of them), and a
+message that cannot be sent within `class_send_timeout` closes the connection.
+
+How it closes: 1000 after {"type": "ended"}; 4401 without a token; 4404 for a code or a token
+that is not right, or a class that ended or expired (the same, as for HTTP); 1013 when this
+worker holds too many sessions, or the broker is unreachable (try again later); 1012 when the
+broker lost its feed (a Redis restart): reconnect, and the snapshot comes again; 1008 for a
+client that sends more than max_ws_rate messages a second (a follower has nothing to send).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from fastapi import WebSocket, WebSocketDisconnect
+
+from deepviz.app.classroom.broker import Snapshot, Unavailable
+from deepviz.app.errors import InputError
+from deepviz.app.metrics import METRICS
+
+NO_STATE = '{"type":"state","seq":0,"page":null,"state":null}'
+
+
+class Outbox:
+    """One follower's events waiting to be sent (a broker Listener)."""
+
+    def __init__(self, backlog: int):
+        self.backlog = backlog  # pending events past which older states are dropped
+        self.loop = asyncio.get_running_loop()
+        self.items: list[tuple[int, str, str]] = []
+        self.floor: int | None = None  # the snapshot's seq: older events are in it already
+        self.ready = asyncio.Event()
+        self.broken = False
+        self.closing: dict = {}  # set by the receiver: the client left, or must be closed
+
+    def deliver(self, seq: int, kind: str, text: str) -> None:
+        try:
+            here = asyncio.get_running_loop() is self.loop
+        except RuntimeError:
+            here = False
+        if here:
+            self._put(seq, kind, text)
+        else:  # published from another thread's loop (a test client's): hand it over
+            self.loop.call_soon_threadsafe(self._put, seq, kind, text)
+
+    def _put(self, seq: int, kind: str, text: str) -> None:
+        if self.floor is not None and seq <= self.floor:
+            return
+        self.items.append((seq, kind, text))
+        if len(self.items) > self.backlog:  # behind: only the latest state still matters
+            latest = max((item[0] for item in self.items if item[1] == "state"), default=None)
+            self.items = [item for item in self.items if item[1] != "state" or item[0] == latest]
+        self.ready.set()
+
+    def lost(self) -> None:
+        self.broken = True
+        self.ready.set()
+
+    def start(self, snapshot: Snapshot) -> None:
+        """The snapshot first, then what arrived while it was read and is newer."""
+        pending = self.items
+        has_state = any(kind == "state" for _, kind, _ in snapshot.events)
+        self.items = ([] if has_state else [(0, "state", NO_STATE)]) + list(snapshot.events)
+        self.floor = snapshot.seq
+        for item in pending:
+            self._put(*item)
+        self.ready.set()
+
+    def take(self) -> list[tuple[int, str, str]]:
+        items, self.items = self.items, []
+        self.ready.clear()
+        return items
+
+
+async def follow(socket: WebSocket, code_text: str, token_text: str | None) -> None:
+    app = socket.app
+    settings, classroom = app.state.settings, app.state.classroom
+    address = (socket.client.host if socket.client else None) or "?"
+    refused = None
+    if app.state.ws_open >= settings.max_ws_connections:
+        refused = ("full", "the server is full: try again in a minute")
+    elif app.state.ws_by_address[address] >= settings.max_ws_per_address:
+        refused = ("per_address", f"more than {settings.max_ws_per_address} streams from one address")
+    await socket.accept()  # then close: a browser sees the code and the reason, not an HTTP 403
+    if refused:
+        METRICS.count("deepviz_websocket_rejected_total", reason=refused[0])
+        return await socket.close(code=1013, reason=refused[1])
+    if classroom is None:
+        return await socket.close(code=1013, reason="classroom mode is off on this server")
+    try:
+        code, token = classroom.student(code_text, token_text)
+    except InputError as error:
+        closing = 4401 if error.status == 401 else 4404
+        return await socket.close(code=closing, reason="no student token" if closing == 4401 else "no such class")
+    app.state.ws_open += 1
+    app.state.ws_by_address[address] += 1
+    METRICS.gauge("deepviz_websocket_sessions", +1)
+    outbox, receiver, subscribed = Outbox(settings.max_follower_backlog), None, False
+    try:
+        try:
+            snapshot = await classroom.broker.subscribe(code, outbox)
+        except Unavailable:
+            return await socket.close(code=1013, reason="the class is unreachable for a moment: reconnect")
+        subscribed = snapshot is not None
+        if snapshot is None or snapshot.class_id != token.class_id:
+            return await socket.close(code=4404, reason="no such class")
+        outbox.start(snapshot)
+        receiver = asyncio.create_task(_receive(socket, outbox, settings.max_ws_rate))
+        await _send(socket, outbox, classroom, code, token.class_id, settings)
+    except (WebSocketDisconnect, RuntimeError, TimeoutError):
+        pass  # the client left, or stopped reading for class_send_timeout
+    finally:
+        if receiver is not None:
+            receiver.cancel()
+        if subscribed:
+            try:
+                await classroom.broker.unsubscribe(code, outbox)
+            except Unavailable:
+                pass
+        app.state.ws_open -= 1
+        app.state.ws_by_address[address] -= 1
+        if app.state.ws_by_address[address] <= 0:
+            del app.state.ws_by_address[address]
+        METRICS.gauge("deepviz_websocket_sessions", -1)
+
+
+async def _send(socket: WebSocket, outbox: Outbox, classroom, code: str, class_id: str, settings) -> None:
+    """Send what the outbox holds, in order, until the class ends or the connection does.
+    Every ws_idle_timeout seconds without an event, check that the class is still there
+    (an expired class publishes nothing)."""
+    while True:
+        try:
+            await asyncio.wait_for(outbox.ready.wait(), settings.ws_idle_timeout)
+        except TimeoutError:
+            try:
+                if await classroom.broker.info(code, class_id) is None:
+                    return await _close(socket, 4404, "the class has expired", settings)
+            except Unavailable:
+                return await _close(socket, 1013, "the class is unreachable for a moment: reconnect", settings)
+            continue
+        for _, kind, text in outbox.take():
+            await asyncio.wait_for(socket.send_text(text), settings.class_send_timeout)
+            if kind == "ended":
+                return await _close(socket, 1000, "the class has ended", settings)
+        if outbox.broken:
+            return await _close(socket, 1012, "the class's connection was reset: reconnect", settings)
+        if outbox.closing:
+            if outbox.closing.get("code"):
+                await _close(socket, outbox.closing["code"], outbox.closing["reason"], settings)
+            return
+
+
+async def _close(socket: WebSocket, code: int, reason: str, settings) -> None:
+    try:
+        await asyncio.wait_for(socket.close(code=code, reason=reason), settings.class_send_timeout)
+    except (TimeoutError, RuntimeError, WebSocketDisconnect):
+        pass
+
+
+async def _receive(socket: WebSocket, outbox: Outbox, rate: float) -> None:
+    """A follower has nothing to say: its messages are read (to see it leave) and dropped,
+    at most `rate` a second (bursts of as many), else it is closed with 1008."""
+    tokens, last = rate, time.monotonic()
+    try:
+        while True:
+            message = await socket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            now = time.monotonic()
+            tokens, last = min(rate, tokens + (now - last) * rate) - 1, now
+            if tokens < 0:
+                METRICS.count("deepviz_websocket_rejected_total", reason="rate")
+                outbox.closing.update(code=1008, reason=f"more than {rate:g} messages a second")
+                break
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    outbox.closing.setdefault("done", True)
+    outbox.ready.set()

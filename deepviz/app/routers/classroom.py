@@ -1,0 +1,164 @@
+"""Classroom mode's API: the instructor creates a class and drives it, students join, follow
+(WebSocket) and answer polls. The rules are in app/classroom/classes.py; docs/classroom.md
+tells the design."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Path, Request, WebSocket
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from deepviz.app.classroom.classes import Classroom
+from deepviz.app.classroom.follow import follow as follow_session
+from deepviz.app.errors import InputError
+from deepviz.app.schemas import (
+    BAD_INPUT,
+    AnswerOut,
+    AnswerRequest,
+    ClassInfoOut,
+    ClassOut,
+    ErrorOut,
+    JoinOut,
+    JoinRequest,
+    PollOut,
+    PollRequest,
+    PollResultOut,
+    RevealRequest,
+    SeqOut,
+    StateRequest,
+)
+
+router = APIRouter(prefix="/api/v1/classes", tags=["classroom"])
+
+
+def _error(description: str) -> dict:
+    return {"model": ErrorOut, "description": description}
+
+
+ERRORS = {
+    **BAD_INPUT,
+    404: _error("no class with this code, or the token is not one of its own (the same answer for both)"),
+    503: _error("the server is busy, classroom mode is off, or the class store is unreachable: see msg"),
+}
+AS_INSTRUCTOR = {**ERRORS, 401: _error("no Authorization: Bearer <instructor_token> header")}
+AS_STUDENT = {**ERRORS, 401: _error("no Authorization: Bearer <student_token> header")}
+CLOSED = {409: _error("the poll is closed: its answer was revealed")}
+
+instructor_bearer = HTTPBearer(auto_error=False, scheme_name="instructor", description="the instructor_token")
+student_bearer = HTTPBearer(auto_error=False, scheme_name="student", description="a student_token")
+Code = Annotated[str, Path(max_length=32, description="the class's join code", examples=["K7QX2M"])]
+PollId = Annotated[str, Path(max_length=16, examples=["p1"])]
+
+
+def get_classroom(request: Request) -> Classroom:
+    classroom = request.app.state.classroom
+    if classroom is None:
+        raise InputError(["server"], request.app.state.classroom_off, "classroom_off", status=503)
+    return classroom
+
+
+ClassroomDep = Annotated[Classroom, Depends(get_classroom)]
+InstructorAuth = Annotated[HTTPAuthorizationCredentials | None, Depends(instructor_bearer)]
+StudentAuth = Annotated[HTTPAuthorizationCredentials | None, Depends(student_bearer)]
+
+
+def _token(credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    return credentials.credentials if credentials else None
+
+
+def _address(request: Request) -> str:
+    return (request.client.host if request.client else None) or "?"
+
+
+@router.post("", response_model=ClassOut, status_code=201, responses={**ERRORS, 429: _error("too many classes")})
+async def create_class(request: Request, classroom: ClassroomDep) -> dict:
+    """Open a class: its join code, the instructor's token (keep it: it drives the class) and
+    the students' join link. A class ends when its instructor ends it, or class_ttl seconds
+    (4 h) after its last activity."""
+    return await classroom.create(_address(request), str(request.base_url))
+
+
+@router.post(
+    "/{code}/join",
+    response_model=JoinOut,
+    status_code=201,
+    responses={**ERRORS, 409: _error("the class is full"), 429: _error("too many wrong codes from this address")},
+)
+async def join(
+    code: Code, request: Request, classroom: ClassroomDep, body: Annotated[JoinRequest | None, Body()] = None
+) -> dict:
+    """Join a class with its code, optionally with a display name (only the instructor sees
+    it). The student token lets the page follow the class and answer its polls.
+
+    Following is a WebSocket (not listed in OpenAPI): `WS /api/v1/classes/{code}/follow?student_token=…`
+    sends the class's events as JSON, in order, the current ones at once: `{"type": "state",
+    "seq", "page", "state"}`, `{"type": "poll", "seq", "poll_id", "question", "kind", "options"}`,
+    `{"type": "reveal", "seq", "poll_id", "answer"}`, `{"type": "ended", "seq"}`. It closes with
+    1000 after "ended", 4401 without a token, 4404 for a wrong code or token, 1012 to reconnect
+    (the server's feed was reset), 1013 to try again later (full, or the class store unreachable),
+    1008 for a client that sends too much (docs/classroom.md)."""
+    return await classroom.join(code, body.name if body else "", _address(request))
+
+
+@router.post("/{code}/state", response_model=SeqOut, responses=AS_INSTRUCTOR)
+async def state(code: Code, body: StateRequest, auth: InstructorAuth, classroom: ClassroomDep) -> dict:
+    """The instructor's page and its URL state, sent to every follower. A class that the
+    server lost (a Redis restart) is restored by its instructor's next state."""
+    found, token = classroom.instructor(code, _token(auth))
+    return {"seq": await classroom.state(found, token, body.page, body.state)}
+
+
+@router.get("/{code}", response_model=ClassInfoOut, responses=AS_INSTRUCTOR)
+async def class_info(code: Code, auth: InstructorAuth, classroom: ClassroomDep) -> dict:
+    """For the instructor: the class's page and state, students, polls, and the names given."""
+    found, token = classroom.instructor(code, _token(auth))
+    return await classroom.info(found, token)
+
+
+@router.post("/{code}/end", response_model=SeqOut, responses=AS_INSTRUCTOR)
+async def end(code: Code, auth: InstructorAuth, classroom: ClassroomDep) -> dict:
+    """End the class now: followers get {"type": "ended"}, and everything about it is deleted."""
+    found, token = classroom.instructor(code, _token(auth))
+    return {"seq": await classroom.end(found, token)}
+
+
+@router.post(
+    "/{code}/polls", response_model=PollOut, status_code=201, responses={**AS_INSTRUCTOR, 409: _error("too many polls")}
+)
+async def add_poll(code: Code, body: PollRequest, auth: InstructorAuth, classroom: ClassroomDep) -> dict:
+    """Ask the class a question: a choice among options, or a number. Followers get it as
+    {"type": "poll", "poll_id", "question", "kind", "options"}."""
+    found, token = classroom.instructor(code, _token(auth))
+    return await classroom.add_poll(found, token, body.question, body.kind, body.options)
+
+
+@router.get("/{code}/polls/{poll_id}", response_model=PollResultOut, responses=AS_INSTRUCTOR)
+async def poll_result(code: Code, poll_id: PollId, auth: InstructorAuth, classroom: ClassroomDep) -> dict:
+    """For the instructor: the poll, how many gave each answer, and who answered what."""
+    found, token = classroom.instructor(code, _token(auth))
+    return await classroom.poll_result(found, token, poll_id)
+
+
+@router.post("/{code}/polls/{poll_id}/answers", response_model=AnswerOut, responses={**AS_STUDENT, **CLOSED})
+async def answer(code: Code, poll_id: PollId, body: AnswerRequest, auth: StudentAuth, classroom: ClassroomDep) -> dict:
+    """A student's answer (one per student: a new one replaces the old), until the reveal."""
+    found, token = classroom.student(code, _token(auth))
+    return await classroom.answer(found, token, poll_id, body.value)
+
+
+@router.post("/{code}/polls/{poll_id}/reveal", response_model=SeqOut, responses={**AS_INSTRUCTOR, **CLOSED})
+async def reveal(
+    code: Code, poll_id: PollId, auth: InstructorAuth, classroom: ClassroomDep, body: RevealRequest | None = None
+) -> dict:
+    """Close the poll and show its answer to the followers: {"type": "reveal", "poll_id",
+    "answer"} (students never see others' answers nor the counts)."""
+    found, token = classroom.instructor(code, _token(auth))
+    return {"seq": await classroom.reveal(found, token, poll_id, body.answer if body else None)}
+
+
+@router.websocket("/{code}/follow")
+async def follow(socket: WebSocket, code: str, student_token: str | None = None) -> None:
+    """The instructor's events, in order: the current ones at once, then each as it happens
+    (app/classroom/follow.py says how it closes)."""
+    await follow_session(socket, code, student_token)

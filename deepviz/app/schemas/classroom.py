@@ -1,0 +1,127 @@
+"""Models of the classroom routes (/api/v1/classes/...). Sizes are bounded by the settings
+(max_class_state_bytes, max_name_length, max_question_length, max_poll_options), checked by
+app/classroom/classes.py with a message naming the limit; the bounds written here are only
+the hard ceilings no setting may exceed."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from deepviz.app.schemas.common import Finite, Strict
+
+__all__ = ["JoinRequest", "StateRequest", "PollRequest", "AnswerRequest", "RevealRequest", "ClassOut", "JoinOut",
+           "SeqOut", "PollOut", "AnswerOut", "PollResultOut", "ClassInfoOut"]  # fmt: skip
+
+Text = Annotated[str, Field(max_length=5000)]
+
+
+def _printable(text: str) -> str:
+    if not text.isprintable():
+        raise ValueError("only printable characters (no line breaks or control characters)")
+    return text
+
+
+class JoinRequest(Strict):
+    name: Text = Field("", description="a display name, shown only to the instructor (default: anonymous)")
+
+    @field_validator("name")
+    @classmethod
+    def _name_printable(cls, name: str) -> str:
+        return _printable(name)
+
+
+class StateRequest(Strict):
+    page: str = Field(
+        pattern=r"^/[A-Za-z0-9_\-/]*$", max_length=100, description="the page's path", examples=["/backprop"]
+    )
+    state: dict[Annotated[str, Field(max_length=100)], Text] = Field(
+        default_factory=dict,
+        description="the page's URL state, parameter by parameter (at most max_class_state_bytes as JSON, "
+        "with the page)",
+        examples=[{"preset": "notes", "phase": "backward"}],
+    )
+
+
+class PollRequest(Strict):
+    question: Text = Field(min_length=1, description="at most max_question_length characters")
+    kind: Literal["choice", "number"] = Field(description="choose an option, or give a number")
+    options: list[Text] = Field(
+        default_factory=list, max_length=100, description="for a choice: 2 to max_poll_options options"
+    )
+
+    @field_validator("question")
+    @classmethod
+    def _question_printable(cls, question: str) -> str:
+        return _printable(question)
+
+
+class AnswerRequest(Strict):
+    value: Finite = Field(description="a choice's index (0 for the first option), or a number")
+
+
+class RevealRequest(Strict):
+    answer: Finite | None = Field(None, description="the right answer (a choice's index, or a number), if any")
+
+
+class ClassOut(BaseModel):
+    code: str = Field(description="what students type to join")
+    instructor_token: str = Field(description="whoever holds it drives the class: keep it secret")
+    join_url: str
+
+
+class JoinOut(BaseModel):
+    student_id: str
+    student_token: str = Field(description="for following (WebSocket) and answering (Bearer)")
+
+
+class SeqOut(BaseModel):
+    seq: int = Field(description="the change's place in the class's order of events")
+
+
+class PollOut(BaseModel):
+    poll_id: str
+    seq: int
+
+
+class AnswerOut(BaseModel):
+    poll_id: str
+    value: float
+
+
+class CountOut(BaseModel):
+    value: float
+    count: int
+
+
+class StudentAnswerOut(BaseModel):
+    student_id: str
+    name: str
+    value: float
+
+
+class PollResultOut(BaseModel):
+    poll_id: str
+    question: str
+    kind: Literal["choice", "number"]
+    options: list[str]
+    revealed: bool
+    total: int = Field(description="students who answered")
+    counts: list[CountOut] = Field(description="for each answer given, how many gave it (every option of a choice)")
+    answers: list[StudentAnswerOut] = Field(description="who answered what: for the instructor only")
+
+
+class StudentOut(BaseModel):
+    student_id: str
+    name: str
+
+
+class ClassInfoOut(BaseModel):
+    code: str
+    seq: int
+    students: int = Field(description="students who joined")
+    polls: int
+    page: str | None = Field(description="the instructor's page, None before their first state")
+    state: dict[str, str] | None
+    names: list[StudentOut] = Field(description="the students who gave a name")

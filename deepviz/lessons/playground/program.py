@@ -156,9 +156,10 @@ LOOP = """\
         scheduler.step()"""
 
 
-def program(config: RunConfig, steps: int = 1000) -> str:
-    """The run as a PyTorch program of ``steps`` steps, printing its losses as it goes."""
-    run = Run(config)
+def program(config: RunConfig, steps: int = 1000, run: Run | None = None) -> str:
+    """The run as a PyTorch program of ``steps`` steps, printing its losses as it goes
+    (``run``: the engine's run of ``config`` at step 0, if there is one already)."""
+    run = run if run is not None and run.steps == 0 else Run(config)
     loss_module, loss_words = LOSS[run.task]
     output = "z" if run.task == "multiclass" else "z.squeeze(1)"
     step = _newton_step(run) if config.train.optimizer == "newton" else LOOP

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import time
 from concurrent.futures import Executor
 
@@ -30,6 +31,7 @@ from deepviz.lessons.playground.model import formula
 from deepviz.lessons.playground.program import program
 from deepviz.lessons.playground.run import Diverged, Run
 
+LOG = logging.getLogger("deepviz.training")
 UNACKNOWLEDGED = 2  # frames the page may have in hand before the server waits for an ack
 
 
@@ -210,6 +212,11 @@ class Session:
             await self._error(bad.loc, bad.msg)
         except InputError as bad:
             await self._error(bad.loc, bad.msg)
+        except (WebSocketDisconnect, RuntimeError):
+            raise
+        except Exception:  # a defect: said in the log, and to the page, which goes on
+            LOG.exception("training stream: a %s message failed", message.get("type"))
+            await self._error([], "the server could not do that (a defect, logged): try another setting")
 
     async def _on_configure(self, body: dict) -> None:
         config = _validated(RunConfigIn, body.get("config", {}), ["config"])

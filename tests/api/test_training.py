@@ -4,6 +4,7 @@ the race and program endpoints."""
 
 import base64
 import json
+import time
 
 import numpy as np
 import pytest
@@ -223,3 +224,20 @@ def test_the_program_is_a_python_file_to_download(client):
 def test_a_bad_program_request_is_a_422(client):
     response = client.post("/api/v1/train/program", json={"config": {"model": {"dropout": 0.9}}})
     assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "config", "model", "dropout"]
+
+
+def test_a_session_does_no_work_after_its_socket_closes(monkeypatch):
+    from deepviz.app import training_stream
+
+    turns = []
+    real = training_stream.advance
+    monkeypatch.setattr(training_stream, "advance", lambda *args: turns.append(1) or real(*args))
+    client = small_client(train_frame_rate=60)
+    with client.websocket_connect("/api/v1/train/stream") as ws:
+        configured(ws)
+        send(ws, type="play")
+        for _ in range(5):
+            send(ws, type="ack", step=ws.receive_json()["step"])
+    after_close = len(turns)
+    time.sleep(0.3)  # at 60 frames a second, a session still playing would take ~18 more turns
+    assert len(turns) == after_close >= 5

@@ -74,7 +74,7 @@ def advance(run: Run, settings: Settings, steps: int | None = None, frame_cpu: f
         if steps is None and time.thread_time() - start + frame_cpu > settings.train_frame_cpu:
             break
     drawn = time.thread_time()
-    text = json.dumps(_encode(frame(run)))
+    text = json.dumps(_encode(frame(run)), allow_nan=False)  # NaN is not JSON: the page could not read it
     return text, time.thread_time() - drawn
 
 
@@ -84,7 +84,7 @@ def configure(config: RunConfigIn) -> tuple[Run, str, str]:
     message = model_message(run)
     message["formula"] = str(tex(formula(run.sizes, run.model.activation, run.task, run.config.train.l2), True))
     message["program"] = program(run.config, run=run)
-    return run, json.dumps(message), json.dumps(_encode(frame(run)))
+    return run, json.dumps(message, allow_nan=False), json.dumps(_encode(frame(run)), allow_nan=False)
 
 
 class Session:

@@ -179,7 +179,7 @@ def test_a_diverging_run_stops_playing():
     with client.websocket_connect("/api/v1/train/stream") as ws:
         configured(ws, config)
         send(ws, type="play")
-        for _ in range(20):
+        for _ in range(300):  # it diverges after ~113 steps: 5 frames at 25 steps a frame
             frame = ws.receive_json()
             send(ws, type="ack", step=frame["step"])
             if frame["stopped"]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from deepviz.app.errors import (
 from deepviz.app.mathml import tex
 from deepviz.app.metrics import CONTENT_TYPE, METRICS
 from deepviz.app.middleware import AccessLog, HeadAsGet, RequestLimits, SecurityHeaders, Work
-from deepviz.app.routers import backprop, classroom, cnn, lenet, optimize, pages
+from deepviz.app.routers import backprop, classroom, cnn, lenet, optimize, pages, training
 from deepviz.app.settings import Settings, get_settings
 from deepviz.lessons.expr import ExprError
 
@@ -56,6 +57,7 @@ VENDOR = {
 @asynccontextmanager
 async def lifespan(app: FastAPI):
     yield
+    app.state.train_pool.shutdown(wait=False, cancel_futures=True)
     if app.state.classroom is not None:
         await app.state.classroom.broker.close()  # the Redis connections, if any
 
@@ -107,12 +109,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ws_by_address = Counter()
     app.state.classroom = make_classroom(settings)  # None when classroom mode is off: its routes say why
     app.state.classroom_off = mode(settings, settings.workers)[1]
+    # every training session of this worker computes on these threads, in turn (app/training_stream.py)
+    app.state.train_pool = ThreadPoolExecutor(settings.train_threads, thread_name_prefix="train")
 
     app.include_router(backprop.router)
     app.include_router(cnn.router)
     app.include_router(lenet.router)
     app.include_router(optimize.router)
     app.include_router(classroom.router)
+    app.include_router(training.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

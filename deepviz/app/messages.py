@@ -20,6 +20,12 @@ FIELDS = {
     "h": "the step h",
     "batch_size": "the batch size",
     "start": "the start point",
+    "lr": "the learning rate",
+    "l2": "the L2 strength λ",
+    "hidden": "the hidden layers",
+    "custom": "the custom points",
+    "target_loss": "the target loss",
+    "max_steps": "the number of steps",
 }
 TYPE_NAMES = {"float", "int", "str", "bool", "list", "dict"}  # union members pydantic puts in a location
 

@@ -16,6 +16,7 @@ PAGES = {  # path -> template (the page's name is the template's)
     "/receptive-field": "receptive_field.html",
     "/pooling": "pooling.html",
     "/lenet": "lenet.html",
+    "/training": "training.html",
 }
 
 

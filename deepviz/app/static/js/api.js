@@ -151,6 +151,8 @@ export const api = {
   lenetModel: get("/api/v1/lenet/model"),
   lenetMistakes: get("/api/v1/lenet/mistakes"),
   lenetStream: () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/v1/lenet/stream`,
+  trainRace: post("/api/v1/train/race"),
+  trainStream: () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/v1/train/stream`,
 };
 
 // Several requests as one answer: the first that failed, else {ok, data: [their data]}.

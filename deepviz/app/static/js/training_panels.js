@@ -1,0 +1,94 @@
+// The training lab's panels below the run: the PyTorch program of the run (copy, download)
+// and the race of Newton against first-order methods (POST /api/v1/train/race).
+import { api, errorText, latest } from "./api.js";
+import { el, fmt } from "./format.js";
+import { drawRace } from "./render/curves.js";
+import { statusLine } from "./status.js";
+
+const $ = (id) => document.getElementById(id);
+
+export const OPTIMIZER_NAMES = {
+  gd: "gradient descent", sgd: "minibatch SGD", momentum: "momentum", nesterov: "Nesterov",
+  adam: "Adam", rmsprop: "RMSprop", newton: "Newton",
+};
+
+// -- the PyTorch program --------------------------------------------------------------------
+let downloadUrl = null;
+
+export function showProgram(text) {
+  $("program").textContent = text;
+  if (downloadUrl) URL.revokeObjectURL(downloadUrl);
+  downloadUrl = URL.createObjectURL(new Blob([text], { type: "text/x-python" }));
+  $("download-program").href = downloadUrl;
+}
+
+async function copyProgram() {
+  const text = $("program").textContent;
+  try {
+    await navigator.clipboard.writeText(text);
+    $("copy-state").textContent = "copied";
+  } catch {
+    // no clipboard (an insecure origin, or refused): select the text for Ctrl+C instead
+    const range = document.createRange();
+    range.selectNodeContents($("program"));
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+    $("copy-state").textContent = "selected: press Ctrl+C (⌘C) to copy";
+  }
+  setTimeout(() => { $("copy-state").textContent = ""; }, 4000);
+}
+
+// -- the race -------------------------------------------------------------------------------
+// Each racer's learning rate: one that suits it on these small problems (Newton's step is 1).
+const RACERS = [
+  { optimizer: "gd", lr: 0.5 },
+  { optimizer: "sgd", lr: 0.1, batch_size: 10 },
+  { optimizer: "momentum", lr: 0.1, momentum: 0.9 },
+  { optimizer: "adam", lr: 0.03 },
+  { optimizer: "newton", lr: 1 },
+];
+
+const seconds = (t) => (t === null || t === undefined ? "–" : t < 1 ? `${fmt(t * 1000, 3)} ms` : `${fmt(t, 3)} s`);
+
+function raceTable(results) {
+  const table = el("table", { class: "steps race-results" });
+  table.append(el("tr", {}, ...["optimizer", "learning rate", "steps to target", "time to target", "time in all", "final loss"]
+    .map((h) => el("th", { scope: "col" }, h))));
+  for (const r of results) {
+    const racer = RACERS.find((x) => x.optimizer === r.optimizer);
+    const final = r.losses.at(-1);
+    const reached = r.steps_to_target !== null && r.steps_to_target !== undefined;
+    table.append(el("tr", { "data-optimizer": r.optimizer, class: reached ? "reached" : "" },
+      el("th", { scope: "row" }, OPTIMIZER_NAMES[r.optimizer] ?? r.optimizer),
+      el("td", {}, racer ? fmt(racer.lr) : "–"),
+      el("td", {}, reached ? String(r.steps_to_target) : r.stopped === "diverged" ? "diverged" : `not in ${r.losses.length}`),
+      el("td", {}, seconds(r.seconds_to_target)),
+      el("td", {}, seconds(r.seconds)),
+      el("td", {}, fmt(final))));
+  }
+  return table;
+}
+
+export function racePanel(config) {
+  const race = latest(api.trainRace, statusLine($("race-status"), "the race"));
+  $("race").addEventListener("click", async () => {
+    const target = Number($("target-loss").value);
+    const steps = Number($("race-steps").value);
+    $("race-error").hidden = true;
+    const answer = await race({ config: config(), racers: RACERS, target_loss: target, max_steps: steps });
+    if (!answer) return;
+    if (!answer.ok) {
+      $("race-error").hidden = false;
+      $("race-error").textContent = errorText(answer.data);
+      return;
+    }
+    const { results } = answer.data;
+    $("race-plot").hidden = false;
+    drawRace($("race-plot"), results, target, (name) => OPTIMIZER_NAMES[name] ?? name);
+    $("race-table").replaceChildren(raceTable(results));
+  });
+}
+
+export function programPanel() {
+  $("copy-program").addEventListener("click", copyProgram);
+}

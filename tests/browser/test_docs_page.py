@@ -14,7 +14,7 @@ def test_swagger_ui_lists_every_route(page):
 
 
 def test_every_page_loads_without_errors(page):
-    for path in ["/", "/backprop", "/convolution", "/receptive-field", "/pooling", "/lenet"]:
+    for path in ["/", "/backprop", "/convolution", "/receptive-field", "/pooling", "/lenet", "/training"]:
         page.goto(path)
         expect(page.locator("h1")).to_be_visible()
         expect(page.locator("nav.toc a[href='/backprop']")).to_be_visible()

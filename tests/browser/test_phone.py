@@ -45,6 +45,7 @@ PAGES = {
     "/receptive-field": ("#maps canvas", "#preset", "#rf-formula"),
     "/pooling": ("#pool-output td", "#kind", "#pool-output"),
     "/lenet": ("#kernels1 canvas", "#pad", "#prediction"),
+    "/training": ("#network svg", "#play", "#test-accuracy"),
     "/docs": ("#swagger-ui .opblock", "#swagger-ui .opblock-summary", "#swagger-ui .information-container"),
 }
 

@@ -59,7 +59,11 @@ if (list(state.act).length !== list(state.hidden).length) { // one activation pe
   state.act = list(state.hidden).map(() => "tanh").join(",");
 }
 
+// The plane before the server has described it (the protocol's grid), so that the first
+// points of one's own can be clicked onto an empty plane.
+const FIRST_GRID = { size: 40, extent: [-1.5, 1.5, -1.5, 1.5] };
 let model = null; // the last `model` message
+let clicked = false; // points of one's own were clicked since the last model: draw them as they are
 let frame = null; // the last frame drawn
 let regression = false; // the sine: a curve, not classes
 let playing = false;
@@ -152,6 +156,7 @@ function drawNewest() {
 function showModel(m) {
   model = m;
   frame = null;
+  clicked = false;
   newest = null;
   unacknowledged = [];
   regression = state.data === "sine";
@@ -194,9 +199,10 @@ function drawFrame(f) {
 }
 
 function drawOutput() {
-  if (!model) return;
-  drawPlane($("plane"), { grid: model.grid, classes: model.classes, regression,
-    boundary: frame?.boundary ?? null, train: model.points.train, test: model.points.test,
+  const own = state.data === "custom" && (clicked || !model);
+  if (!model && !own) return;
+  drawPlane($("plane"), { grid: model?.grid ?? FIRST_GRID, classes: model?.classes ?? 2, regression: regression && !own,
+    boundary: frame?.boundary ?? null, train: own ? custom : model.points.train, test: own ? [] : model.points.test,
     showTest: $("show-test").checked });
 }
 
@@ -294,8 +300,7 @@ function startOwnData(select) {
 }
 
 $("plane").addEventListener("pointerdown", (event) => {
-  if (!model) return;
-  const [x, y] = planePoint($("plane"), model.grid.extent, event);
+  const [x, y] = planePoint($("plane"), (model?.grid ?? FIRST_GRID).extent, event);
   if (Math.abs(x) > 1.05 || Math.abs(y) > 1.05) return dataError("Points lie in the square [-1, 1]²: click inside it.");
   if (state.data !== "custom") {
     if (regression) custom = [];
@@ -307,6 +312,9 @@ $("plane").addEventListener("pointerdown", (event) => {
   const label = Number(document.querySelector("input[name=click-class]:checked").value);
   const clamp = (v) => Math.round(Math.max(-1, Math.min(1, v)) * 100) / 100;
   custom.push([clamp(x), clamp(y), label]);
+  clicked = true;
+  $("own-count").textContent = `${custom.length} points of your own.`;
+  drawOutput();
   configureSoon();
 });
 
@@ -315,6 +323,9 @@ $("clear-points").addEventListener("click", () => {
   state.data = "custom";
   startOwnData(true);
   dataError("");
+  clicked = true;
+  frame = null;
+  drawOutput();
   save();
   configure();
 });

@@ -21,7 +21,8 @@ function title(node, text) {
 }
 
 // A unit's output {min, max, values: b64 bytes} as a data URL: white at 0, blue above,
-// vermillion below, full at the largest |value| of that unit.
+// vermillion below, full at the largest |value| of that unit. A 1-D input's unit depends on
+// x alone: its row of values is repeated down the square.
 const scratch = document.createElement("canvas");
 function unitImage(unit, size) {
   scratch.width = scratch.height = size;
@@ -30,8 +31,9 @@ function unitImage(unit, size) {
   const values = bytes(unit.values);
   const scale = (unit.max - unit.min) / 255;
   const biggest = Math.max(Math.abs(unit.min), Math.abs(unit.max)) || 1;
-  for (let k = 0; k < values.length; k++) {
-    const v = (unit.min + values[k] * scale) / biggest; // in [-1, 1]
+  const across = values.length < size * size; // a 1-D input (the sine): one value per column
+  for (let k = 0; k < size * size; k++) {
+    const v = (unit.min + values[across ? k % size : k] * scale) / biggest; // in [-1, 1]
     const colour = v >= 0 ? POSITIVE : NEGATIVE;
     const t = Math.min(1, Math.abs(v));
     for (let c = 0; c < 3; c++) image.data[4 * k + c] = Math.round(255 + t * (colour[c] - 255));

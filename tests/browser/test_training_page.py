@@ -219,3 +219,16 @@ def test_a_full_server_is_said_and_retried(page):
     page.click("#reconnect")
     started(page)
     expect(page.locator("#reconnect")).to_be_hidden()
+
+
+def test_the_pytorch_program_copies_and_downloads(page):
+    page.goto("/training?hidden=4&act=relu&opt=sgd&batch=5")
+    started(page)
+    program = page.locator("#program").text_content()
+    assert "nn.Sequential" in program
+    page.click("#copy-program")
+    expect(page.locator("#copy-state")).to_have_text(re.compile(r"^(copied|selected: press Ctrl\+C)"))
+    with page.expect_download() as download:
+        page.click("#download-program")
+    assert download.value.suggested_filename == "deepviz_training.py"
+    assert open(download.value.path(), encoding="utf-8").read() == program

@@ -59,7 +59,7 @@ export function drawNetwork(holder, layers, { regression = false } = {}) {
   const gap = widest > 8 ? 6 : 10;
   const columnGap = 96;
   const height = widest * (node + gap) + 30;
-  const width = (layers.length - 1) * columnGap + node + 90;
+  const width = (layers.length - 1) * columnGap + node + 110; // room for "class 2" on the right
   const x = (l) => 45 + l * columnGap;
   const y = (l, i) => 22 + (height - 30 - layers[l] * (node + gap)) / 2 + i * (node + gap);
   const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, width, height, role: "img",

@@ -159,7 +159,7 @@ function showModel(m) {
   clicked = false;
   newest = null;
   unacknowledged = [];
-  regression = state.data === "sine";
+  regression = m.classes < 2; // the sine: classes 0, a regression
   $("parameters").textContent = String(m.parameters);
   if (typeof m.formula === "string" && m.formula.startsWith("<math")) $("formula").innerHTML = m.formula; // the server's MathML
   showProgram(m.program);

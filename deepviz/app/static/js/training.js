@@ -189,13 +189,25 @@ function drawFrame(f) {
   $("test-loss").textContent = $("test-loss-now").textContent = fmt(f.test_loss, 3);
   const metric = regression ? fmt(f.test_loss, 3) : percent(f.test_accuracy);
   $("test-accuracy").textContent = $("metric-now").textContent = metric;
-  const newton = f.newton;
-  $("newton-note").hidden = !newton?.fell_back;
-  if (newton?.fell_back) {
-    $("newton-note").textContent = `Newton: the Hessian is not positive definite here (smallest eigenvalue ${fmt(newton.smallest_eigenvalue, 3)}), so the step would head for a saddle or a maximum: this step fell back to a gradient step.`;
-  }
+  showNote(f);
   update?.(f, model.grid.size);
   drawOutput();
+}
+
+// What the server reports of the run beside its numbers: a divergence, Newton's fallback.
+function showNote(f) {
+  const notes = [];
+  if (f.stopped === "diverged") {
+    notes.push("The run diverged: the loss overflowed and training stopped. Lower the learning rate (or add damping), then Reset.");
+    if (playing) setPlaying(false);
+  }
+  if (f.newton?.fell_back) {
+    notes.push(`Newton: the Hessian is not positive definite here (smallest eigenvalue ${fmt(f.newton.smallest_eigenvalue, 3)}), so its step would head for a saddle or a maximum: this step fell back to a gradient step.`);
+  } else if (f.newton) {
+    notes.push(`Newton: the Hessian is positive definite here (smallest eigenvalue ${fmt(f.newton.smallest_eigenvalue, 3)}): a Newton step.`);
+  }
+  $("run-note").hidden = notes.length === 0;
+  $("run-note").textContent = notes.join(" ");
 }
 
 function drawOutput() {

@@ -14,7 +14,8 @@ import { trainingStream } from "./training_stream.js";
 const $ = (id) => document.getElementById(id);
 const MOST_POINTS = Number($("most-points").textContent);
 const MOST_CUSTOM = Math.min(MOST_POINTS, 400); // clicked or uploaded points: a link carries them all
-const MAX_LAYERS = 4, MAX_UNITS = 16;
+const MAX_LAYERS = Number($("layers").dataset.mostLayers); // the server's settings
+const MAX_UNITS = Number($("layers").dataset.mostUnits);
 const ACTIVATIONS = ["relu", "tanh", "sigmoid"];
 const DATASETS = ["blobs", "xor", "circles", "moons", "spiral", "sine", "custom"];
 

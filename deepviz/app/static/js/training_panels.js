@@ -48,6 +48,12 @@ const RACERS = [
   { optimizer: "newton", lr: 1 },
 ];
 
+// Why a racer stopped before its last step, in words.
+const STOPPED = {
+  diverged: (n) => `diverged after ${n}`,
+  time: (n) => `out of time after ${n}`, // the racers share the request's time limit
+};
+
 const seconds = (t) => (t === null || t === undefined ? "–" : t < 1 ? `${fmt(t * 1000, 3)} ms` : `${fmt(t, 3)} s`);
 
 function raceTable(results) {
@@ -61,7 +67,7 @@ function raceTable(results) {
     table.append(el("tr", { "data-optimizer": r.optimizer, class: reached ? "reached" : "" },
       el("th", { scope: "row" }, OPTIMIZER_NAMES[r.optimizer] ?? r.optimizer),
       el("td", {}, racer ? fmt(racer.lr) : "–"),
-      el("td", {}, reached ? String(r.steps_to_target) : r.stopped === "diverged" ? "diverged" : `not in ${r.losses.length}`),
+      el("td", {}, reached ? String(r.steps_to_target) : STOPPED[r.stopped]?.(r.losses.length) ?? `not in ${r.losses.length}`),
       el("td", {}, seconds(r.seconds_to_target)),
       el("td", {}, seconds(r.seconds)),
       el("td", {}, fmt(final))));

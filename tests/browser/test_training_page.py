@@ -232,3 +232,21 @@ def test_the_pytorch_program_copies_and_downloads(page):
         page.click("#download-program")
     assert download.value.suggested_filename == "deepviz_training.py"
     assert open(download.value.path(), encoding="utf-8").read() == program
+
+
+def test_newton_sits_out_a_race_of_a_model_too_big_for_its_hessian(page):
+    page.goto("/training?hidden=16,16&act=tanh,tanh")  # 337 parameters: above max_newton_parameters (120)
+    started(page)
+    expect(page.locator("#parameters")).to_have_text("337")
+    page.fill("#race-steps", "20")
+    page.click("#race")
+    table = page.locator("#race-table")
+    expect(table.locator("tr[data-optimizer=adam]")).to_be_visible(timeout=60_000)
+    expect(table.locator("tr[data-optimizer=newton]")).to_have_count(0)
+    expect(page.locator("#race-note")).to_contain_text("Newton sits this race out: its Hessian would be 337 × 337")
+    expect(page.locator("#race-error")).to_be_hidden()
+    # and live, Newton refused: the server says why, and the run goes on as it was
+    page.select_option("#optimizer", "newton")
+    expect(page.locator("#run-error")).to_contain_text("at most 120 parameters, this model has 337")
+    page.click("#step")
+    expect(page.locator("#step-count")).to_have_text("1")

@@ -364,6 +364,6 @@ $("csv").addEventListener("change", async () => {
 showValues();
 drawLayers();
 programPanel();
-racePanel(config);
+racePanel(config, () => model?.parameters ?? null);
 stream.connect();
 new ResizeObserver(drawOutput).observe($("plane"));

@@ -75,13 +75,20 @@ function raceTable(results) {
   return table;
 }
 
-export function racePanel(config) {
+// config(): the current run; parameters(): its model's size (from the server), or null.
+export function racePanel(config, parameters) {
   const race = latest(api.trainRace, statusLine($("race-status"), "the race"));
+  const mostNewton = Number($("race").dataset.mostNewton); // the server's bound on Newton's Hessian
   $("race").addEventListener("click", async () => {
     const target = Number($("target-loss").value);
     const steps = Number($("race-steps").value);
     $("race-error").hidden = true;
-    const answer = await race({ config: config(), racers: RACERS, target_loss: target, max_steps: steps });
+    const size = parameters();
+    const newtonSitsOut = size !== null && size > mostNewton;
+    $("race-note").hidden = !newtonSitsOut;
+    $("race-note").textContent = newtonSitsOut ? `Newton sits this race out: its Hessian would be ${size} × ${size}, and it races models of at most ${mostNewton} parameters. Remove units or layers to let it in.` : "";
+    const racers = newtonSitsOut ? RACERS.filter((r) => r.optimizer !== "newton") : RACERS;
+    const answer = await race({ config: config(), racers, target_loss: target, max_steps: steps });
     if (!answer) return;
     if (!answer.ok) {
       $("race-error").hidden = false;

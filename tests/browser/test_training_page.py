@@ -248,5 +248,7 @@ def test_newton_sits_out_a_race_of_a_model_too_big_for_its_hessian(page):
     # and live, Newton refused: the server says why, and the run goes on as it was
     page.select_option("#optimizer", "newton")
     expect(page.locator("#run-error")).to_contain_text("at most 120 parameters, this model has 337")
+    expect(page.locator("#optimizer")).to_have_value("adam")  # what the run still uses
+    assert query(page)["opt"] == "adam"
     page.click("#step")
     expect(page.locator("#step-count")).to_have_text("1")

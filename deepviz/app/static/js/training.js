@@ -113,6 +113,19 @@ function configure() {
   if (stream.send({ type: "configure", config: config() }, true) && playing) stream.send({ type: "play" });
 }
 
+// The server refused a message; the run goes on as it was. A refused live change (Newton on a
+// model too big for its Hessian) puts the controls and the URL back to what the run still uses.
+let lastSet = null;
+function refused(m) {
+  showError(m.msg);
+  if (m.loc?.[0] !== "train" || !lastSet) return;
+  Object.assign(state, lastSet);
+  for (const [key, value] of Object.entries(lastSet)) $(TABLE[key].control).value = value;
+  trainBefore = { ...lastSet };
+  lastSet = null;
+  save();
+}
+
 function showError(text) {
   $("run-error").hidden = !text;
   $("run-error").textContent = text;
@@ -131,7 +144,7 @@ const stream = trainingStream(api.trainStream, {
   message(m) {
     if (m.type === "model") showModel(m);
     else if (m.type === "frame") received(m);
-    else if (m.type === "error") showError(m.msg);
+    else if (m.type === "error") refused(m);
   },
 });
 
@@ -242,12 +255,15 @@ $("reconnect").addEventListener("click", () => stream.connect());
 $("show-test").addEventListener("change", drawOutput);
 
 const TRAIN_KEYS = new Set(["opt", "lr", "batch", "l2", "schedule"]);
+const trainValues = () => Object.fromEntries([...TRAIN_KEYS].map((k) => [k, state[k]]));
+let trainBefore = trainValues(); // the training settings before the last live change
 bindControls(TABLE, state, (key) => {
   showValues();
   if (TRAIN_KEYS.has(key)) { // live, without a reset
     save();
     showError("");
-    stream.send({ type: "set", train: trainConfig() });
+    if (stream.send({ type: "set", train: trainConfig() })) lastSet = { ...trainBefore };
+    trainBefore = trainValues();
     return;
   }
   if (key === "data") startOwnData(false);

@@ -31,6 +31,7 @@ def grid_inputs(task: str) -> np.ndarray:
 
 def quantize(values: np.ndarray) -> dict:
     """{"min", "max", "values": uint8}: value ≈ min + byte / 255 · (max - min)."""
+    values = np.where(np.isfinite(values), values, 0.0)  # a diverged run's overflow: drawn as 0
     lo, hi = float(values.min()), float(values.max())
     scale = 255.0 / (hi - lo) if hi > lo else 0.0
     return {"min": lo, "max": hi, "values": np.round((values - lo) * scale).astype(np.uint8)}
@@ -53,7 +54,9 @@ def _number(x: float | None) -> float | None:
 def frame(run: Run) -> dict:
     """The frame of ``run`` now, with uint8 arrays where the page gets base64."""
     task = run.task
-    hidden, y_hat = predict(run.model, grid_inputs(task), task)
+    with np.errstate(all="ignore"):
+        hidden, y_hat = predict(run.model, grid_inputs(task), task)
+    y_hat = np.nan_to_num(y_hat, nan=0.0, posinf=0.0, neginf=0.0)  # a diverged run: drawn blank
     if task == "regression":
         boundary = {"curve": significant(y_hat)}
     else:
@@ -74,11 +77,11 @@ def frame(run: Run) -> dict:
         "train_accuracy": train_accuracy,
         "test_accuracy": test_accuracy,
         "boundary": boundary,
-        "units": [[quantize(np.nan_to_num(h[:, j])) for j in range(h.shape[1])] for h in hidden],
+        "units": [[quantize(h[:, j]) for j in range(h.shape[1])] for h in hidden],
         "weights": [
             {"w": significant(layer.weight.data), "b": significant(layer.bias.data)} for layer in run.model.layers
         ],
-        "newton": run.newton,
+        "newton": run.newton and {**run.newton, "smallest_eigenvalue": _number(run.newton["smallest_eigenvalue"])},
         "stopped": "diverged" if run.diverged else None,
     }
 

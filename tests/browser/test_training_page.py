@@ -230,8 +230,16 @@ def test_the_pytorch_program_copies_and_downloads(page):
     expect(page.locator("#copy-state")).to_have_text(re.compile(r"^(copied|selected: press Ctrl\+C)"))
     with page.expect_download() as download:
         page.click("#download-program")
-    assert download.value.suggested_filename == "deepviz_training.py"
+    assert download.value.suggested_filename == "deepviz_xor_sgd.py"
     assert open(download.value.path(), encoding="utf-8").read() == program
+    # a live change of the training: the program follows (POST /api/v1/train/program)
+    expect(page.locator("#program")).to_contain_text("xor, layers [2, 4, 1], sgd.")
+    page.select_option("#optimizer", "rmsprop")
+    expect(page.locator("#program")).to_contain_text("xor, layers [2, 4, 1], rmsprop.")
+    expect(page.locator("#program")).to_contain_text("torch.optim.RMSprop")
+    with page.expect_download() as download:
+        page.click("#download-program")
+    assert download.value.suggested_filename == "deepviz_xor_rmsprop.py"
 
 
 def test_newton_sits_out_a_race_of_a_model_too_big_for_its_hessian(page):

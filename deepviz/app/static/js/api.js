@@ -99,8 +99,9 @@ async function exchange(method, path, body, signal, timeout, superseded) {
       signal: both,
     });
     let data;
-    try {
-      data = await response.json();
+    try { // JSON, or a text file (a program to download) as {text}
+      const text = (response.headers.get("Content-Type") || "").startsWith("text/");
+      data = text ? { text: await response.text() } : await response.json();
     } catch (error) {
       if (both.aborted) throw error;
       data = { detail: [{ loc: [], msg: `the server answered ${response.status} ${response.statusText}`.trim() }] };
@@ -152,6 +153,7 @@ export const api = {
   lenetMistakes: get("/api/v1/lenet/mistakes"),
   lenetStream: () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/v1/lenet/stream`,
   trainRace: post("/api/v1/train/race"),
+  trainProgram: post("/api/v1/train/program"), // answers {text}: the program
   trainStream: () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/v1/train/stream`,
 };
 

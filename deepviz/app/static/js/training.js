@@ -8,7 +8,7 @@ import { drawNetwork } from "./render/network.js";
 import { drawPlane, planePoint } from "./render/plane.js";
 import { bindControls, forget, param, readState, refuse, writeState } from "./state.js";
 import { pointsText, readCsvFile, readPoints } from "./training_data.js";
-import { OPTIMIZER_NAMES, programPanel, racePanel, showProgram } from "./training_panels.js";
+import { OPTIMIZER_NAMES, programPanel, racePanel, refreshProgram, showProgram } from "./training_panels.js";
 import { trainingStream } from "./training_stream.js";
 
 const $ = (id) => document.getElementById(id);
@@ -63,6 +63,7 @@ if (list(state.act).length !== list(state.hidden).length) { // one activation pe
 // The plane before the server has described it (the protocol's grid), so that the first
 // points of one's own can be clicked onto an empty plane.
 const FIRST_GRID = { size: 40, extent: [-1.5, 1.5, -1.5, 1.5] };
+let configured = null; // the run last sent
 let model = null; // the last `model` message
 let clicked = false; // points of one's own were clicked since the last model: draw them as they are
 let frame = null; // the last frame drawn
@@ -110,7 +111,8 @@ function configure() {
     $("own-count").textContent = "No points yet: click the plane, or upload a CSV.";
     return;
   }
-  if (stream.send({ type: "configure", config: config() }, true) && playing) stream.send({ type: "play" });
+  configured = config();
+  if (stream.send({ type: "configure", config: configured }, true) && playing) stream.send({ type: "play" });
 }
 
 // The server refused a message; the run goes on as it was. A refused live change (Newton on a
@@ -124,6 +126,7 @@ function refused(m) {
   trainBefore = { ...lastSet };
   lastSet = null;
   save();
+  refreshProgram(config);
 }
 
 function showError(text) {
@@ -176,7 +179,7 @@ function showModel(m) {
   regression = m.classes < 2; // the sine: classes 0, a regression
   $("parameters").textContent = String(m.parameters);
   if (typeof m.formula === "string" && m.formula.startsWith("<math")) $("formula").innerHTML = m.formula; // the server's MathML
-  showProgram(m.program);
+  showProgram(m.program, configured);
   update = drawNetwork($("network"), m.layers, { regression });
   const nTrain = m.points.train.length, nTest = m.points.test.length;
   $("n-points").textContent = String(nTrain + nTest);
@@ -264,6 +267,7 @@ bindControls(TABLE, state, (key) => {
     showError("");
     if (stream.send({ type: "set", train: trainConfig() })) lastSet = { ...trainBefore };
     trainBefore = trainValues();
+    refreshProgram(config);
     return;
   }
   if (key === "data") startOwnData(false);

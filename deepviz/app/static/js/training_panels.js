@@ -15,11 +15,22 @@ export const OPTIMIZER_NAMES = {
 // -- the PyTorch program --------------------------------------------------------------------
 let downloadUrl = null;
 
-export function showProgram(text) {
+// The program of the current run: the `model` message brings it with each new run; a live
+// change of the training (optimizer, learning rate, …) asks the server for it again.
+let programRequest = null;
+export async function refreshProgram(config) {
+  programRequest ??= latest(api.trainProgram, statusLine($("program-status"), "the program"));
+  const run = config();
+  const answer = await programRequest({ config: run });
+  if (answer?.ok) showProgram(answer.data.text, run); // refused: the run's error says why
+}
+
+export function showProgram(text, run) {
   $("program").textContent = text;
   if (downloadUrl) URL.revokeObjectURL(downloadUrl);
   downloadUrl = URL.createObjectURL(new Blob([text], { type: "text/x-python" }));
   $("download-program").href = downloadUrl;
+  $("download-program").download = `deepviz_${run.data.name}_${run.train.optimizer}.py`; // as the server names it
 }
 
 async function copyProgram() {

@@ -99,8 +99,8 @@ async function exchange(method, path, body, signal, timeout, superseded) {
       signal: both,
     });
     let data;
-    try { // JSON, or a text file (a program to download) as {text}
-      const text = (response.headers.get("Content-Type") || "").startsWith("text/");
+    try { // JSON, or a file to download (a program) as {text}; an error page goes the JSON way
+      const text = response.ok && /^text\/(x-python|plain)/.test(response.headers.get("Content-Type") || "");
       data = text ? { text: await response.text() } : await response.json();
     } catch (error) {
       if (both.aborted) throw error;

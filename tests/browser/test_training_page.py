@@ -260,3 +260,25 @@ def test_newton_sits_out_a_race_of_a_model_too_big_for_its_hessian(page):
     assert query(page)["opt"] == "adam"
     page.click("#step")
     expect(page.locator("#step-count")).to_have_text("1")
+
+
+def test_a_stream_closed_while_idle_starts_again_on_play(page):
+    sockets = []
+
+    def stream(ws):
+        ws.connect_to_server()  # messages go through both ways
+        sockets.append(ws)
+
+    page.route_web_socket("**/api/v1/train/stream", stream)
+    page.goto("/training")
+    started(page)
+    page.click("#play")
+    expect(page.locator("#play")).to_have_attribute("aria-pressed", "true")
+    sockets[-1].close(code=1000, reason="no message for 300 s")  # as the server closes an idle session
+    expect(page.locator("#link-state")).to_contain_text("closed while idle")
+    expect(page.locator("#play")).to_have_attribute("aria-pressed", "false")
+    page.click("#play")
+    expect(page.locator("#link-state")).to_have_text("live")
+    assert len(sockets) == 2
+    expect(page.locator("#play")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#step-count")).not_to_have_text("0")  # training again

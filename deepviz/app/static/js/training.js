@@ -136,6 +136,7 @@ function showError(text) {
 
 // -- the stream --------------------------------------------------------------------------
 function link(kind, text) {
+  if (kind === "paused" || kind === "error") setPlaying(false); // the server closed the stream on purpose
   $("link-state").dataset.state = kind;
   $("link-state").textContent = text;
   $("reconnect").hidden = kind !== "offline";

@@ -50,7 +50,7 @@ export function trainingStream(url, on) {
     socket = null;
     if (code === 1000 || code === 1001) {
       idle = true;
-      on.state("paused", "paused: press Play or Step to go on");
+      on.state("paused", "closed while idle: press Play or Step to start the run again");
       return;
     }
     if (code === 1008) {

@@ -55,6 +55,7 @@ function boundaryImage(boundary, size, classes) {
   return small;
 }
 
+// The axes through 0, and the square [-1, 1]² where the data lie (and clicks add points).
 function drawAxes(ctx, at, side) {
   const [ox, oy] = at(0, 0);
   ctx.strokeStyle = "rgba(29,35,48,0.25)";
@@ -63,6 +64,10 @@ function drawAxes(ctx, at, side) {
   ctx.moveTo(0, oy); ctx.lineTo(side, oy);
   ctx.moveTo(ox, 0); ctx.lineTo(ox, side);
   ctx.stroke();
+  const [left, top] = at(-1, 1), [right, bottom] = at(1, -1);
+  ctx.setLineDash([4, 4]);
+  ctx.strokeRect(left, top, right - left, bottom - top);
+  ctx.setLineDash([]);
 }
 
 function drawPoints(ctx, at, points, { test, regression, radius }) {

@@ -20,18 +20,18 @@ function title(node, text) {
   return t;
 }
 
-// A unit's output {min, max, values: b64 bytes} as a data URL: white at 0, blue above,
-// vermillion below, full at the largest |value| of that unit. A 1-D input's unit depends on
-// x alone: its row of values is repeated down the square.
-const scratch = document.createElement("canvas");
-function unitImage(unit, size) {
-  scratch.width = scratch.height = size;
-  const ctx = scratch.getContext("2d");
+// Paint a unit's output {min, max, values: b64 bytes} into its canvas (size × size): white at
+// 0, blue above, vermillion below, full at the largest |value| of that unit. A 1-D input's
+// unit depends on x alone: its row of values is repeated down the square. (A canvas per unit,
+// not an <image> of a PNG data URL: encoding 64 PNGs a frame halved the frame rate.)
+function paintUnit(canvas, unit, size) {
+  if (canvas.width !== size) canvas.width = canvas.height = size;
+  const ctx = canvas.getContext("2d");
   const image = ctx.createImageData(size, size);
   const values = bytes(unit.values);
   const scale = (unit.max - unit.min) / 255;
   const biggest = Math.max(Math.abs(unit.min), Math.abs(unit.max)) || 1;
-  const across = values.length < size * size; // a 1-D input (the sine): one value per column
+  const across = values.length < size * size;
   for (let k = 0; k < size * size; k++) {
     const v = (unit.min + values[across ? k % size : k] * scale) / biggest; // in [-1, 1]
     const colour = v >= 0 ? POSITIVE : NEGATIVE;
@@ -40,7 +40,6 @@ function unitImage(unit, size) {
     image.data[4 * k + 3] = 255;
   }
   ctx.putImageData(image, 0, 0);
-  return scratch.toDataURL();
 }
 
 // Names of the inputs and outputs, as the notes write them.
@@ -102,9 +101,12 @@ export function drawNetwork(holder, layers, { regression = false } = {}) {
         g.append(text);
         title(g, l === 0 ? `input ${label}` : `output: ${label}`);
       } else {
-        const image = svg("image", { x: x(l), y: y(l, i), width: node, height: node, preserveAspectRatio: "none" });
-        g.insertBefore(image, box);
-        column.push({ image, tip: title(g, "") });
+        const slot = svg("foreignObject", { x: x(l), y: y(l, i), width: node, height: node });
+        const canvas = document.createElement("canvas");
+        canvas.className = "net-map";
+        slot.append(canvas);
+        g.insertBefore(slot, box);
+        column.push({ canvas, tip: title(g, "") });
       }
       root.append(g);
     }
@@ -130,7 +132,7 @@ export function drawNetwork(holder, layers, { regression = false } = {}) {
     (frame.units || []).forEach((column, l) => column.forEach((unit, i) => {
       const cell = images[l]?.[i];
       if (!cell) return;
-      cell.image.setAttribute("href", unitImage(unit, gridSize));
+      paintUnit(cell.canvas, unit, gridSize);
       cell.tip.textContent = `hidden layer ${l + 1}, unit ${i + 1}: its output over the plane, from ${unit.min.toPrecision(3)} to ${unit.max.toPrecision(3)}`;
     }));
   };

@@ -33,6 +33,8 @@ from deepviz.lessons.playground.run import Diverged, Run
 
 LOG = logging.getLogger("deepviz.training")
 UNACKNOWLEDGED = 2  # frames the page may have in hand before the server waits for an ack
+MESSAGE_CPU = 0.001  # seconds of CPU a message's answer took that count as one more message against the rate
+# (a configure of 1000 points and a 4×16 model, ~20 ms, counts as ~20: a few a second, not 60)
 
 
 class BadMessage(Exception):
@@ -59,10 +61,11 @@ def _validated(model: type, value, loc: list):
         raise BadMessage([*loc, *first["loc"]], friendly({**first, "loc": [*loc, *first["loc"]]})) from None
 
 
-def advance(run: Run, settings: Settings, steps: int | None = None, frame_cpu: float = 0.0) -> tuple[str, float]:
+def advance(run: Run, settings: Settings, steps: int | None = None, frame_cpu: float = 0.0) -> tuple[str, float, float]:
     """Train for one turn (``steps`` exactly, or as many as the step budget allows and the
     CPU budget leaves room for, the frame's own cost ``frame_cpu`` included; at least one),
-    then (the frame as JSON text, the CPU seconds the frame took). On a training thread."""
+    then (the frame as JSON text, the CPU seconds the frame took, those of the whole turn).
+    On a training thread."""
     start, done = time.thread_time(), 0
     limit = settings.max_train_steps_per_frame if steps is None else steps
     while done < limit:
@@ -75,16 +78,20 @@ def advance(run: Run, settings: Settings, steps: int | None = None, frame_cpu: f
             break
     drawn = time.thread_time()
     text = json.dumps(_encode(frame(run)), allow_nan=False)  # NaN is not JSON: the page could not read it
-    return text, time.thread_time() - drawn
+    end = time.thread_time()
+    return text, end - drawn, end - start
 
 
-def configure(config: RunConfigIn) -> tuple[Run, str, str]:
-    """A new run, its model message and its first frame, as JSON text. On a training thread."""
+def configure(config: RunConfigIn) -> tuple[Run, str, str, float]:
+    """A new run, its model message and its first frame, as JSON text, and the CPU seconds
+    they took. On a training thread."""
+    start = time.thread_time()
     run = Run(config.to_run())
     message = model_message(run)
     message["formula"] = str(tex(formula(run.sizes, run.model.activation, run.task, run.config.train.l2), True))
     message["program"] = program(run.config, run=run)
-    return run, json.dumps(message, allow_nan=False), json.dumps(_encode(frame(run)), allow_nan=False)
+    first = json.dumps(_encode(frame(run)), allow_nan=False)
+    return run, json.dumps(message, allow_nan=False), first, time.thread_time() - start
 
 
 class Session:
@@ -112,10 +119,14 @@ class Session:
             raise WebSocketDisconnect(1001)
         return work.result()
 
-    async def _send_frame(self, steps: int | None = None, train: bool = True) -> None:
-        text, self.frame_cpu = await self._compute(
+    async def _send_frame(self, steps: int | None = None, train: bool = True, asked: bool = True) -> None:
+        """Train (a turn, or ``steps``), then send the frame. A frame a message ``asked`` for
+        is charged to the message rate by its CPU; the frames of playing are paced already."""
+        text, self.frame_cpu, cpu = await self._compute(
             advance, self.run, self.settings, steps if train else 0, self.frame_cpu
         )
+        if asked:
+            self.tokens -= cpu / MESSAGE_CPU
         self.unacknowledged += 1
         if self.run.diverged:
             self.playing = False
@@ -148,7 +159,7 @@ class Session:
                         idle = self.settings.ws_idle_timeout
                         return 1000, f"no message for {idle:g} s: reload the page to train again"
                     next_frame = max(next_frame + period, loop.time())
-                    await self._send_frame()
+                    await self._send_frame(asked=False)
                     continue
                 if message["type"] == "websocket.disconnect":
                     return None
@@ -221,7 +232,8 @@ class Session:
     async def _on_configure(self, body: dict) -> None:
         config = _validated(RunConfigIn, body.get("config", {}), ["config"])
         check_config(config, self.settings, ["config"])
-        self.run, model, first = await self._compute(configure, config)
+        self.run, model, first, cpu = await self._compute(configure, config)
+        self.tokens -= cpu / MESSAGE_CPU
         self.config, self.playing = config, False
         await self.socket.send_text(model)
         self.unacknowledged += 1

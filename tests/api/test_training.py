@@ -179,7 +179,7 @@ def test_a_diverging_run_stops_playing():
     with client.websocket_connect("/api/v1/train/stream") as ws:
         configured(ws, config)
         send(ws, type="play")
-        for _ in range(20):
+        for _ in range(300):  # it diverges after ~113 steps: 5 frames at 25 steps a frame
             frame = ws.receive_json()
             send(ws, type="ack", step=frame["step"])
             if frame["stopped"]:
@@ -289,8 +289,23 @@ def test_any_valid_run_streams_frames_that_are_json(config):
     the run configures, trains and draws frames the page can parse (no NaN, no defect)."""
     valid = RunConfigIn.model_validate(config)
     check_config(valid, Settings(), ["config"])
-    run, model, first = configure(valid)
+    run, model, first, _ = configure(valid)
     assert json.loads(model)["parameters"] == parameters(valid)
-    text, _ = advance(run, Settings(), 3)
+    text, _, _ = advance(run, Settings(), 3)
     frame = json.loads(text)
     assert frame["step"] <= 3 and (frame["step"] == 3 or frame["stopped"] == "diverged")
+
+
+def test_expensive_messages_count_for_more_against_the_rate():
+    """A configure of a big run costs ~20 ms of CPU: it counts as ~20 messages, so a client
+    that repeats it gets most of them skipped, well before max_ws_rate of them a second."""
+    client = small_client(max_ws_rate=30)
+    big = {"data": {"points": 1000}, "model": {"hidden": [16] * 4, "activation": ["relu"] * 4}}
+    with client.websocket_connect("/api/v1/train/stream") as ws:
+        for _ in range(6):
+            send(ws, type="configure", config=big)
+        answers = []
+        while len(answers) < 12 and not any(a["type"] == "error" for a in answers):
+            answers.append(ws.receive_json())
+        assert "messages a second" in answers[-1]["msg"]
+        assert sum(a["type"] == "model" for a in answers) < 6  # far below 30 a second

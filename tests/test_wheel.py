@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from deepviz.app.routers.pages import PAGES
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -77,7 +79,7 @@ def test_the_installed_package_holds_no_source_tree(installed):
 
 def test_every_page_and_every_asset_it_loads_is_served(server):
     assets = set()
-    for page in ["/", "/backprop", "/convolution", "/receptive-field", "/pooling", "/lenet", "/optimizers", "/docs"]:
+    for page in [*PAGES, "/docs"]:
         status, html = _get(server + page)
         assert status == 200, page
         assets |= set(re.findall(r"""(?:src|href)="(/(?:static|vendor)/[^"]+)\"""", html.decode()))

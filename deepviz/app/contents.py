@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Figure:
-    number: str
+    number: str  # the notes' own ("2.3"), or "4 (a)": a figure for a section whose notes have none
     title: str
     href: str | None  # None: not live yet
 
@@ -25,7 +25,11 @@ class Chapter:
 
 CHAPTERS: tuple[Chapter, ...] = (
     Chapter(1, "Introduction and general overview", "/#chapter-1",
-            ("What is deep learning?", "The machine-learning pipeline", "Multi-layer perceptron")),
+            ("What is deep learning?", "The machine-learning pipeline", "Multi-layer perceptron"),
+            (Figure("1 (a)", "The pipeline: training set, held-out test set, objective, test metric",
+                    "/training#pipeline-title"),
+             Figure("1 (b)", "A multi-layer perceptron learning, live", "/training"),
+             Figure("1 (c)", "The same run as a PyTorch program", "/training#torch-title"))),
     Chapter(2, "Automatic differentiation", "/backprop",
             ("Loss functions and gradient descent", "Optimization methods", "Computing gradients",
              "Automatic differentiation"),
@@ -34,9 +38,11 @@ CHAPTERS: tuple[Chapter, ...] = (
              Figure("2.3", "The graph of f = (x + y)·z", "/backprop?preset=notes"),
              Figure("2.4", "Forward pass", "/backprop?preset=notes&phase=forward"),
              Figure("2.5", "Upstream × local = downstream", "/backprop?preset=notes&phase=backward"),
-             Figure("2.2", "Optimization methods racing: batch, stochastic and minibatch gradient descent, "
-                    "momentum, Adam, Newton", "/optimizers?surface=logistic&racers=gd,sgd,minibatch,newton")),
-            (("Backpropagation", "/backprop"), ("Optimizers", "/optimizers"))),
+             Figure("2 (a)", "Gradient descent trains a network", "/training?opt=gd&lr=0.5"),
+             Figure("2 (b)", "Optimization methods racing: batch, stochastic and minibatch gradient descent, "
+                    "momentum, Adam, Newton", "/optimizers?surface=logistic&racers=gd,sgd,minibatch,newton"),
+             Figure("2 (c)", "Newton against first-order methods, training a network", "/training#race-title")),
+            (("Backpropagation", "/backprop"), ("Training a network", "/training"), ("Optimizers", "/optimizers"))),
     Chapter(3, "Introduction to reinforcement learning", None),
     Chapter(4, "Optimization and loss functions", "/optimizers",
             ("Loss surfaces", "First-order methods", "Newton's method"),

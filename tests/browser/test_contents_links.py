@@ -161,6 +161,41 @@ def figure_4_c(page):  # Newton heads for a saddle
     expect(page.locator("#results tr[data-name=newton_safeguarded] td.reached")).to_contain_text("at step")
 
 
+def training_started(page) -> None:
+    expect(page.locator("#link-state")).to_have_text("live", timeout=20_000)
+    expect(page.locator("#network svg")).to_be_visible(timeout=20_000)
+
+
+def figure_1_2(page):  # the pipeline: training set, held-out test set, objective, test metric
+    in_view(page, "#pipeline-title")
+    training_started(page)
+    expect(page.locator("#n-train")).to_have_text("140")
+    expect(page.locator("#n-test")).to_have_text("60")
+
+
+def figure_1_3(page):  # a multi-layer perceptron learning, live: XOR, 2-8-8-1, ready to play
+    training_started(page)
+    expect(page.locator("#dataset")).to_have_value("xor")
+    expect(page.locator("#parameters")).to_have_text("105")
+
+
+def figure_1_3_2(page):  # the run as a PyTorch program
+    in_view(page, "#torch-title")
+    training_started(page)
+    expect(page.locator("#program")).to_contain_text("nn.Sequential")
+
+
+def figure_2_1_2(page):  # gradient descent trains a network
+    training_started(page)
+    expect(page.locator("#optimizer")).to_have_value("gd")
+    expect(page.locator("#lr")).to_have_value("0.5")
+
+
+def figure_2_2_race(page):  # Newton against first-order methods
+    in_view(page, "#race-title")
+    expect(page.locator("#race")).to_be_visible()
+
+
 def api_docs(page):
     expect(page.locator("#swagger-ui .information-container")).to_contain_text("deepviz")
 
@@ -177,6 +212,11 @@ LINKS = {
     "/backprop?preset=notes": figure_2_3,
     "/backprop?preset=notes&phase=forward": figure_2_4,
     "/backprop?preset=notes&phase=backward": figure_2_5,
+    "/training#pipeline-title": figure_1_2,
+    "/training": figure_1_3,
+    "/training#torch-title": figure_1_3_2,
+    "/training?opt=gd&lr=0.5": figure_2_1_2,
+    "/training#race-title": figure_2_2_race,
     "/convolution": convolution_page,
     "/convolution#flatten-title": figure_5_1,
     "/convolution#slide-title": figure_5_3,

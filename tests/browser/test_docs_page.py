@@ -3,6 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
+from deepviz.app.routers.pages import PAGES
+
 pytestmark = pytest.mark.browser
 
 
@@ -14,7 +16,7 @@ def test_swagger_ui_lists_every_route(page):
 
 
 def test_every_page_loads_without_errors(page):
-    for path in ["/", "/backprop", "/convolution", "/receptive-field", "/pooling", "/lenet", "/optimizers"]:
+    for path in PAGES:
         page.goto(path)
         expect(page.locator("h1")).to_be_visible()
         expect(page.locator("nav.toc a[href='/backprop']").first).to_be_visible()  # chapter 2, and its first page

@@ -39,13 +39,14 @@ def no_sideways_scroll(page) -> None:
 
 # page -> (what shows it has drawn, its main control, its key result)
 PAGES = {
-    "/": ("#chapter-12", "#chapter-2 h2 a", "#chapter-1 h2"),
+    "/": ("#chapter-12", "#chapter-1 .figures a", "#chapter-1 h2"),  # chapter 1's first live figure (/training)
     "/backprop?preset=notes&phase=backward": ("#graph g.node", "#expression", "#narration"),
     "/convolution": ("#bank-maps canvas", "#slide-image", "#formula"),
     "/receptive-field": ("#maps canvas", "#preset", "#rf-formula"),
     "/pooling": ("#pool-output td", "#kind", "#pool-output"),
     "/lenet": ("#kernels1 canvas", "#pad", "#prediction"),
     "/optimizers": ("#contour .main-svg", "#surface", "#contour"),
+    "/training": ("#network svg", "#play", "#test-accuracy"),
     "/docs": ("#swagger-ui .opblock", "#swagger-ui .opblock-summary", "#swagger-ui .information-container"),
 }
 

@@ -17,6 +17,7 @@ PAGES = {  # path -> template (the page's name is the template's)
     "/pooling": "pooling.html",
     "/lenet": "lenet.html",
     "/optimizers": "optimizers.html",
+    "/training": "training.html",
 }
 
 

@@ -99,8 +99,9 @@ async function exchange(method, path, body, signal, timeout, superseded) {
       signal: both,
     });
     let data;
-    try {
-      data = await response.json();
+    try { // JSON, or a file to download (a program) as {text}; an error page goes the JSON way
+      const text = response.ok && /^text\/(x-python|plain)/.test(response.headers.get("Content-Type") || "");
+      data = text ? { text: await response.text() } : await response.json();
     } catch (error) {
       if (both.aborted) throw error;
       data = { detail: [{ loc: [], msg: `the server answered ${response.status} ${response.statusText}`.trim() }] };
@@ -153,6 +154,9 @@ export const api = {
   lenetModel: get("/api/v1/lenet/model"),
   lenetMistakes: get("/api/v1/lenet/mistakes"),
   lenetStream: () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/v1/lenet/stream`,
+  trainRace: post("/api/v1/train/race"),
+  trainProgram: post("/api/v1/train/program"), // answers {text}: the program
+  trainStream: () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/v1/train/stream`,
 };
 
 // Several requests as one answer: the first that failed, else {ok, data: [their data]}.

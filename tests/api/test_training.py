@@ -15,7 +15,7 @@ from starlette.websockets import WebSocketDisconnect
 from deepviz.app.schemas.training import RunConfigIn, check_config, parameters
 from deepviz.app.settings import Settings
 from deepviz.app.training_stream import advance, configure
-from deepviz.lessons.playground.frame import GRID
+from deepviz.lessons.playground.frame import GRID, UNIT_GRID
 from tests.api.conftest import small_client
 
 SMALL = {"data": {"name": "xor", "points": 60}, "model": {"hidden": [4], "activation": ["tanh"]}}
@@ -37,14 +37,15 @@ def test_configure_answers_the_model_then_a_frame(client):
         assert model["type"] == "model" and model["layers"] == [2, 8, 8, 1] and model["parameters"] == 105
         assert model["formula"].startswith("<math") and "tanh" in model["formula"]
         assert "nn.Sequential" in model["program"] and "torch.optim.Adam" in model["program"]
-        assert model["grid"] == {"size": GRID, "extent": [-1.5, 1.5, -1.5, 1.5]} and model["classes"] == 2
+        assert model["grid"] == {"size": GRID, "units": UNIT_GRID, "extent": [-1.5, 1.5, -1.5, 1.5]}
+        assert model["classes"] == 2
         assert len(model["points"]["train"]) == 140 and len(model["points"]["test"]) == 60
         assert frame["type"] == "frame" and frame["step"] == 0 and frame["newton"] is None
         label = np.frombuffer(base64.b64decode(frame["boundary"]["label"]), np.uint8)
         assert label.shape == (GRID * GRID,) and set(label) <= {0, 1}
         assert [len(layer) for layer in frame["units"]] == [8, 8]
         unit = frame["units"][0][0]
-        assert len(base64.b64decode(unit["values"])) == GRID * GRID and unit["min"] <= unit["max"]
+        assert len(base64.b64decode(unit["values"])) == UNIT_GRID * UNIT_GRID and unit["min"] <= unit["max"]
         assert [np.shape(w["w"]) for w in frame["weights"]] == [(8, 2), (8, 8), (1, 8)]
 
 

@@ -64,7 +64,9 @@ def test_xor_with_adam_learns_through_the_page_controls(page):
     assert reached is not None and reached >= 95.0, f"the test accuracy stayed at {reached}%"
     assert int(page.locator("#step-count").text_content()) > 0
     maps = page.locator("#network canvas.net-map")
-    assert maps.count() == 16 and all(maps.nth(i).get_attribute("width") == "40" for i in range(16))  # every unit drawn
+    assert maps.count() == 16 and all(
+        maps.nth(i).get_attribute("width") == "20" for i in range(16)
+    )  # each unit, 20 × 20
     assert page.locator("#loss-plot .scatterlayer .trace").count() == 2  # train and test loss
     expect(page.locator("#program")).to_contain_text("nn.Sequential")
     screenshot(page, "training")

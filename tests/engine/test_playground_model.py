@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from deepviz.engine.tensor import Tensor
 from deepviz.lessons.playground.config import RunConfig
-from deepviz.lessons.playground.frame import GRID, frame, model_message
-from deepviz.lessons.playground.model import MLP, formula, loss
+from deepviz.lessons.playground.frame import GRID, UNIT_GRID, frame, grid_inputs, model_message
+from deepviz.lessons.playground.model import MLP, formula, loss, predict
 from deepviz.lessons.playground.run import Diverged, Run, scheduled_lr
 
 TORCH_ACTIVATION = {"relu": torch.nn.ReLU(), "tanh": torch.nn.Tanh(), "sigmoid": torch.nn.Sigmoid()}
@@ -131,8 +131,14 @@ def test_a_frame_has_what_the_page_draws(name):
     f = frame(run)
     assert f["step"] == 0 and f["train_loss"] > 0 and f["test_loss"] > 0
     assert [len(layer) for layer in f["units"]] == [4, 3]
-    grid = GRID if name == "sine" else GRID * GRID
+    grid = UNIT_GRID if name == "sine" else UNIT_GRID * UNIT_GRID
     assert all(u["values"].shape == (grid,) and u["min"] <= u["max"] for layer in f["units"] for u in layer)
+    # each unit's thumbnail is its output over the coarser grid, to within a quantization step
+    hidden, _ = predict(run.model, grid_inputs(run.task, UNIT_GRID), run.task)
+    for outputs, layer in zip(hidden, f["units"]):
+        for j, u in enumerate(layer):
+            step = (u["max"] - u["min"]) / 255
+            assert np.allclose(u["min"] + u["values"] * step, outputs[:, j], atol=step / 2 + 1e-9)
     assert [np.shape(w["w"]) for w in f["weights"]] == [(4, run.sizes[0]), (3, 4), (run.sizes[-1], 3)]
     if name == "sine":
         assert len(f["boundary"]["curve"]) == GRID and f["train_accuracy"] is None

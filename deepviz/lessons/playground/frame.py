@@ -4,7 +4,8 @@ and the weights. Images are uint8 arrays here; the app encodes them (base64) for
 
 The grid has ``GRID`` × ``GRID`` points over ``EXTENT`` (a margin around the data's square),
 row by row from the top (y = EXTENT[3]) and left to right; a regression (1-D input) has
-``GRID`` points along x instead, and draws curves."""
+``GRID`` points along x instead, and draws curves. Hidden units are drawn as thumbnails, on a
+coarser grid of ``UNIT_GRID`` points a side over the same extent."""
 
 from __future__ import annotations
 
@@ -16,15 +17,16 @@ from deepviz.lessons.playground.model import evaluate, predict
 from deepviz.lessons.playground.run import Run
 
 GRID = 40
+UNIT_GRID = 20  # a hidden unit's picture is a thumbnail: a quarter of the pixels, a quarter of the bytes
 EXTENT = (-1.5, 1.5, -1.5, 1.5)  # x from, x to, y from, y to
 
 
-def grid_inputs(task: str) -> np.ndarray:
-    """The grid's points: (GRID², 2) for the plane, (GRID, 1) along x for a regression."""
-    xs = np.linspace(EXTENT[0], EXTENT[1], GRID)
+def grid_inputs(task: str, size: int = GRID) -> np.ndarray:
+    """The grid's points: (size², 2) for the plane, (size, 1) along x for a regression."""
+    xs = np.linspace(EXTENT[0], EXTENT[1], size)
     if task == "regression":
         return xs[:, None]
-    ys = np.linspace(EXTENT[3], EXTENT[2], GRID)  # top row first
+    ys = np.linspace(EXTENT[3], EXTENT[2], size)  # top row first
     gx, gy = np.meshgrid(xs, ys)  # (GRID, GRID) each
     return np.stack([gx.ravel(), gy.ravel()], axis=1)
 
@@ -55,7 +57,8 @@ def frame(run: Run) -> dict:
     """The frame of ``run`` now, with uint8 arrays where the page gets base64."""
     task = run.task
     with np.errstate(all="ignore"):
-        hidden, y_hat = predict(run.model, grid_inputs(task), task)
+        _, y_hat = predict(run.model, grid_inputs(task), task)
+        hidden, _ = predict(run.model, grid_inputs(task, UNIT_GRID), task)
     y_hat = np.nan_to_num(y_hat, nan=0.0, posinf=0.0, neginf=0.0)  # a diverged run: drawn blank
     if task == "regression":
         boundary = {"curve": significant(y_hat)}
@@ -101,7 +104,7 @@ def model_message(run: Run) -> dict:
         "type": "model",
         "parameters": run.model.parameter_count(),
         "layers": run.sizes,
-        "grid": {"size": GRID, "extent": list(EXTENT)},
+        "grid": {"size": GRID, "units": UNIT_GRID, "extent": list(EXTENT)},
         "points": points(run),
         "classes": run.train_set.classes,
     }

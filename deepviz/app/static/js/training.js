@@ -208,7 +208,7 @@ function drawFrame(f) {
   const metric = regression ? fmt(f.test_loss, 3) : percent(f.test_accuracy);
   $("test-accuracy").textContent = $("metric-now").textContent = metric;
   showNote(f);
-  update?.(f, model.grid.size);
+  update?.(f, model.grid.units);
   drawOutput();
 }
 

@@ -89,13 +89,13 @@ class Adam(Optimizer):
         for i, p, g in self._gradients(self.weight_decay):
             self.steps[i] += 1
             t, m, v = self.steps[i], self.m[i], self.v[i]
-            m *= b1
-            m += (1 - b1) * g
+            m += (1 - b1) * (g - m)  # m ← β₁ m + (1 - β₁) g, as torch's lerp computes it
             v *= b2
             v += (1 - b2) * g * g
-            m_hat = m / (1 - b1**t)
-            v_hat = v / (1 - b2**t)
-            p.data -= (self.lr * m_hat / (np.sqrt(v_hat) + self.eps)).astype(p.data.dtype)
+            # m̂ / (√v̂ + ε) with the corrections folded into numbers, as torch does: on a small
+            # parameter the number of array operations is the cost (15 of them became 12)
+            denominator = np.sqrt(v) / np.sqrt(1 - b2**t) + self.eps
+            p.data -= self.lr / (1 - b1**t) * m / denominator
 
 
 class RMSprop(Optimizer):

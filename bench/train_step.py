@@ -4,6 +4,9 @@ batch on 200 points, both from the same weights and on one thread. Also the forw
 40×40 grid without a graph (what each frame computes for the decision boundary).
 
     .venv/bin/python bench/train_step.py [--repeat 2000] [--optimizer adam|sgd] [--activation tanh|relu]
+                                         [--dtype float32|float64]
+
+(The training lab itself trains in float64, as the PyTorch program it shows does.)
 
 Small tensors are where Python's per-op overhead shows: the ratio engine/torch is the number.
 """
@@ -32,10 +35,10 @@ from deepviz.engine import functional as F  # noqa: E402
 MODELS = [("2-8-8-1", [2, 8, 8, 1]), ("2-16-16-1", [2, 16, 16, 1]), ("2-16×4-1", [2, 16, 16, 16, 16, 1])]
 
 
-def engine_mlp(widths: list[int], activation: str, rng: np.random.Generator) -> nn.Sequential:
+def engine_mlp(widths: list[int], activation: str, rng: np.random.Generator, dtype=np.float32) -> nn.Sequential:
     layers: list[nn.Module] = []
     for i, (fan_in, fan_out) in enumerate(zip(widths, widths[1:])):
-        layers.append(nn.Linear(fan_in, fan_out, rng=rng))
+        layers.append(nn.Linear(fan_in, fan_out, rng=rng, dtype=dtype))
         if i < len(widths) - 2:
             layers.append(nn.Tanh() if activation == "tanh" else nn.ReLU())
     return nn.Sequential(*layers)
@@ -46,7 +49,7 @@ def torch_mlp(model: nn.Sequential, activation: str) -> torch.nn.Sequential:
     layers: list[torch.nn.Module] = []
     for layer in model.layers:
         if isinstance(layer, nn.Linear):
-            linear = torch.nn.Linear(layer.weight.shape[1], layer.weight.shape[0])
+            linear = torch.nn.Linear(layer.weight.shape[1], layer.weight.shape[0], dtype=_TORCH[layer.weight.dtype])
             with torch.no_grad():
                 linear.weight.copy_(torch.from_numpy(layer.weight.data))
                 linear.bias.copy_(torch.from_numpy(layer.bias.data))
@@ -56,21 +59,24 @@ def torch_mlp(model: nn.Sequential, activation: str) -> torch.nn.Sequential:
     return torch.nn.Sequential(*layers)
 
 
-def data(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """200 XOR points in [-1, 1]² and their labels, (200, 2) and (200, 1) float32."""
-    x = rng.uniform(-1, 1, (200, 2)).astype(np.float32)
-    y = ((x[:, 0] * x[:, 1]) > 0).astype(np.float32)[:, None]
+_TORCH = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
+
+
+def data(rng: np.random.Generator, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
+    """200 XOR points in [-1, 1]² and their labels, (200, 2) and (200, 1)."""
+    x = rng.uniform(-1, 1, (200, 2)).astype(dtype)
+    y = ((x[:, 0] * x[:, 1]) > 0).astype(dtype)[:, None]
     return x, y
 
 
 def steps(widths: list[int], args) -> tuple:
     """The engine's and torch's training step, and their grid forwards, for one model."""
     rng = np.random.default_rng(0)
-    model = engine_mlp(widths, args.activation, rng)
+    model = engine_mlp(widths, args.activation, rng, args.dtype)
     reference = torch_mlp(model, args.activation)
-    x, y = data(rng)
+    x, y = data(rng, args.dtype)
     tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-    side = np.linspace(-1.5, 1.5, 40, dtype=np.float32)
+    side = np.linspace(-1.5, 1.5, 40, dtype=args.dtype)
     grid = np.stack(np.meshgrid(side, side), axis=-1).reshape(-1, 2)  # (1600, 2): a frame's plane
     tgrid = torch.from_numpy(grid)
     if args.optimizer == "adam":
@@ -111,9 +117,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2000)
     parser.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
     parser.add_argument("--activation", choices=["tanh", "relu"], default="tanh")
+    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    print(f"one training step, full batch of 200 points, {args.activation}, {args.optimizer}, "
+    print(f"one training step, full batch of 200 points, {args.activation}, {args.optimizer}, {args.dtype}, "
           f"logistic loss; median µs of {args.repeat}, one thread:")  # fmt: skip
     print(f"  {'model':10} {'what':22} {'engine':>8} {'torch':>8} {'ratio':>6}")
     for name, widths in MODELS:

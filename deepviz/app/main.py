@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -26,7 +27,7 @@ from deepviz.app.errors import (
 from deepviz.app.mathml import tex
 from deepviz.app.metrics import CONTENT_TYPE, METRICS
 from deepviz.app.middleware import AccessLog, HeadAsGet, RequestLimits, SecurityHeaders, Work
-from deepviz.app.routers import backprop, cnn, lenet, pages
+from deepviz.app.routers import backprop, cnn, lenet, pages, training
 from deepviz.app.settings import Settings, get_settings
 from deepviz.lessons.expr import ExprError
 
@@ -92,10 +93,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.batcher = Batcher(settings)  # LeNet frames from every WebSocket, micro-batched
     app.state.ws_open = 0  # WebSocket sessions in this worker, in all and by client address
     app.state.ws_by_address = Counter()
+    # every training session of this worker computes on these threads, in turn (app/training_stream.py)
+    app.state.train_pool = ThreadPoolExecutor(settings.train_threads, thread_name_prefix="train")
 
     app.include_router(backprop.router)
     app.include_router(cnn.router)
     app.include_router(lenet.router)
+    app.include_router(training.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

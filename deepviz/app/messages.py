@@ -17,6 +17,12 @@ FIELDS = {
     "learning_rate": "the learning rate",
     "input_size": "the input size",
     "h": "the step h",
+    "lr": "the learning rate",
+    "l2": "the L2 strength λ",
+    "hidden": "the hidden layers",
+    "custom": "the custom points",
+    "target_loss": "the target loss",
+    "max_steps": "the number of steps",
 }
 TYPE_NAMES = {"float", "int", "str", "bool", "list", "dict"}  # union members pydantic puts in a location
 

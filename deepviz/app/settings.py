@@ -74,6 +74,22 @@ class Settings(BaseSettings):
     max_ws_per_address: int = Field(50, ge=1)  # open WebSocket sessions of one client address, per worker
     ws_idle_timeout: float = Field(300.0, gt=0)  # seconds without a frame before a stream is closed
     max_batch: int = Field(64, ge=1, le=4096)  # frames computed together in one micro-batch
+    # the training lab (/api/v1/train/...): every session trains on the server, so each is bounded, and the
+    # sessions of a worker take turns on its training threads, each for at most train_frame_cpu a frame
+    max_train_points: int = Field(1000, ge=10)  # a dataset's points, generated or the student's own
+    max_train_hidden_layers: int = Field(4, ge=0, le=8)
+    max_train_units: int = Field(16, ge=1, le=64)  # units of one hidden layer
+    max_newton_parameters: int = Field(120, ge=1, le=2000)  # Newton's Hessian is n × n, one backward pass a row:
+    # ~55 ms a step at 105 parameters (2-8-8-1 on 140 points)
+    train_frame_rate: float = Field(20.0, gt=0, le=60)  # frames a second while playing
+    max_train_steps_per_frame: int = Field(25, ge=1, le=10_000)  # optimizer steps between two frames (500 a second)
+    train_frame_cpu: float = Field(0.02, gt=0, le=1)  # seconds of CPU one session spends a frame, steps and frame
+    # together: past it the steps stop there (a big model trains slower, the others do not wait for it)
+    train_threads: int = Field(2, ge=1, le=64)  # threads that compute the training sessions of a worker, in turn
+    max_train_message_bytes: int = Field(100_000, ge=1024)  # one message of the training stream (a point: ~30 bytes)
+    max_ws_bad_messages: int = Field(20, ge=1)  # bad messages a stream may send (one forgiven a second); then 1008
+    max_race_racers: int = Field(8, ge=1, le=64)
+    max_race_steps: int = Field(500, ge=1)  # each racer's; all of them share max_request_seconds
     # decoding uploads and drawings (app/decode.py): each bound is checked before a pixel is decoded
     max_upload_pixels: int = Field(4_194_304, ge=1024)  # pixels decoded into memory, 4 bytes each: a PNG whole,
     # a JPEG once scaled

@@ -1,0 +1,220 @@
+"""One student's session of /api/v1/train/stream (docs/training.md): a run on the server,
+played, paused, stepped, reset and changed by the page's messages, and its frames sent back.
+
+Lecture-hall fairness: the steps and frames of every session of a worker are computed on one
+small pool of threads (``train_threads``), off the event loop, in the order they are asked
+for; each turn of a session is bounded by ``max_train_steps_per_frame`` steps and
+``train_frame_cpu`` seconds of CPU, so a student with a big model gets fewer steps a frame,
+and no one else waits longer for it. A session asks for its next turn only once the page has
+acknowledged all but two of its frames, and stops asking when its socket closes."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from concurrent.futures import Executor
+
+import numpy as np
+from fastapi import WebSocket
+from pydantic import ValidationError
+
+from deepviz.app.errors import InputError
+from deepviz.app.mathml import tex
+from deepviz.app.messages import friendly
+from deepviz.app.schemas.training import RunConfigIn, TrainIn, TrainPatch, check_config, check_newton
+from deepviz.app.settings import Settings
+from deepviz.lessons.playground.frame import frame, model_message
+from deepviz.lessons.playground.model import formula
+from deepviz.lessons.playground.program import program
+from deepviz.lessons.playground.run import Diverged, Run
+
+UNACKNOWLEDGED = 2  # frames the page may have in hand before the server waits for an ack
+
+
+class BadMessage(Exception):
+    def __init__(self, loc: list, msg: str):
+        self.loc, self.msg = loc, msg
+
+
+def _encode(value):
+    """A frame's uint8 arrays as base64 text, the rest as it is."""
+    if isinstance(value, np.ndarray):
+        return base64.b64encode(value.tobytes()).decode()
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _validated(model: type, value, loc: list):
+    try:
+        return model.model_validate(value)
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise BadMessage([*loc, *first["loc"]], friendly({**first, "loc": [*loc, *first["loc"]]})) from None
+
+
+def advance(run: Run, settings: Settings, steps: int | None = None) -> str:
+    """Train for one turn (``steps`` exactly, or as many as the step and CPU budgets allow,
+    at least one), then the frame as JSON text. Runs on a training thread."""
+    start, done = time.thread_time(), 0
+    limit = settings.max_train_steps_per_frame if steps is None else steps
+    while done < limit:
+        try:
+            run.step()
+        except Diverged:
+            break
+        done += 1
+        if steps is None and time.thread_time() - start > settings.train_frame_cpu:
+            break
+    return json.dumps(_encode(frame(run)))
+
+
+def configure(config: RunConfigIn) -> tuple[Run, str, str]:
+    """A new run, its model message and its first frame, as JSON text. On a training thread."""
+    run = Run(config.to_run())
+    message = model_message(run)
+    message["formula"] = str(tex(formula(run.sizes, run.model.activation, run.task, run.config.train.l2), True))
+    message["program"] = program(run.config, run=run)
+    return run, json.dumps(message), json.dumps(_encode(frame(run)))
+
+
+class Session:
+    def __init__(self, socket: WebSocket, settings: Settings, pool: Executor):
+        self.socket, self.settings, self.pool = socket, settings, pool
+        self.run: Run | None = None
+        self.config: RunConfigIn | None = None
+        self.playing, self.unacknowledged = False, 0
+        self.tokens, self.last = float(settings.max_ws_rate), time.monotonic()
+        self.bad, self.bad_since = 0.0, time.monotonic()
+        self.inbox: asyncio.Queue = asyncio.Queue(maxsize=16)  # full: the socket is not read (back-pressure)
+        self.closing: tuple[int, str] | None = None
+
+    async def _compute(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+
+    async def _send_frame(self, steps: int | None = None, train: bool = True) -> None:
+        text = await self._compute(advance, self.run, self.settings, steps if train else 0)
+        self.unacknowledged += 1
+        if self.run.diverged:
+            self.playing = False
+        await self.socket.send_text(text)
+
+    async def _receive(self) -> None:
+        """Read the socket into the inbox until it closes."""
+        try:
+            while True:
+                message = await self.socket.receive()
+                await self.inbox.put(message)
+                if message["type"] == "websocket.disconnect":
+                    return
+        except Exception:  # the socket went away: the session ends
+            await self.inbox.put({"type": "websocket.disconnect"})
+
+    async def serve(self) -> tuple[int, str] | None:
+        """Answer messages and play until the socket closes; returns the close code and reason
+        when the server ends the session."""
+        receiver = asyncio.create_task(self._receive())
+        loop = asyncio.get_running_loop()
+        period = 1 / self.settings.train_frame_rate
+        next_frame = loop.time()
+        try:
+            while self.closing is None:
+                ready = self.playing and self.unacknowledged < UNACKNOWLEDGED and self.run is not None
+                timeout = max(0.0, next_frame - loop.time()) if ready else self.settings.ws_idle_timeout
+                try:
+                    message = await asyncio.wait_for(self.inbox.get(), timeout)
+                except TimeoutError:
+                    if not ready:
+                        idle = self.settings.ws_idle_timeout
+                        return 1000, f"no message for {idle:g} s: reload the page to train again"
+                    next_frame = max(next_frame + period, loop.time())
+                    await self._send_frame()
+                    continue
+                if message["type"] == "websocket.disconnect":
+                    return None
+                await self._handle(message)
+            return self.closing
+        finally:
+            receiver.cancel()
+
+    def _charge(self) -> bool:
+        """A token of the message rate (max_ws_rate a second, bursts of as many)."""
+        now, rate = time.monotonic(), self.settings.max_ws_rate
+        self.tokens = min(rate, self.tokens + (now - self.last) * rate) - 1
+        self.last = now
+        return self.tokens >= 0
+
+    async def _error(self, loc: list, msg: str) -> None:
+        """Tell the page what was wrong; past max_ws_bad_messages (one forgiven a second), close 1008."""
+        now = time.monotonic()
+        self.bad = max(0.0, self.bad - (now - self.bad_since)) + 1
+        self.bad_since = now
+        if self.bad > self.settings.max_ws_bad_messages:
+            self.closing = (1008, "too many bad messages: reload the page")
+            return
+        await self.socket.send_text(json.dumps({"type": "error", "msg": msg, "loc": loc}))
+
+    async def _handle(self, message: dict) -> None:
+        text = message.get("text")
+        try:
+            if not self._charge():
+                raise BadMessage([], f"more than {self.settings.max_ws_rate:g} messages a second: message skipped")
+            if text is None:
+                raise BadMessage([], "messages are JSON text")
+            if len(text) > self.settings.max_train_message_bytes:
+                raise BadMessage([], f"a message is at most {self.settings.max_train_message_bytes} bytes")
+            try:
+                body = json.loads(text)
+            except ValueError:
+                raise BadMessage([], 'a message is a JSON object, e.g. {"type": "play"}') from None
+            kind = body.get("type") if isinstance(body, dict) else None
+            handler = getattr(self, f"_on_{kind}", None) if isinstance(kind, str) and kind.isidentifier() else None
+            if handler is None:
+                raise BadMessage(["type"], "type is one of configure, play, pause, step, reset, set, ack")
+            if kind not in ("configure", "ack") and self.run is None:
+                raise BadMessage(["type"], "configure a run first")
+            await handler(body)
+        except BadMessage as bad:
+            await self._error(bad.loc, bad.msg)
+        except InputError as bad:
+            await self._error(bad.loc, bad.msg)
+
+    async def _on_configure(self, body: dict) -> None:
+        config = _validated(RunConfigIn, body.get("config", {}), ["config"])
+        check_config(config, self.settings, ["config"])
+        self.run, model, first = await self._compute(configure, config)
+        self.config, self.playing = config, False
+        await self.socket.send_text(model)
+        self.unacknowledged += 1
+        await self.socket.send_text(first)
+
+    async def _on_play(self, body: dict) -> None:
+        self.playing = not self.run.diverged
+
+    async def _on_pause(self, body: dict) -> None:
+        self.playing = False
+
+    async def _on_step(self, body: dict) -> None:
+        self.playing = False
+        await self._send_frame(steps=1)
+
+    async def _on_reset(self, body: dict) -> None:
+        self.run.reset()
+        await self._send_frame(train=False)
+
+    async def _on_set(self, body: dict) -> None:
+        patch = _validated(TrainPatch, body.get("train", {}), ["train"])
+        merged = _validated(TrainIn, {**self.config.train.model_dump(), **patch.changes()}, ["train"])
+        config = self.config.model_copy(update={"train": merged})
+        check_newton(config, self.settings, ["train"])
+        self.run.set(**patch.changes())
+        self.config = config
+        if not self.playing:
+            await self._send_frame(train=False)
+
+    async def _on_ack(self, body: dict) -> None:
+        self.unacknowledged = max(0, self.unacknowledged - 1)

@@ -1,0 +1,104 @@
+"""What a page draws of a run at one moment (docs/training.md, "frame"): the losses and
+accuracies, the decision boundary and every hidden unit's output over a grid of the plane,
+and the weights. Images are uint8 arrays here; the app encodes them (base64) for the wire.
+
+The grid has ``GRID`` × ``GRID`` points over ``EXTENT`` (a margin around the data's square),
+row by row from the top (y = EXTENT[3]) and left to right; a regression (1-D input) has
+``GRID`` points along x instead, and draws curves."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from deepviz.lessons.playground.model import evaluate, predict
+from deepviz.lessons.playground.run import Run
+
+GRID = 40
+EXTENT = (-1.5, 1.5, -1.5, 1.5)  # x from, x to, y from, y to
+
+
+def grid_inputs(task: str) -> np.ndarray:
+    """The grid's points: (GRID², 2) for the plane, (GRID, 1) along x for a regression."""
+    xs = np.linspace(EXTENT[0], EXTENT[1], GRID)
+    if task == "regression":
+        return xs[:, None]
+    ys = np.linspace(EXTENT[3], EXTENT[2], GRID)  # top row first
+    gx, gy = np.meshgrid(xs, ys)  # (GRID, GRID) each
+    return np.stack([gx.ravel(), gy.ravel()], axis=1)
+
+
+def quantize(values: np.ndarray) -> dict:
+    """{"min", "max", "values": uint8}: value ≈ min + byte / 255 · (max - min)."""
+    lo, hi = float(values.min()), float(values.max())
+    scale = 255.0 / (hi - lo) if hi > lo else 0.0
+    return {"min": lo, "max": hi, "values": np.round((values - lo) * scale).astype(np.uint8)}
+
+
+def significant(a: np.ndarray, digits: int = 4) -> list:
+    """``a`` rounded to ``digits`` significant digits, as nested lists (non-finite: None)."""
+    a = np.asarray(a, dtype=np.float64)
+    finite = np.isfinite(a) & (a != 0)
+    scale = np.ones_like(a)
+    scale[finite] = 10.0 ** (digits - 1 - np.floor(np.log10(np.abs(a[finite]))))
+    out = np.where(np.isfinite(a), np.round(a * scale) / scale, np.nan)
+    return np.where(np.isnan(out), None, out).tolist() if not np.all(np.isfinite(a)) else out.tolist()
+
+
+def _number(x: float | None) -> float | None:
+    return x if x is None or math.isfinite(x) else None
+
+
+def frame(run: Run) -> dict:
+    """The frame of ``run`` now, with uint8 arrays where the page gets base64."""
+    task = run.task
+    hidden, y_hat = predict(run.model, grid_inputs(task), task)
+    if task == "regression":
+        boundary = {"curve": significant(y_hat)}
+    else:
+        boundary = {
+            "label": y_hat.argmax(axis=1).astype(np.uint8),
+            "confidence": np.round(255 * y_hat.max(axis=1)).astype(np.uint8),
+        }
+    with np.errstate(all="ignore"):
+        train_loss, train_accuracy = evaluate(run.model, run.x, run.train_set.y, task)
+        test_loss, test_accuracy = evaluate(run.model, run.test_set.x, run.test_set.y, task)
+    return {
+        "type": "frame",
+        "step": run.steps,
+        "epoch": round(run.epoch, 4),
+        "lr": run.lr,
+        "train_loss": _number(train_loss),
+        "test_loss": _number(test_loss),
+        "train_accuracy": train_accuracy,
+        "test_accuracy": test_accuracy,
+        "boundary": boundary,
+        "units": [[quantize(np.nan_to_num(h[:, j])) for j in range(h.shape[1])] for h in hidden],
+        "weights": [
+            {"w": significant(layer.weight.data), "b": significant(layer.bias.data)} for layer in run.model.layers
+        ],
+        "newton": run.newton,
+        "stopped": "diverged" if run.diverged else None,
+    }
+
+
+def points(run: Run) -> dict:
+    """The training and test sets as [x, y, label] rows ([x, target] for a regression)."""
+
+    def rows(data) -> list:
+        return np.column_stack([data.x.astype(np.float64), data.y]).round(4).tolist()
+
+    return {"train": rows(run.train_set), "test": rows(run.test_set)}
+
+
+def model_message(run: Run) -> dict:
+    """The ``model`` message's numbers (the app adds the formula's MathML and the program)."""
+    return {
+        "type": "model",
+        "parameters": run.model.parameter_count(),
+        "layers": run.sizes,
+        "grid": {"size": GRID, "extent": list(EXTENT)},
+        "points": points(run),
+        "classes": run.train_set.classes,
+    }

@@ -7,9 +7,9 @@ largest N served with p99 ≤ 100 ms and nothing lost.
     .venv/bin/python bench/train_load.py [--sessions 25,50,100,150,200] [--rate 10] [--seconds 10] [--workers 2]
 
 Each session speaks the stream protocol of docs/training.md: ``configure`` (answered by
-``model`` and a first frame), then a ``step`` every 1/rate seconds, at most one in flight (as
-the page keeps at most one frame unacknowledged: a step still unanswered at the next tick is
-not sent twice, and counts as "late"). The server's per-address session cap
+``model`` and a first frame), then a ``step`` every 1/rate seconds, at most one in flight (a
+step still unanswered at the next tick is not sent twice, and counts as "late"), and an
+``ack`` for each frame, as the page sends when it has drawn one. The server's per-address session cap
 (``max_ws_per_address``, per worker) is for one student's browser, so the sessions connect from
 several loopback addresses (127.0.0.2, 127.0.0.3, …; ``--per-address`` sessions each), as a
 lecture hall's machines would: no setting is changed. Traffic stays on loopback; every loop is
@@ -85,6 +85,7 @@ async def session(url: str, address: str, rate: float, begin: float, until: floa
                             level.latencies.append(time.perf_counter() - sent_at)
                             level.frames += 1
                         sent_at = None
+                        await ws.send('{"type": "ack"}')  # drawn, as the page says of every frame
 
             receiver = asyncio.create_task(receive())
             tick = time.perf_counter()
@@ -171,6 +172,8 @@ def main(argv: list[str] | None = None) -> list[Level]:
     parser.add_argument("--seconds", type=float, default=10, help="each level's duration")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--per-address", type=int, default=20, help="sessions per loopback source address")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a server setting for the run, e.g. train_threads=1 (DEEPVIZ_TRAIN_THREADS)")  # fmt: skip
     args = parser.parse_args(argv)
     ramp = [int(n) for n in args.sessions.split(",")]
     if max(ramp) > 250 * args.per_address:
@@ -180,7 +183,10 @@ def main(argv: list[str] | None = None) -> list[Level]:
     print(f"training sessions (XOR 2-8-8-1, Adam) asking {args.rate:g} frames/s each, {args.seconds:g} s a level, "
           f"{args.workers} worker(s), load generator on the same cores; latency: step → frame, "
           f"after {WARMUP:g} s of warm-up", flush=True)  # fmt: skip
-    with server(args.workers) as (port, process):
+    env = {f"DEEPVIZ_{name.upper()}": value for name, value in (s.split("=", 1) for s in args.set)}
+    if env:
+        print("  settings: " + ", ".join(f"{k}={v}" for k, v in env.items()))
+    with server(args.workers, env) as (port, process):
         url = f"ws://127.0.0.1:{port}/api/v1/train/stream"
         for n in ramp:
             server_cpu, client_cpu = cpu_seconds(process.pid), time.process_time()

@@ -139,9 +139,9 @@ async def run_level(url: str, sessions: int, args) -> Level:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process's children (the workers), in seconds."""
+    """User + system CPU time of the server and its children (the workers), in seconds."""
     total = 0
-    for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+    for p in [str(pid), *Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]:
         fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / os.sysconf("SC_CLK_TCK")
@@ -154,8 +154,9 @@ def report(level: Level, args, server_cpu: float, client_cpu: float) -> str:
     return (
         f"{level.sessions:5d} sessions ({level.started} started)  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  "
         f"frames {level.frames / window:7.0f}/s of {level.sessions * args.rate:g} wanted  late {level.late}  "
-        f"errors {level.errors}  closes: {closes}  CPU s/s: server {server_cpu / args.seconds:.2f}, "
-        f"load generator {client_cpu / args.seconds:.2f}"
+        f"errors {level.errors}  closes: {closes}  CPU s/s: server {server_cpu / args.seconds:.2f} "
+        f"({1e3 * server_cpu / max(level.frames * args.seconds / window, 1):.2f} ms a frame), "
+        f"load generator {client_cpu / args.seconds:.2f}; load average {os.getloadavg()[0]:.1f}"
     )
 
 

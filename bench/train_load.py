@@ -78,8 +78,9 @@ async def session(url: str, address: str, rate: float, begin: float, until: floa
                 nonlocal sent_at
                 async for raw in ws:
                     kind = _kind(raw)
-                    if kind == "error":
+                    if kind == "error":  # e.g. over the message rate: the step was skipped, not queued
                         level.errors += 1
+                        sent_at = None
                     elif kind == "frame" and sent_at is not None:
                         if sent_at >= level.counting_from:
                             level.latencies.append(time.perf_counter() - sent_at)

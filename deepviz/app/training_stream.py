@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import time
 from concurrent.futures import Executor
 
 import numpy as np
-from fastapi import WebSocket
+from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from deepviz.app.errors import InputError
@@ -30,7 +31,10 @@ from deepviz.lessons.playground.model import formula
 from deepviz.lessons.playground.program import program
 from deepviz.lessons.playground.run import Diverged, Run
 
+LOG = logging.getLogger("deepviz.training")
 UNACKNOWLEDGED = 2  # frames the page may have in hand before the server waits for an ack
+MESSAGE_CPU = 0.001  # seconds of CPU a message's answer took that count as one more message against the rate
+# (a configure of 1000 points and a 4×16 model, ~20 ms, counts as ~20: a few a second, not 60)
 
 
 class BadMessage(Exception):
@@ -57,9 +61,11 @@ def _validated(model: type, value, loc: list):
         raise BadMessage([*loc, *first["loc"]], friendly({**first, "loc": [*loc, *first["loc"]]})) from None
 
 
-def advance(run: Run, settings: Settings, steps: int | None = None) -> str:
-    """Train for one turn (``steps`` exactly, or as many as the step and CPU budgets allow,
-    at least one), then the frame as JSON text. Runs on a training thread."""
+def advance(run: Run, settings: Settings, steps: int | None = None, frame_cpu: float = 0.0) -> tuple[str, float, float]:
+    """Train for one turn (``steps`` exactly, or as many as the step budget allows and the
+    CPU budget leaves room for, the frame's own cost ``frame_cpu`` included; at least one),
+    then (the frame as JSON text, the CPU seconds the frame took, those of the whole turn).
+    On a training thread."""
     start, done = time.thread_time(), 0
     limit = settings.max_train_steps_per_frame if steps is None else steps
     while done < limit:
@@ -68,18 +74,24 @@ def advance(run: Run, settings: Settings, steps: int | None = None) -> str:
         except Diverged:
             break
         done += 1
-        if steps is None and time.thread_time() - start > settings.train_frame_cpu:
+        if steps is None and time.thread_time() - start + frame_cpu > settings.train_frame_cpu:
             break
-    return json.dumps(_encode(frame(run)))
+    drawn = time.thread_time()
+    text = json.dumps(_encode(frame(run)), allow_nan=False)  # NaN is not JSON: the page could not read it
+    end = time.thread_time()
+    return text, end - drawn, end - start
 
 
-def configure(config: RunConfigIn) -> tuple[Run, str, str]:
-    """A new run, its model message and its first frame, as JSON text. On a training thread."""
+def configure(config: RunConfigIn) -> tuple[Run, str, str, float]:
+    """A new run, its model message and its first frame, as JSON text, and the CPU seconds
+    they took. On a training thread."""
+    start = time.thread_time()
     run = Run(config.to_run())
     message = model_message(run)
     message["formula"] = str(tex(formula(run.sizes, run.model.activation, run.task, run.config.train.l2), True))
     message["program"] = program(run.config, run=run)
-    return run, json.dumps(message), json.dumps(_encode(frame(run)))
+    first = json.dumps(_encode(frame(run)), allow_nan=False)
+    return run, json.dumps(message, allow_nan=False), first, time.thread_time() - start
 
 
 class Session:
@@ -92,12 +104,29 @@ class Session:
         self.bad, self.bad_since = 0.0, time.monotonic()
         self.inbox: asyncio.Queue = asyncio.Queue(maxsize=16)  # full: the socket is not read (back-pressure)
         self.closing: tuple[int, str] | None = None
+        self.gone = asyncio.Event()  # the socket closed
+        self.frame_cpu = 0.0  # what the last frame cost: the next turn leaves room for it
 
     async def _compute(self, fn, *args):
-        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+        """``fn(*args)`` on a training thread. If the socket closes while it waits for its
+        turn, it is cancelled and never runs: a session that has ended costs nothing."""
+        work = asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+        gone = asyncio.ensure_future(self.gone.wait())
+        await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
+        gone.cancel()
+        if not work.done():
+            work.cancel()  # not started yet: dropped from the queue; started: its result is ignored
+            raise WebSocketDisconnect(1001)
+        return work.result()
 
-    async def _send_frame(self, steps: int | None = None, train: bool = True) -> None:
-        text = await self._compute(advance, self.run, self.settings, steps if train else 0)
+    async def _send_frame(self, steps: int | None = None, train: bool = True, asked: bool = True) -> None:
+        """Train (a turn, or ``steps``), then send the frame. A frame a message ``asked`` for
+        is charged to the message rate by its CPU; the frames of playing are paced already."""
+        text, self.frame_cpu, cpu = await self._compute(
+            advance, self.run, self.settings, steps if train else 0, self.frame_cpu
+        )
+        if asked:
+            self.tokens -= cpu / MESSAGE_CPU
         self.unacknowledged += 1
         if self.run.diverged:
             self.playing = False
@@ -106,13 +135,11 @@ class Session:
     async def _receive(self) -> None:
         """Read the socket into the inbox until it closes."""
         try:
-            while True:
-                message = await self.socket.receive()
+            while (message := await self.socket.receive())["type"] != "websocket.disconnect":
                 await self.inbox.put(message)
-                if message["type"] == "websocket.disconnect":
-                    return
         except Exception:  # the socket went away: the session ends
-            await self.inbox.put({"type": "websocket.disconnect"})
+            pass
+        self.gone.set()
 
     async def serve(self) -> tuple[int, str] | None:
         """Answer messages and play until the socket closes; returns the close code and reason
@@ -126,13 +153,13 @@ class Session:
                 ready = self.playing and self.unacknowledged < UNACKNOWLEDGED and self.run is not None
                 timeout = max(0.0, next_frame - loop.time()) if ready else self.settings.ws_idle_timeout
                 try:
-                    message = await asyncio.wait_for(self.inbox.get(), timeout)
+                    message = await self._next_message(timeout)
                 except TimeoutError:
                     if not ready:
                         idle = self.settings.ws_idle_timeout
                         return 1000, f"no message for {idle:g} s: reload the page to train again"
                     next_frame = max(next_frame + period, loop.time())
-                    await self._send_frame()
+                    await self._send_frame(asked=False)
                     continue
                 if message["type"] == "websocket.disconnect":
                     return None
@@ -140,6 +167,20 @@ class Session:
             return self.closing
         finally:
             receiver.cancel()
+
+    async def _next_message(self, timeout: float) -> dict:
+        """The next message read, or a disconnect once the socket has closed and every message
+        read before is handled; TimeoutError after ``timeout`` seconds without either."""
+        if not self.inbox.empty() or not self.gone.is_set():
+            get, gone = asyncio.ensure_future(self.inbox.get()), asyncio.ensure_future(self.gone.wait())
+            await asyncio.wait({get, gone}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            gone.cancel()
+            if get.done():
+                return get.result()
+            get.cancel()
+            if not self.gone.is_set():
+                raise TimeoutError
+        return {"type": "websocket.disconnect"}
 
     def _charge(self) -> bool:
         """A token of the message rate (max_ws_rate a second, bursts of as many)."""
@@ -182,11 +223,17 @@ class Session:
             await self._error(bad.loc, bad.msg)
         except InputError as bad:
             await self._error(bad.loc, bad.msg)
+        except (WebSocketDisconnect, RuntimeError):
+            raise
+        except Exception:  # a defect: said in the log, and to the page, which goes on
+            LOG.exception("training stream: a %s message failed", message.get("type"))
+            await self._error([], "the server could not do that (a defect, logged): try another setting")
 
     async def _on_configure(self, body: dict) -> None:
         config = _validated(RunConfigIn, body.get("config", {}), ["config"])
         check_config(config, self.settings, ["config"])
-        self.run, model, first = await self._compute(configure, config)
+        self.run, model, first, cpu = await self._compute(configure, config)
+        self.tokens -= cpu / MESSAGE_CPU
         self.config, self.playing = config, False
         await self.socket.send_text(model)
         self.unacknowledged += 1

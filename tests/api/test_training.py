@@ -4,11 +4,17 @@ the race and program endpoints."""
 
 import base64
 import json
+import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.websockets import WebSocketDisconnect
 
+from deepviz.app.schemas.training import RunConfigIn, check_config, parameters
+from deepviz.app.settings import Settings
+from deepviz.app.training_stream import advance, configure
 from deepviz.lessons.playground.frame import GRID
 from tests.api.conftest import small_client
 
@@ -173,7 +179,7 @@ def test_a_diverging_run_stops_playing():
     with client.websocket_connect("/api/v1/train/stream") as ws:
         configured(ws, config)
         send(ws, type="play")
-        for _ in range(20):
+        for _ in range(300):  # it diverges after ~113 steps: 5 frames at 25 steps a frame
             frame = ws.receive_json()
             send(ws, type="ack", step=frame["step"])
             if frame["stopped"]:
@@ -223,3 +229,83 @@ def test_the_program_is_a_python_file_to_download(client):
 def test_a_bad_program_request_is_a_422(client):
     response = client.post("/api/v1/train/program", json={"config": {"model": {"dropout": 0.9}}})
     assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "config", "model", "dropout"]
+
+
+def test_a_session_does_no_work_after_its_socket_closes(monkeypatch):
+    from deepviz.app import training_stream
+
+    turns = []
+    real = training_stream.advance
+    monkeypatch.setattr(training_stream, "advance", lambda *args: turns.append(1) or real(*args))
+    client = small_client(train_frame_rate=60)
+    with client.websocket_connect("/api/v1/train/stream") as ws:
+        configured(ws)
+        send(ws, type="play")
+        for _ in range(5):
+            send(ws, type="ack", step=ws.receive_json()["step"])
+    after_close = len(turns)
+    time.sleep(0.3)  # at 60 frames a second, a session still playing would take ~18 more turns
+    assert len(turns) == after_close >= 5
+
+
+@st.composite
+def configs(draw) -> dict:
+    layers = draw(st.integers(0, 4))
+    name = draw(st.sampled_from(["blobs", "xor", "circles", "moons", "spiral", "sine", "custom"]))
+    data = {"name": name, "points": draw(st.integers(1, 300)), "noise": draw(st.floats(0, 1)),
+            "test_fraction": draw(st.floats(0, 0.9)), "seed": draw(st.integers(0, 2**32 - 1))}  # fmt: skip
+    if name == "custom":
+        point = st.tuples(st.floats(-1, 1), st.floats(-1, 1), st.sampled_from([0.0, 1.0, 2.0])).map(list)
+        data = {"name": "custom", "custom": draw(st.lists(point, min_size=1, max_size=30))}
+    optimizer = draw(st.sampled_from(["gd", "sgd", "momentum", "nesterov", "adam", "rmsprop", "newton"]))
+    hidden = draw(st.lists(st.integers(1, 3 if optimizer == "newton" else 16), min_size=layers, max_size=layers))
+    return {
+        "data": data,
+        "model": {
+            "hidden": hidden,
+            "activation": draw(
+                st.lists(st.sampled_from(["relu", "tanh", "sigmoid"]), min_size=layers, max_size=layers)
+            ),
+            "dropout": draw(st.floats(0, 0.5)),
+        },  # fmt: skip
+        "train": {
+            "optimizer": optimizer,
+            "lr": draw(st.floats(1e-4, 10)),
+            "momentum": draw(st.floats(0.01, 0.99)),
+            "batch_size": draw(st.integers(1, 400)),
+            "l2": draw(st.floats(0, 1)),
+            "schedule": draw(st.sampled_from(["constant", "step", "cosine"])),
+            "damping": draw(st.floats(0, 100)),
+        },  # fmt: skip
+        "seed": draw(st.integers(0, 2**32 - 1)),
+    }
+
+
+@settings(max_examples=30)
+@given(config=configs())
+@pytest.mark.filterwarnings("ignore:Newton")
+def test_any_valid_run_streams_frames_that_are_json(config):
+    """Whatever the student picks within the bounds (even a learning rate that diverges),
+    the run configures, trains and draws frames the page can parse (no NaN, no defect)."""
+    valid = RunConfigIn.model_validate(config)
+    check_config(valid, Settings(), ["config"])
+    run, model, first, _ = configure(valid)
+    assert json.loads(model)["parameters"] == parameters(valid)
+    text, _, _ = advance(run, Settings(), 3)
+    frame = json.loads(text)
+    assert frame["step"] <= 3 and (frame["step"] == 3 or frame["stopped"] == "diverged")
+
+
+def test_expensive_messages_count_for_more_against_the_rate():
+    """A configure of a big run costs ~20 ms of CPU: it counts as ~20 messages, so a client
+    that repeats it gets most of them skipped, well before max_ws_rate of them a second."""
+    client = small_client(max_ws_rate=30)
+    big = {"data": {"points": 1000}, "model": {"hidden": [16] * 4, "activation": ["relu"] * 4}}
+    with client.websocket_connect("/api/v1/train/stream") as ws:
+        for _ in range(6):
+            send(ws, type="configure", config=big)
+        answers = []
+        while len(answers) < 12 and not any(a["type"] == "error" for a in answers):
+            answers.append(ws.receive_json())
+        assert "messages a second" in answers[-1]["msg"]
+        assert sum(a["type"] == "model" for a in answers) < 6  # far below 30 a second

@@ -59,8 +59,6 @@ def program(request: ProgramRequest, settings: SettingsDep) -> Response:
     """The run as a PyTorch program: the same data, initial weights, batches, loss, optimizer
     and schedule, and the loop of figure 2.1 (its loss curve is the engine's, tested to 1e-4)."""
     check_config(request.config, settings, ["body", "config"])
-    if request.steps > settings.max_race_steps * 100:
-        raise InputError(["body", "steps"], f"at most {settings.max_race_steps * 100} steps")
     text = pytorch_program(request.config.to_run(), request.steps)
     filename = f"deepviz_{request.config.data.name}_{request.config.train.optimizer}.py"
     return Response(

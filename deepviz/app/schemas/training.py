@@ -172,4 +172,6 @@ class RaceOut(BaseModel):
 
 class ProgramRequest(Strict):
     config: RunConfigIn = Field(default_factory=RunConfigIn)
-    steps: int = Field(1000, ge=1, le=1_000_000, description="the program's training steps")
+    steps: int = Field(
+        1000, ge=1, le=1_000_000, description="the program's training steps (it runs them, not the server)"
+    )

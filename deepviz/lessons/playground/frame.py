@@ -31,6 +31,7 @@ def grid_inputs(task: str) -> np.ndarray:
 
 def quantize(values: np.ndarray) -> dict:
     """{"min", "max", "values": uint8}: value ≈ min + byte / 255 · (max - min)."""
+    values = np.where(np.isfinite(values), values, 0.0)  # a diverged run's overflow: drawn as 0
     lo, hi = float(values.min()), float(values.max())
     scale = 255.0 / (hi - lo) if hi > lo else 0.0
     return {"min": lo, "max": hi, "values": np.round((values - lo) * scale).astype(np.uint8)}
@@ -38,11 +39,11 @@ def quantize(values: np.ndarray) -> dict:
 
 def quantize_units(h: np.ndarray) -> list[dict]:
     """Each column of ``h`` (points, units), a unit's output over the grid, quantized on its
-    own range as ``quantize`` does, all at once: one unit a row, and ``nan_to_num`` (the
-    costliest step) only when something diverged."""
+    own range as ``quantize`` does (a diverged run's overflow drawn as 0), all at once: one
+    unit a row, and the non-finite values replaced only when there are some."""
     units = np.ascontiguousarray(h.T)  # (units, points)
     if not np.isfinite(units).all():
-        units = np.nan_to_num(units)
+        units = np.where(np.isfinite(units), units, 0.0)
     lo, hi = units.min(axis=1), units.max(axis=1)  # (units,)
     scale = np.where(hi > lo, 255.0 / np.where(hi > lo, hi - lo, 1.0), 0.0)
     values = np.round((units - lo[:, None]) * scale[:, None]).astype(np.uint8)
@@ -66,7 +67,9 @@ def _number(x: float | None) -> float | None:
 def frame(run: Run) -> dict:
     """The frame of ``run`` now, with uint8 arrays where the page gets base64."""
     task = run.task
-    hidden, y_hat = predict(run.model, grid_inputs(task), task)
+    with np.errstate(all="ignore"):
+        hidden, y_hat = predict(run.model, grid_inputs(task), task)
+    y_hat = np.nan_to_num(y_hat, nan=0.0, posinf=0.0, neginf=0.0)  # a diverged run: drawn blank
     if task == "regression":
         boundary = {"curve": significant(y_hat)}
     else:
@@ -91,7 +94,7 @@ def frame(run: Run) -> dict:
         "weights": [
             {"w": significant(layer.weight.data), "b": significant(layer.bias.data)} for layer in run.model.layers
         ],
-        "newton": run.newton,
+        "newton": run.newton and {**run.newton, "smallest_eigenvalue": _number(run.newton["smallest_eigenvalue"])},
         "stopped": "diverged" if run.diverged else None,
     }
 

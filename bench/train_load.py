@@ -71,6 +71,7 @@ async def session(url: str, address: str, rate: float, begin: float, until: floa
             await ws.send(json.dumps({"type": "configure", "config": CONFIG}))
             while (await _message(ws, level))["type"] != "frame":  # the model, then the first frame
                 pass
+            await ws.send('{"type": "ack"}')
             level.started += 1
             sent_at: float | None = None
 

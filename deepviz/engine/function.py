@@ -81,7 +81,7 @@ class Function:
         locals_ = self.local(*inputs_and_out)
         if locals_ is None:
             raise NotImplementedError(f"{type(self).__name__} gives neither local() nor backward()")
-        return tuple(None if local is None else local * upstream for local in locals_)
+        return [None if local is None else local * upstream for local in locals_]
 
     def local(self, *inputs_and_out):
         """Local gradients ∂out/∂input at this point (``local(*inputs, out)``), one value per

@@ -79,23 +79,47 @@ class Adam(Optimizer):
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0):
         super().__init__(params, lr)
         self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
-        self.m = [np.zeros_like(p.data) for p in self.params]
-        self.v = [np.zeros_like(p.data) for p in self.params]
+        # m and v of all the parameters, one after the other, as Newton takes θ; m[i] and v[i]
+        # are parameter i's part of them (views), shaped like it
+        sizes = [p.data.size for p in self.params]
+        ends = np.cumsum(sizes, dtype=int)
+        self._parts = [slice(end - size, end) for size, end in zip(sizes, ends)]
+        dtype = np.result_type(*[p.data for p in self.params]) if self.params else float
+        self._m, self._v = np.zeros(sum(sizes), dtype), np.zeros(sum(sizes), dtype)
+        self.m = [self._m[part].reshape(p.shape) for part, p in zip(self._parts, self.params)]
+        self.v = [self._v[part].reshape(p.shape) for part, p in zip(self._parts, self.params)]
         self.steps = [0] * len(self.params)  # t, per parameter (one without a gradient does not step)
 
     def step(self) -> None:
         """One update of every parameter that has a gradient, by the rule above."""
-        b1, b2 = self.betas
+        together = self.params and all(p.grad is not None and p.data.dtype == self._m.dtype for p in self.params)
+        if together and len(set(self.steps)) == 1:
+            # The usual case: every parameter steps, all at the same t. Then they are one vector,
+            # and each line of the rule is one array operation for the whole model instead of one
+            # per parameter: on a small network, the number of operations is the cost (a
+            # 2-16-16-1 MLP's step took 0.5 of its 1.6 million instructions in Adam, per parameter).
+            g = np.concatenate([p.grad.ravel() for p in self.params])
+            if self.weight_decay:
+                g += self.weight_decay * np.concatenate([p.data.ravel() for p in self.params])
+            self.steps = [t + 1 for t in self.steps]
+            delta = self._delta(self._m, self._v, g, self.steps[0])
+            for p, part in zip(self.params, self._parts):
+                p.data -= delta[part].reshape(p.shape)
+            return
         for i, p, g in self._gradients(self.weight_decay):
             self.steps[i] += 1
-            t, m, v = self.steps[i], self.m[i], self.v[i]
-            m *= b1
-            m += (1 - b1) * g
-            v *= b2
-            v += (1 - b2) * g * g
-            m_hat = m / (1 - b1**t)
-            v_hat = v / (1 - b2**t)
-            p.data -= (self.lr * m_hat / (np.sqrt(v_hat) + self.eps)).astype(p.data.dtype)
+            p.data -= self._delta(self.m[i], self.v[i], g, self.steps[i])
+
+    def _delta(self, m, v, g, t: int):
+        """Moves m and v one step (in place) and returns γ m̂ / (√v̂ + ε), for one parameter or
+        for all of them as one vector: the same numbers, value by value."""
+        b1, b2 = self.betas
+        m += (1 - b1) * (g - m)  # m ← β₁ m + (1 - β₁) g, as torch's lerp computes it
+        v *= b2
+        v += (1 - b2) * g * g
+        # the corrections folded into numbers, as torch does: m̂ / (√v̂ + ε) = m / (1 - β₁ᵗ) / (√v / √(1 - β₂ᵗ) + ε)
+        denominator = np.sqrt(v) / (1 - b2**t) ** 0.5 + self.eps
+        return self.lr / (1 - b1**t) * m / denominator
 
 
 class RMSprop(Optimizer):

@@ -33,13 +33,18 @@ from deepviz.engine import array_ops, ops
 from deepviz.engine.function import Array, Function, unbroadcast
 from deepviz.engine.walk import postorder_from
 
+
 # Whether ops record the graph. Per thread, as in torch: a server computes requests in
 # several threads, and one request's no_grad() must not switch off another's gradients.
-_mode = threading.local()
+class _GradMode(threading.local):
+    enabled = True  # every thread starts recording (an attribute lookup: getattr with a default cost 0.6 µs an op)
+
+
+_mode = _GradMode()
 
 
 def is_grad_enabled() -> bool:
-    return getattr(_mode, "enabled", True)
+    return _mode.enabled
 
 
 @contextlib.contextmanager
@@ -88,14 +93,16 @@ class Tensor:
     def apply(fn_class: type[Function], *inputs, **params) -> Tensor:
         """Run ``fn_class`` forward on ``inputs`` and, unless in ``no_grad``, remember how
         the result was made. Numbers among the inputs become constant tensors."""
-        like = next((x.data for x in inputs if isinstance(x, Tensor)), None)
-        tensors = tuple(x if isinstance(x, Tensor) else _constant(x, like) for x in inputs)
-        needs_grad = tuple(t.requires_grad for t in tensors)
+        tensors = inputs
+        if not all(isinstance(x, Tensor) for x in inputs):
+            like = next((x.data for x in inputs if isinstance(x, Tensor)), None)
+            tensors = tuple(x if isinstance(x, Tensor) else _constant(x, like) for x in inputs)
+        needs_grad = tuple([t.requires_grad for t in tensors])
         fn = fn_class(needs_grad)
         fn.params = params
-        out = Tensor(fn.forward(*(t.data for t in tensors), **params))
-        if is_grad_enabled():
-            out.requires_grad = any(needs_grad)
+        out = _result(fn.forward(*[t.data for t in tensors], **params))
+        if _mode.enabled:
+            out.requires_grad = True in needs_grad
             out._fn, out._parents = fn, tensors
         return out
 
@@ -324,24 +331,27 @@ def backpropagate(
                     f"backward through '{fn.name}' a second time: its saved values were freed "
                     "by the first backward(); pass retain_graph=True to the first call"
                 )
+            parents = node._parents
             if not create_graph:  # the rule on arrays
-                downstreams = fn.backward(upstream, *[p.data for p in node._parents], node.data)
+                downstreams = fn.backward(upstream, *[p.data for p in parents], node.data)
             elif fn.twice_differentiable:  # the same rule on Tensors: recorded
-                downstreams = fn.backward(upstream, *node._parents, node)
+                downstreams = fn.backward(upstream, *parents, node)
             else:
                 raise NotImplementedError(f"'{fn.name}' has a first-order backward only: no create_graph")
             steps = []
-            for parent, down in zip(node._parents, downstreams, strict=True):
+            for parent, down in zip(parents, downstreams, strict=True):
                 if down is None or not parent.requires_grad:
                     steps.append((parent, None))
                     continue
                 if not create_graph:  # (on Tensors, a rule's result is a Tensor: it multiplies upstream)
                     down = np.asarray(down, dtype=parent.data.dtype)
-                down = unbroadcast(down, parent.shape)
-                if down.shape != parent.shape:
-                    raise RuntimeError(
-                        f"'{fn.name}' gave a gradient of shape {down.shape} for an input of shape {parent.shape}"
-                    )
+                shape = parent.data.shape
+                if down.shape != shape:  # the input was broadcast in forward: sum over its copies
+                    down = unbroadcast(down, shape)
+                    if down.shape != shape:
+                        raise RuntimeError(
+                            f"'{fn.name}' gave a gradient of shape {down.shape} for an input of shape {shape}"
+                        )
                 steps.append((parent, down))
                 key = id(parent)
                 grads[key] = down if key not in grads else grads[key] + down
@@ -370,6 +380,16 @@ def _store_grad(node: Tensor, gradient) -> None:
 
 def _axis(axis):
     return tuple(axis) if isinstance(axis, list | tuple) else axis
+
+
+def _result(data) -> Tensor:
+    """An op's result as a Tensor, without ``Tensor()``'s checks (the op made an array of the
+    right dtype; a reduction to one number may have made a numpy scalar): ``apply`` makes one
+    a node, and this is its one allocation in Python."""
+    out = Tensor.__new__(Tensor)
+    out.data = data if type(data) is np.ndarray else np.asarray(data)
+    out.grad, out.requires_grad, out.label, out._fn, out._parents = None, False, "", None, ()
+    return out
 
 
 def _constant(value, like: Array | None) -> Tensor:

@@ -17,16 +17,29 @@ def postorder(root: T, children: Callable[[T], Iterable[T]], unique: bool = True
 
 
 def postorder_from(roots: Sequence[T], children: Callable[[T], Iterable[T]], unique: bool = True) -> list[T]:
-    """``postorder`` from several roots at once (a backward pass from several outputs)."""
+    """``postorder`` from several roots at once (a backward pass from several outputs).
+
+    Depth first: the stack holds the path from a root down to the node being expanded, each
+    node with the iterator over the children it has yet to go into; a node is listed when
+    its iterator runs out. (One tuple a node: this walk starts every backward pass, and
+    pushing every child twice, as "expand" then "list", cost twice as much.)"""
     order: list[T] = []
     seen: set[int] = set()
-    stack: list[tuple[T, bool]] = [(root, False) for root in reversed(roots)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-        elif not unique or id(node) not in seen:
-            seen.add(id(node))
-            stack.append((node, True))
-            stack.extend((c, False) for c in reversed(tuple(children(node))) if not unique or id(c) not in seen)
+    for root in roots:
+        if unique:
+            if id(root) in seen:
+                continue
+            seen.add(id(root))
+        stack = [(root, iter(children(root)))]
+        while stack:
+            node, pending = stack[-1]
+            for child in pending:
+                if not unique or id(child) not in seen:
+                    if unique:
+                        seen.add(id(child))
+                    stack.append((child, iter(children(child))))
+                    break
+            else:  # every child listed: now the node
+                stack.pop()
+                order.append(node)
     return order

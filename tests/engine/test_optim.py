@@ -53,6 +53,33 @@ def test_optimizers_follow_torch_step_for_step(config):
         np.testing.assert_allclose(b.data, tb.detach().numpy(), rtol=1e-12, atol=1e-14, err_msg=f"step {step}")
 
 
+@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
+def test_adam_on_a_float32_mlp_follows_torch(weight_decay):
+    """The training lab's case: every parameter of a float32 MLP steps each time (Adam then
+    updates them as one vector), and its numbers stay float32, as torch's do."""
+    rng = np.random.default_rng(1)
+    x, y = rng.uniform(-1, 1, (50, 2)).astype(np.float32), rng.integers(0, 2, (50, 1)).astype(np.float32)
+    shapes = [(8, 2), (8,), (1, 8), (1,)]
+    start = [rng.uniform(-0.7, 0.7, s).astype(np.float32) for s in shapes]
+    ours = [Tensor(a.copy(), requires_grad=True) for a in start]
+    theirs = [torch.tensor(a.copy(), requires_grad=True) for a in start]
+    opt = optim.Adam(ours, lr=0.05, weight_decay=weight_decay)
+    topt = torch.optim.Adam(theirs, lr=0.05, weight_decay=weight_decay)
+    for _ in range(20):
+        opt.zero_grad()
+        topt.zero_grad()
+        w1, b1, w2, b2 = ours
+        F.binary_cross_entropy_with_logits(F.linear(F.linear(Tensor(x), w1, b1).tanh(), w2, b2), y).backward()
+        w1, b1, w2, b2 = theirs
+        logits = torch.nn.functional.linear(torch.nn.functional.linear(torch.tensor(x), w1, b1).tanh(), w2, b2)
+        torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.tensor(y)).backward()
+        opt.step()
+        topt.step()
+    for p, tp in zip(ours, theirs):
+        assert p.data.dtype == np.float32
+        np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
 def test_weight_decay_is_the_gradient_of_the_l2_penalty():
     rng = np.random.default_rng(1)
     w0 = rng.standard_normal(4)

@@ -39,6 +39,19 @@ def quantize(values: np.ndarray) -> dict:
     return {"min": lo, "max": hi, "values": np.round((values - lo) * scale).astype(np.uint8)}
 
 
+def quantize_units(h: np.ndarray) -> list[dict]:
+    """Each column of ``h`` (points, units), a unit's output over the grid, quantized on its
+    own range as ``quantize`` does (a diverged run's overflow drawn as 0), all at once: one
+    unit a row, and the non-finite values replaced only when there are some."""
+    units = np.ascontiguousarray(h.T)  # (units, points)
+    if not np.isfinite(units).all():
+        units = np.where(np.isfinite(units), units, 0.0)
+    lo, hi = units.min(axis=1), units.max(axis=1)  # (units,)
+    scale = np.where(hi > lo, 255.0 / np.where(hi > lo, hi - lo, 1.0), 0.0)
+    values = np.round((units - lo[:, None]) * scale[:, None]).astype(np.uint8)
+    return [{"min": float(a), "max": float(b), "values": v} for a, b, v in zip(lo, hi, values)]
+
+
 def significant(a: np.ndarray, digits: int = 4) -> list:
     """``a`` rounded to ``digits`` significant digits, as nested lists (non-finite: None)."""
     a = np.asarray(a, dtype=np.float64)
@@ -80,7 +93,7 @@ def frame(run: Run) -> dict:
         "train_accuracy": train_accuracy,
         "test_accuracy": test_accuracy,
         "boundary": boundary,
-        "units": [[quantize(h[:, j]) for j in range(h.shape[1])] for h in hidden],
+        "units": [quantize_units(h) for h in hidden],
         "weights": [
             {"w": significant(layer.weight.data), "b": significant(layer.bias.data)} for layer in run.model.layers
         ],

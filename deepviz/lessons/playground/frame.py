@@ -9,6 +9,7 @@ coarser grid of ``UNIT_GRID`` points a side over the same extent."""
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -21,14 +22,19 @@ UNIT_GRID = 20  # a hidden unit's picture is a thumbnail: a quarter of the pixel
 EXTENT = (-1.5, 1.5, -1.5, 1.5)  # x from, x to, y from, y to
 
 
+@functools.cache
 def grid_inputs(task: str, size: int = GRID) -> np.ndarray:
-    """The grid's points: (size², 2) for the plane, (size, 1) along x for a regression."""
+    """The grid's points: (size², 2) for the plane, (size, 1) along x for a regression (made
+    once, read-only: every frame reads them)."""
     xs = np.linspace(EXTENT[0], EXTENT[1], size)
     if task == "regression":
-        return xs[:, None]
-    ys = np.linspace(EXTENT[3], EXTENT[2], size)  # top row first
-    gx, gy = np.meshgrid(xs, ys)  # (GRID, GRID) each
-    return np.stack([gx.ravel(), gy.ravel()], axis=1)
+        points = xs[:, None]
+    else:
+        ys = np.linspace(EXTENT[3], EXTENT[2], size)  # top row first
+        gx, gy = np.meshgrid(xs, ys)  # (size, size) each
+        points = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    points.flags.writeable = False
+    return points
 
 
 def quantize(values: np.ndarray) -> dict:

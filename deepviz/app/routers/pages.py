@@ -17,6 +17,8 @@ PAGES = {  # path -> template (the page's name is the template's)
     "/pooling": "pooling.html",
     "/lenet": "lenet.html",
     "/optimizers": "optimizers.html",
+    "/class": "class.html",  # classroom mode: the instructor's dashboard
+    "/join": "join.html",  # classroom mode: a student joins
 }
 
 

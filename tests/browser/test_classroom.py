@@ -98,7 +98,7 @@ def test_an_instructor_drives_backprop_on_one_instance_and_two_students_on_anoth
             expect(student.locator("#step-counter")).to_have_text(shown, timeout=WAIT)
         print(f"\nfollowed '{shown}' in {1000 * (time.monotonic() - started):.0f} ms (click to both pages drawn)")
     assert "step=3" in students[0].url and "step=3" in students[1].url
-    expect(dashboard.locator("#class-page")).to_contain_text("step=3", timeout=WAIT)
+    expect(dashboard.locator("#class-state")).to_contain_text("step=3", timeout=WAIT)
 
     # a poll: asked on the dashboard, answered through both students' bars, counted live
     dashboard.locator("#poll-question").fill("Which input gets the largest gradient?")

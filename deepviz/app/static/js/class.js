@@ -51,8 +51,9 @@ async function look() {
   if (info.ok) {
     const d = info.data;
     $("class-students").textContent = d.students;
-    $("class-page").textContent = d.page ? urlOf(d) : "no page yet";
+    $("class-page").textContent = d.page || "no page yet";
     $("class-page").href = d.page ? urlOf(d) : "/";
+    $("class-state").textContent = Object.entries(d.state || {}).map(([k, v]) => `${k}=${v}`).join(" · ");
     $("class-name-count").textContent = d.names.length;
     $("class-names").replaceChildren(...d.names.map((s) => el("li", {}, s.name))); // text, never HTML
     if (d.polls > 0 && poll?.poll_id !== `p${d.polls}`) poll = { poll_id: `p${d.polls}` }; // reopened dashboard

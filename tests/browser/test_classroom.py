@@ -90,14 +90,17 @@ def test_an_instructor_drives_backprop_on_one_instance_and_two_students_on_anoth
     expect(dashboard.locator("#class-students")).to_have_text("2", timeout=WAIT)
     expect(dashboard.locator("#class-names")).to_contain_text("Grace", timeout=WAIT)
 
+    for student in students:  # a mark that a reload would wipe: a step is shown in place
+        student.evaluate("window.notReloaded = true")
     for _ in range(3):  # the instructor steps; both students' pages show the same step
+        started = time.monotonic()
         teacher.locator("#forward").click()
         shown = step_of(teacher)
-        started = time.monotonic()
         for student in students:
             expect(student.locator("#step-counter")).to_have_text(shown, timeout=WAIT)
         print(f"\nfollowed '{shown}' in {1000 * (time.monotonic() - started):.0f} ms (click to both pages drawn)")
     assert "step=3" in students[0].url and "step=3" in students[1].url
+    assert all(student.evaluate("window.notReloaded") for student in students)
     expect(dashboard.locator("#class-state")).to_contain_text("step=3", timeout=WAIT)
 
     # a poll: asked on the dashboard, answered through both students' bars, counted live

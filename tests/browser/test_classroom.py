@@ -44,8 +44,8 @@ def people(browser, instances):
     """Contexts (each a person with their own sessionStorage) and the errors their pages report."""
     opened = []
 
-    def person(url: str, **options):
-        context, page, errors = _open(browser, url, context_options=options or None)
+    def person(url: str, tolerated: tuple[str, ...] = (), **options):
+        context, page, errors = _open(browser, url, tolerated, context_options=options or None)
         opened.append((context, errors))
         return page
 
@@ -146,3 +146,36 @@ def test_an_instructor_drives_backprop_on_one_instance_and_two_students_on_anoth
     expect(dashboard.locator("#class-create")).to_be_visible(timeout=WAIT)
     for student in students:
         expect(student.locator("#class-bar")).to_contain_text("The class has ended", timeout=WAIT)
+
+
+def test_students_whose_instance_restarts_reconnect_and_catch_up_with_the_instructor(instances, people):
+    """The students' instance dies mid-class; the instructor keeps stepping on the other; once
+    it is back, the students' pages reconnect by themselves (backoff with jitter) and show the
+    instructor's current step (the snapshot a connection starts with)."""
+    a, b = instances
+    dashboard = people(a.url)
+    dashboard.goto("/class")
+    dashboard.get_by_role("button", name="Open a class").click()
+    expect(dashboard.locator("#class-code")).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=WAIT)
+    code = dashboard.locator("#class-code").inner_text()
+    with dashboard.context.expect_page() as opened:
+        dashboard.locator("a[data-drive]", has_text="Backpropagation").click()
+    teacher = opened.value
+    expect(teacher.locator("#step-counter")).to_contain_text("step 0", timeout=WAIT)
+    student = people(b.url, tolerated=("WebSocket connection to",))  # refused while its instance is down
+    student.goto(f"/join?code={code}")
+    student.get_by_role("button", name="Join").click()
+    student.wait_for_url(re.compile(r"/backprop"), timeout=WAIT)
+    expect(student.locator("#step-counter")).to_contain_text("step 0", timeout=WAIT)
+
+    b.stop()
+    try:
+        expect(student.locator("#class-bar")).to_contain_text("reconnecting", timeout=WAIT)
+        for _ in range(2):
+            teacher.locator("#forward").click()
+        expect(teacher.locator("#step-counter")).to_contain_text("step 2", timeout=WAIT)
+        assert "step 0" in step_of(student)  # nothing reaches it while its instance is down
+    finally:
+        b.start()
+    expect(student.locator("#step-counter")).to_have_text(step_of(teacher), timeout=60_000)
+    expect(student.locator("#class-bar")).to_contain_text("Following the instructor", timeout=WAIT)

@@ -9,7 +9,7 @@
 // An instructor's "driving" tab sends its page's state (state.js's writeState) to the class.
 import { api, backoff, errorText, latest } from "./api.js";
 import { el, fmt } from "./format.js";
-import { NOT_A_LESSON, forget, here, load, save, showing, takeSecret, urlOf } from "./classroom.js";
+import { NOT_A_LESSON, forget, here, load, save, secretLink, showing, takeSecret, urlOf } from "./classroom.js";
 
 const bar = document.getElementById("class-bar");
 const button = (text, onClick, attrs = {}) => {
@@ -31,8 +31,10 @@ function drive(record) {
     window.removeEventListener("deepviz:state", send);
     bar.hidden = true;
   };
+  const dashboard = el("a", { href: "/class", target: "_blank" }, "Dashboard");
+  dashboard.addEventListener("click", () => { dashboard.href = secretLink("/class", record.code, record.token); });
   show(el("strong", {}, `Class ${record.code}`), el("span", {}, " you drive: the students follow this page."),
-    status, el("a", { href: "/class" }, "Dashboard"), button("Stop driving", stop));
+    status, dashboard, button("Stop driving", stop));
   const post = latest((body, options) => api.classState(record.code, body, { ...options, token: record.token }));
   async function send() {
     const answer = await post(here());

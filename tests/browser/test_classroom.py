@@ -88,6 +88,7 @@ def test_an_instructor_drives_backprop_on_one_instance_and_two_students_on_anoth
         expect(student.locator("#class-bar")).to_contain_text("Following the instructor", timeout=WAIT)
         students.append(student)
     expect(dashboard.locator("#class-students")).to_have_text("2", timeout=WAIT)
+    expect(dashboard.locator("#class-connected")).to_have_text("2", timeout=WAIT)
     expect(dashboard.locator("#class-names")).to_contain_text("Grace", timeout=WAIT)
 
     for student in students:  # a mark that a reload would wipe: a step is shown in place

@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import io
+import time
 import xml.etree.ElementTree as ET
 
 import segno
+
+from tests.classroom.conftest import Class
 
 
 def qr_of(url: str) -> bytes:
@@ -39,3 +42,28 @@ def test_the_dashboard_and_the_join_page_are_served_with_the_class_bar(make_clie
             assert page.status_code == 200
             assert 'id="class-bar"' in page.text and "/static/js/classbar.js" in page.text
         assert 'maxlength="40"' in client.get("/join").text  # the name's limit is the server's
+
+
+def connected(lesson, count: int) -> bool:
+    """Whether the dashboard's count reaches `count` (a follower's presence is written just
+    after its snapshot is sent), asking for a few seconds at most."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if lesson.client.get(lesson.url, headers=lesson.instructor).json()["connected"] == count:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_the_instructor_sees_how_many_pages_follow_now_not_only_who_joined(make_client):
+    with make_client() as client:
+        lesson = Class(client)
+        ada, grace = lesson.join("Ada"), lesson.join()
+        assert connected(lesson, 0)
+        with lesson.follow(ada) as one, lesson.follow(grace) as two:
+            one.receive_json(), two.receive_json()
+            assert connected(lesson, 2)
+            two.close()
+            assert connected(lesson, 1)
+        assert connected(lesson, 0)
+        assert lesson.client.get(lesson.url, headers=lesson.instructor).json()["students"] == 2

@@ -51,6 +51,7 @@ async function look() {
   if (info.ok) {
     const d = info.data;
     $("class-students").textContent = d.students;
+    $("class-connected").textContent = d.connected;
     $("class-page").textContent = d.page || "no page yet";
     $("class-page").href = d.page ? urlOf(d) : "/";
     $("class-state").textContent = Object.entries(d.state || {}).map(([k, v]) => `${k}=${v}`).join(" · ");

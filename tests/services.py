@@ -165,7 +165,8 @@ def render_nginx_conf(text: str, *, listen: str, upstreams: Sequence[str], stati
     static = r"^(\s*alias\s+)/srv/deepviz/deepviz/app/static/(;)"
     text = sub(text, static, lambda m: f"{static_dir}/", 1, "the static folder")
     text = sub(text, r"^(\s*pid\s+)\S+(;)", lambda m: str(prefix / "nginx.pid"), 1, "pid")
-    text = sub(text, r"^(\s*error_log\s+)\S+(\s)", lambda m: str(prefix / "error.log"), 1, "error_log")
+    # error_log twice: the server's, and the class followers' location's (critical lines only)
+    text = sub(text, r"^(\s*error_log\s+)\S+(\s)", lambda m: str(prefix / "error.log"), 2, "error_log")
     text = sub(text, r"^(\s*access_log\s+)\S+(\s)", lambda m: str(prefix / "access.log"), 1, "access_log")
     text = sub(
         text,

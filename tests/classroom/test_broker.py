@@ -120,7 +120,7 @@ async def test_polls_and_students_are_bounded_and_names_kept_for_the_instructor(
         assert await a.join("AAAAAA", "s3", "Bob", max_students=2) == "full"
         assert await a.join("ZZZZZZ", "s3", "Bob", max_students=2) is None
         info = await b.info("AAAAAA", "id1")
-        assert info == {"seq": 2, "students": 2, "polls": 2, "state": None, "names": {"s1": "Ada"}}
+        assert info == {"seq": 2, "students": 2, "polls": 2, "state": None, "names": {"s1": "Ada"}, "connected": 0}
 
 
 async def test_another_class_id_changes_nothing(brokers):
@@ -215,3 +215,22 @@ def test_counts_are_every_students_last_answer_until_the_reveal(brokers, answers
             assert result.counts == dict(Counter(last.values()))
 
     asyncio.run(scenario())
+
+
+async def test_followers_connected_are_counted_on_every_instance_until_they_leave_or_lapse(brokers):
+    async with opened(brokers) as (a, b):
+        await a.create("AAAAAA", "id1", 10)
+        assert (await b.info("AAAAAA", "id1"))["connected"] == 0
+        await a.presence("AAAAAA", "f1", 60)
+        await b.presence("AAAAAA", "f2", 60)
+        await b.presence("AAAAAA", "f2", 60)  # a renewal is not another follower
+        assert (await a.info("AAAAAA", "id1"))["connected"] == 2
+        await b.presence("AAAAAA", "f1", None)  # left (through another worker than it came by)
+        assert (await a.info("AAAAAA", "id1"))["connected"] == 1
+        await a.presence("AAAAAA", "f3", 0.2)  # its worker died: it was not renewed
+        assert (await a.info("AAAAAA", "id1"))["connected"] == 2
+        await asyncio.sleep(0.3)
+        assert (await b.info("AAAAAA", "id1"))["connected"] == 1
+        await a.end("AAAAAA", "id1")
+        await a.create("AAAAAA", "id2", 10)  # the code again, another class: nobody from before
+        assert (await a.info("AAAAAA", "id2"))["connected"] == 0

@@ -67,7 +67,7 @@ def test_rendering_changes_ports_and_paths_only():
                              static_dir=STATIC, prefix=prefix)  # fmt: skip
     changed = [(a, b) for a, b in zip(SHIPPED.splitlines(), text.splitlines()) if a != b]
     assert len(SHIPPED.splitlines()) == len(text.splitlines())
-    assert len(changed) == 12  # listen, 2 upstreams, alias, pid, 2 logs, 5 temp paths: nothing else
+    assert len(changed) == 13  # listen, 2 upstreams, alias, pid, 3 logs, 5 temp paths: nothing else
     for _, new in changed:
         assert re.search(r"127\.0\.0\.1:[123]\b|" + re.escape(str(prefix)) + "|" + re.escape(str(STATIC)), new), new
 
@@ -157,3 +157,40 @@ def test_a_dead_instance_is_skipped(front):
             assert get(front.target, "/api/v1/graph", method="POST", body=body, headers=headers).status == 200
     finally:
         front.servers[0].start()
+
+
+def _access_log_lines(front, marker: str, seconds: float = 10) -> list[str]:
+    """The lines of nginx's access log that hold `marker`, once there are some (it is buffered:
+    flushed every 5 s)."""
+    log = front.nginx.prefix / "access.log"
+    deadline, lines = time.monotonic() + seconds, []
+    while not lines and time.monotonic() < deadline:
+        time.sleep(0.2)
+        lines = [line for line in log.read_text().splitlines() if marker in line] if log.exists() else []
+    return lines
+
+
+def test_a_class_follower_passes_through_nginx_and_its_token_stays_out_of_the_access_log(front):
+    """The follow WebSocket is upgraded through nginx (the app answers it: classroom mode is off
+    on the front's two workers without Redis, so it closes with 1013 after the handshake); the
+    access log has its path, never its query string, which carries the student's token."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    code, token = uuid.uuid4().hex[:6].upper(), f"s.secret-{uuid.uuid4().hex}"
+
+    async def follow() -> int:
+        url = f"ws://127.0.0.1:{front.nginx.port}/api/v1/classes/{code}/follow?student_token={token}"
+        async with connect(url, open_timeout=10) as ws:
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 10)
+        return closed.value.rcvd.code
+
+    assert run_async(follow()) == 1013  # the app's own close: the upgrade went through nginx
+    marker = uuid.uuid4().hex
+    assert get(front.target, f"/healthz?probe={marker}").status == 200  # other requests keep their query
+    assert len(_access_log_lines(front, marker)) == 1
+    lines = _access_log_lines(front, f"/api/v1/classes/{code}/follow")
+    assert len(lines) == 1 and f'"GET /api/v1/classes/{code}/follow HTTP/1.1" 101 ' in lines[0], lines
+    assert token not in (front.nginx.prefix / "access.log").read_text()
+    assert token not in (front.nginx.prefix / "error.log").read_text()

@@ -118,7 +118,14 @@ class Broker(ABC):
     @abstractmethod
     async def info(self, code: str, class_id: str) -> dict | None:
         """{"seq", "students", "polls", "state" (the latest state event or None), "names"
-        (student_id -> name)} for the instructor, or None."""
+        (student_id -> name), "connected" (follower connections present)} for the
+        instructor, or None."""
+
+    @abstractmethod
+    async def presence(self, code: str, follower: str, seconds: float | None) -> None:
+        """A follower connection (`follower`, an id of its own) counts as connected for
+        `seconds` more (renewed while it lasts, so that a worker that dies stops counting), or
+        no longer (None)."""
 
     @abstractmethod
     async def subscribe(self, code: str, listener: Listener) -> Snapshot | None:

@@ -132,7 +132,8 @@ class Classroom:
             raise self.not_found()
         state = json.loads(found["state"]) if found["state"] else {}
         names = [{"student_id": s, "name": n} for s, n in sorted(found["names"].items(), key=lambda x: x[1])]
-        return {"code": code, "seq": found["seq"], "students": found["students"], "polls": found["polls"],
+        return {"code": code, "seq": found["seq"], "students": found["students"], "connected": found["connected"],
+                "polls": found["polls"],
                 "page": state.get("page"), "state": state.get("state"), "names": names}  # fmt: skip
 
     # --- polls ---------------------------------------------------------------------------------

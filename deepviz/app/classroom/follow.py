@@ -18,6 +18,8 @@ client that sends more than max_ws_rate messages a second (a follower has nothin
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import secrets
 import time
 
 from fastapi import WebSocket, WebSocketDisconnect
@@ -26,6 +28,7 @@ from deepviz.app.classroom.broker import Snapshot, Unavailable
 from deepviz.app.errors import InputError
 from deepviz.app.metrics import METRICS
 
+PRESENCE = 20.0  # seconds between renewals of a follower's place among those connected
 NO_STATE = '{"type":"state","seq":0,"page":null,"state":null}'
 
 
@@ -104,6 +107,7 @@ async def follow(socket: WebSocket, code_text: str, token_text: str | None) -> N
     app.state.ws_by_address[address] += 1
     METRICS.gauge("deepviz_websocket_sessions", +1)
     outbox, receiver, subscribed = Outbox(settings.max_follower_backlog), None, False
+    follower = secrets.token_hex(8)  # this connection, in the class's count of those connected
     try:
         try:
             snapshot = await classroom.broker.subscribe(code, outbox)
@@ -114,7 +118,7 @@ async def follow(socket: WebSocket, code_text: str, token_text: str | None) -> N
             return await socket.close(code=4404, reason="no such class")
         outbox.start(snapshot)
         receiver = asyncio.create_task(_receive(socket, outbox, settings.max_ws_rate))
-        await _send(socket, outbox, classroom, code, token.class_id, settings)
+        await _send(socket, outbox, classroom, code, token.class_id, settings, follower)
     except (WebSocketDisconnect, RuntimeError, TimeoutError):
         pass  # the client left, or stopped reading for class_send_timeout
     finally:
@@ -130,22 +134,37 @@ async def follow(socket: WebSocket, code_text: str, token_text: str | None) -> N
         if app.state.ws_by_address[address] <= 0:
             del app.state.ws_by_address[address]
         METRICS.gauge("deepviz_websocket_sessions", -1)
+        if subscribed:  # last: the stream's place is free already
+            with contextlib.suppress(Unavailable):
+                await classroom.broker.presence(code, follower, None)
 
 
-async def _send(socket: WebSocket, outbox: Outbox, classroom, code: str, class_id: str, settings) -> None:
+async def _send(socket: WebSocket, outbox: Outbox, classroom, code: str, class_id: str, settings,
+                follower: str) -> None:  # fmt: skip
     """Send what the outbox holds, in order, until the class ends or the connection does.
     Every ws_idle_timeout seconds without an event, check that the class is still there
-    (an expired class publishes nothing)."""
+    (an expired class publishes nothing). Every PRESENCE seconds, renew the connection's place
+    among those connected (it lasts 3 × PRESENCE: a worker that dies stops counting)."""
+    idle_since, present_until = time.monotonic(), 0.0
     while True:
+        if time.monotonic() >= present_until - 2 * PRESENCE:
+            with contextlib.suppress(Unavailable):  # the count is for show: never a reason to close
+                await classroom.broker.presence(code, follower, 3 * PRESENCE)
+            present_until = time.monotonic() + 3 * PRESENCE
+        wait = min(settings.ws_idle_timeout - (time.monotonic() - idle_since), PRESENCE)
         try:
-            await asyncio.wait_for(outbox.ready.wait(), settings.ws_idle_timeout)
+            await asyncio.wait_for(outbox.ready.wait(), max(wait, 0.0))
         except TimeoutError:
+            if time.monotonic() - idle_since < settings.ws_idle_timeout:
+                continue  # only the presence's turn
+            idle_since = time.monotonic()
             try:
                 if await classroom.broker.info(code, class_id) is None:
                     return await _close(socket, 4404, "the class has expired", settings)
             except Unavailable:
                 return await _close(socket, 1013, "the class is unreachable for a moment: reconnect", settings)
             continue
+        idle_since = time.monotonic()
         for _, kind, text in outbox.take():
             await asyncio.wait_for(socket.send_text(text), settings.class_send_timeout)
             if kind == "ended":

@@ -34,12 +34,14 @@ class InProcessBroker(Broker):
         self.tombstones: dict[str, tuple[str, float]] = {}  # code -> (class_id, expires)
         self.listeners: dict[str, set[Listener]] = {}
         self.hits: dict[str, tuple[int, float]] = {}  # name -> (count, window's end)
+        self.online: dict[str, dict[str, float]] = {}  # code -> follower connection -> until when
 
     def _sweep(self) -> None:
         now = self.clock()
         for code in [c for c, room in self.rooms.items() if room.expires <= now]:
             del self.rooms[code]
             self.listeners.pop(code, None)  # their sessions find the class gone at their next check
+            self.online.pop(code, None)
         for code in [c for c, (_, expires) in self.tombstones.items() if expires <= now]:
             del self.tombstones[code]
         for name in [n for n, (_, end) in self.hits.items() if end <= now]:
@@ -69,6 +71,7 @@ class InProcessBroker(Broker):
         if len(self.rooms) >= max_classes:
             return "full"
         self.tombstones.pop(code, None)
+        self.online.pop(code, None)
         self.rooms[code] = Room(class_id, self.clock() + self.ttl)
         return "ok"
 
@@ -143,6 +146,7 @@ class InProcessBroker(Broker):
         seq, _ = self._emit(code, room, "ended", {})
         del self.rooms[code]
         self.listeners.pop(code, None)
+        self.online.pop(code, None)
         self.tombstones[code] = (class_id, self.clock() + self.ttl)
         return seq
 
@@ -167,13 +171,27 @@ class InProcessBroker(Broker):
         if room is None:
             return None
         state = room.latest.get("state")
+        now = self.clock()
         return {
+            "connected": sum(until > now for until in self.online.get(code, {}).values()),
             "seq": room.seq,
             "students": room.students,
             "polls": len(room.polls),
             "state": state[2] if state else None,
             "names": dict(room.names),
         }
+
+    async def presence(self, code: str, follower: str, seconds: float | None) -> None:
+        online = self.online.setdefault(code, {})
+        now = self.clock()
+        for gone in [f for f, until in online.items() if until <= now]:
+            del online[gone]
+        if seconds is None:
+            online.pop(follower, None)
+        else:
+            online[follower] = now + seconds
+        if not online:
+            del self.online[code]
 
     async def subscribe(self, code: str, listener: Listener) -> Snapshot | None:
         room = self._room(code)

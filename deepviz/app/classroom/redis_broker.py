@@ -4,6 +4,7 @@ Keys (a class's keys share the hash tag {CODE}; see redis_scripts.py for their f
 
     deepviz:class:{CODE}           meta: class id, seq, counts, the latest state/poll/reveal
     deepviz:class:{CODE}:names     student_id -> display name (only names given)
+    deepviz:class:{CODE}:online    follower connection -> until when it counts as connected
     deepviz:class:{CODE}:polls     poll_id -> the poll's event; r:<poll_id> once revealed
     deepviz:class:{CODE}:answers   <poll_id>|<student_id> -> answer
     deepviz:class:{CODE}:counts    <poll_id>|<answer> -> students
@@ -51,7 +52,7 @@ SUBSCRIBE_TIMEOUT = 5.0  # seconds for Redis to confirm a SUBSCRIBE
 def class_keys(code: str) -> list[str]:
     base = f"deepviz:class:{{{code}}}"
     return [base, f"{base}:names", f"{base}:polls", f"{base}:answers", f"{base}:counts", f"{base}:ended",
-            "deepviz:classes"]  # fmt: skip
+            "deepviz:classes", f"{base}:online"]  # fmt: skip
 
 
 def channel(code: str) -> str:
@@ -183,10 +184,14 @@ class RedisBroker(Broker):
         )
 
     async def info(self, code: str, class_id: str) -> dict | None:
-        meta, names = await self._read(code, ("hmget", 0, "id", "seq", "students", "polls", "state"), ("hgetall", 1))
+        meta, names, _, connected = await self._read(
+            code, ("hmget", 0, "id", "seq", "students", "polls", "state"), ("hgetall", 1),
+            ("zremrangebyscore", 7, "-inf", time.time()), ("zcard", 7),
+        )  # fmt: skip
         if meta[0] is None or meta[0].decode() != class_id:
             return None
         return {
+            "connected": connected,
             "seq": int(meta[1]),
             "students": int(meta[2]),
             "polls": int(meta[3]),
@@ -195,6 +200,18 @@ class RedisBroker(Broker):
         }
 
     # --- following -----------------------------------------------------------------------------
+
+    async def presence(self, code: str, follower: str, seconds: float | None) -> None:
+        key = class_keys(code)[7]  # sorted set: follower -> until when (wall-clock seconds)
+        try:
+            async with self._redis().pipeline(transaction=True) as pipe:
+                if seconds is None:
+                    pipe.zrem(key, follower)
+                else:  # entries lapse by their score; the set itself goes with the class's TTL
+                    pipe.zadd(key, {follower: time.time() + seconds}).pexpire(key, int(self.ttl * 1000))
+                await pipe.execute()
+        except DOWN as error:
+            raise _unavailable(error) from None
 
     async def subscribe(self, code: str, listener: Listener) -> Snapshot | None:
         self._redis()

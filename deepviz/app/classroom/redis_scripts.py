@@ -37,7 +37,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', ARGV[3])
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'taken' end
 if ARGV[7] == '1' and redis.call('EXISTS', KEYS[6]) == 1 then return 'ended' end
 if redis.call('ZCARD', KEYS[7]) >= tonumber(ARGV[6]) then return 'full' end
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[8])
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'seq', 0, 'students', 0, 'polls', 0)
 touch()
 return 'ok'
@@ -104,7 +104,7 @@ return seq
 END = """
 if not mine() then return false end
 local seq = emit('ended', '}')
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[8])
 redis.call('SET', KEYS[6], ARGV[1], 'PX', ARGV[2])
 redis.call('ZREM', KEYS[7], ARGV[4])
 return seq

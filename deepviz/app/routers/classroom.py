@@ -4,13 +4,16 @@ tells the design."""
 
 from __future__ import annotations
 
+import io
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Request, WebSocket
+import segno
+from fastapi import APIRouter, Body, Depends, Path, Request, Response, WebSocket
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from deepviz.app.classroom.classes import Classroom
 from deepviz.app.classroom.follow import follow as follow_session
+from deepviz.app.classroom.tokens import normal_code
 from deepviz.app.errors import InputError
 from deepviz.app.schemas import (
     BAD_INPUT,
@@ -162,3 +165,20 @@ async def follow(socket: WebSocket, code: str, student_token: str | None = None)
     """The instructor's events, in order: the current ones at once, then each as it happens
     (app/classroom/follow.py says how it closes)."""
     await follow_session(socket, code, student_token)
+
+
+@router.get(
+    "/{code}/qr.svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}, "description": "the QR code"}, **BAD_INPUT},
+)
+def join_qr(code: Code, request: Request) -> Response:
+    """The class's join link as a QR code (SVG), for the projector. Drawn from the code alone:
+    it says nothing about whether the class exists."""
+    normal = normal_code(code)
+    if normal is None:
+        raise InputError(["path", "code"], "a join code is 6 letters and digits (no 0, O, 1 or I)", "bad_code")
+    svg = io.BytesIO()
+    join_url = f"{str(request.base_url).rstrip('/')}/join?code={normal}"
+    segno.make(join_url, error="m").save(svg, kind="svg", scale=8, border=2, xmldecl=False, svgns=True)
+    return Response(svg.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})

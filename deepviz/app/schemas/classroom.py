@@ -121,6 +121,7 @@ class ClassInfoOut(BaseModel):
     code: str
     seq: int
     students: int = Field(description="students who joined")
+    connected: int = Field(description="pages following the class now (a student's tab each), on every instance")
     polls: int
     page: str | None = Field(description="the instructor's page, None before their first state")
     state: dict[str, str] | None

@@ -81,7 +81,7 @@ function release() {
 }
 
 // One attempt: the response and its JSON, or a failure; throws an AbortError if `signal` aborted.
-async function exchange(method, path, body, signal, timeout, superseded) {
+async function exchange(method, path, body, signal, timeout, superseded, token) {
   if (method !== "GET") {
     await slot(signal);
     if (superseded?.()) { // overtaken while it queued: never sent
@@ -94,7 +94,10 @@ async function exchange(method, path, body, signal, timeout, superseded) {
   try {
     const response = await fetch(path, {
       method,
-      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      headers: {
+        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+        ...(token ? { Authorization: `Bearer ${token}` } : {}), // classroom mode's tokens
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: both,
     });
@@ -118,11 +121,12 @@ async function exchange(method, path, body, signal, timeout, superseded) {
 }
 
 // options: `signal` aborts it; `timeout` (ms) bounds each attempt; `superseded()`, if true
-// when its turn to be sent comes, drops it unsent (latest() below).
-async function request(method, path, body, { signal = null, timeout = TIMEOUT, superseded = null } = {}) {
+// when its turn to be sent comes, drops it unsent (latest() below); `token` is sent as
+// `Authorization: Bearer <token>` (classroom mode).
+async function request(method, path, body, { signal = null, timeout = TIMEOUT, superseded = null, token = null } = {}) {
   if (signal?.aborted) throw new DOMException("aborted", "AbortError");
   for (let retries = 2; ; retries--) {
-    const { response, data, failed } = await exchange(method, path, body, signal, timeout, superseded);
+    const { response, data, failed } = await exchange(method, path, body, signal, timeout, superseded, token);
     if (failed) return failed;
     const { status } = response;
     if (status < 502 || status > 504) serverAnswered(); // a gateway's 502–504 says nothing of the server
@@ -157,7 +161,29 @@ export const api = {
   trainRace: post("/api/v1/train/race"),
   trainProgram: post("/api/v1/train/program"), // answers {text}: the program
   trainStream: () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/v1/train/stream`,
+  // classroom mode (docs/classroom.md): `code` is the class's join code, tokens go in `options.token`
+  classCreate: post("/api/v1/classes"),
+  classJoin: (code, body, options) => request("POST", classPath(code, "join"), body, options),
+  classInfo: (code, options) => request("GET", classPath(code), undefined, options),
+  classState: (code, body, options) => request("POST", classPath(code, "state"), body, options),
+  classEnd: (code, options) => request("POST", classPath(code, "end"), undefined, options),
+  classPoll: (code, body, options) => request("POST", classPath(code, "polls"), body, options),
+  classPollResult: (code, pollId, options) => request("GET", classPath(code, "polls", pollId), undefined, options),
+  classAnswer: (code, pollId, body, options) =>
+    request("POST", classPath(code, "polls", pollId, "answers"), body, options),
+  classReveal: (code, pollId, body, options) =>
+    request("POST", classPath(code, "polls", pollId, "reveal"), body, options),
+  classQr: (code) => classPath(code, "qr.svg"), // an image's src
+  classJoinPage: (code) => `${location.origin}/join?code=${encodeURIComponent(code)}`,
+  // the student token goes in the query (browsers cannot set a WebSocket's headers); nginx
+  // keeps it out of its access log (deploy/nginx.conf)
+  classFollow: (code, token) => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}`
+    + `${classPath(code, "follow")}?student_token=${encodeURIComponent(token)}`,
 };
+
+function classPath(code, ...rest) {
+  return ["/api/v1/classes", ...[code, ...rest].map(encodeURIComponent)].join("/");
+}
 
 // Several requests as one answer: the first that failed, else {ok, data: [their data]}.
 export function all(...calls) {

@@ -334,6 +334,18 @@ document.addEventListener("keydown", (event) => {
   keys[event.key]();
 });
 
+// Classroom mode (classbar.js): a followed state that differs from this page's only by its
+// step is shown in place; any other change reloads the page at the followed URL.
+window.addEventListener("deepviz:follow", (event) => {
+  const followed = event.detail.state;
+  const same = (key) => (followed[key] ?? TABLE[key].fallback) === state[key];
+  if (!data || Object.keys(followed).some((key) => !(key in TABLE))) return;
+  if (Object.keys(TABLE).some((key) => key !== "step" && !same(key))) return;
+  event.preventDefault();
+  stop();
+  show(Number(followed.step ?? 0));
+});
+
 const phase = state.phase;
 state.phase = ""; // a link's starting point, not kept once the page is used
 // figure 2.4 (phase=forward): the forward pass done, every value shown; figure 2.5

@@ -98,6 +98,7 @@ export function writeState(state) {
   }
   const url = `${window.location.pathname}?${params}${window.location.hash}`;
   window.history.replaceState(null, "", url);
+  window.dispatchEvent(new Event("deepviz:state")); // classbar.js sends an instructor's state to the class
 }
 
 // Fill each parameter's control from the state, and keep the state in step with it: on the

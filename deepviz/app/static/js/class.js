@@ -1,0 +1,141 @@
+// /class: the instructor's dashboard. Opens a class, shows its code, join link and QR code,
+// the students joined and the page the class is on, asks polls and shows their answers as they
+// arrive (polled every second), reveals, ends the class. The instructor token stays in this
+// tab's sessionStorage; the "secret instructor link" carries it in a fragment (classroom.js).
+import { api, errorText } from "./api.js";
+import { el, fmt } from "./format.js";
+import { forget, load, save, secretLink, takeSecret, urlOf } from "./classroom.js";
+
+const $ = (id) => document.getElementById(id);
+const EVERY = 1000; // ms between two looks at the class and its poll
+let record = takeSecret() || load("instructor");
+let poll = null; // the current poll: {poll_id, kind, options, revealed}
+let timer = null;
+
+const said = (box, text) => { box.hidden = !text; box.textContent = text || ""; };
+const options = { get token() { return record.token; } };
+
+function open(fresh) {
+  record = fresh;
+  save("instructor", record);
+  $("class-create").hidden = true;
+  $("class-dashboard").hidden = false;
+  $("class-code").textContent = record.code;
+  $("class-join-host").textContent = location.host;
+  const link = api.classJoinPage(record.code);
+  $("class-join-link").href = link;
+  $("class-join-link").textContent = link;
+  $("class-qr").src = api.classQr(record.code);
+  $("class-secret").value = secretLink("/class", record.code, record.token);
+  look();
+}
+
+function closed(message) {
+  clearTimeout(timer);
+  forget("instructor");
+  forget("drive");
+  record = null;
+  $("class-dashboard").hidden = true;
+  $("class-create").hidden = false;
+  said($("create-error"), message);
+}
+
+// -- the class and its current poll, every second --------------------------------------------
+async function look() {
+  clearTimeout(timer);
+  if (!record) return;
+  const info = await api.classInfo(record.code, { token: record.token });
+  if (!record) return;
+  if (info.status === 404) return closed("This class has ended (or expired): open a new one.");
+  said($("class-error"), info.ok ? "" : errorText(info.data));
+  if (info.ok) {
+    const d = info.data;
+    $("class-students").textContent = d.students;
+    $("class-connected").textContent = d.connected;
+    $("class-page").textContent = d.page || "no page yet";
+    $("class-page").href = d.page ? urlOf(d) : "/";
+    $("class-state").textContent = Object.entries(d.state || {}).map(([k, v]) => `${k}=${v}`).join(" · ");
+    $("class-name-count").textContent = d.names.length;
+    $("class-names").replaceChildren(...d.names.map((s) => el("li", {}, s.name))); // text, never HTML
+    if (d.polls > 0 && poll?.poll_id !== `p${d.polls}`) poll = { poll_id: `p${d.polls}` }; // reopened dashboard
+  }
+  if (poll) await lookAtPoll();
+  timer = setTimeout(look, EVERY);
+}
+
+async function lookAtPoll() {
+  const answer = await api.classPollResult(record.code, poll.poll_id, options);
+  if (!answer.ok) return;
+  const fresh = !poll.kind;
+  poll = answer.data;
+  $("poll-live").hidden = false;
+  $("poll-shown").textContent = poll.question;
+  $("poll-total").textContent = poll.total;
+  const label = (value) => (poll.kind === "choice" ? poll.options[value] ?? fmt(value) : fmt(value));
+  const most = Math.max(1, ...poll.counts.map((c) => c.count));
+  $("poll-histogram").replaceChildren(...poll.counts.map((c) => el("div", { class: "bar-row" },
+    el("span", { class: "bar-label" }, label(c.value)),
+    el("span", { class: "bar", style: `width: ${(70 * c.count) / most}%` }),
+    el("span", { class: "bar-count" }, String(c.count)))));
+  $("poll-histogram").setAttribute("aria-label", poll.counts.map((c) => `${label(c.value)}: ${c.count}`).join(", "));
+  $("poll-answers").replaceChildren(...poll.answers.map((a) => el("li", {}, `${a.name || "anonymous"}: ${label(a.value)}`)));
+  if (fresh) revealControl();
+  $("reveal-form").hidden = poll.revealed;
+  if (poll.revealed) said($("poll-revealed"), "Revealed: the poll is closed.");
+}
+
+function revealControl() {
+  const control = poll.kind === "choice"
+    ? el("select", { id: "reveal-answer" }, el("option", { value: "" }, "(no right answer)"),
+      ...poll.options.map((o, i) => el("option", { value: String(i) }, o)))
+    : el("input", { id: "reveal-answer", type: "number", step: "any", placeholder: "(none)" });
+  $("reveal-slot").replaceChildren(control);
+  said($("poll-revealed"), "");
+}
+
+// -- the controls ---------------------------------------------------------------------------
+$("class-new").addEventListener("click", async () => {
+  said($("create-error"), "");
+  const answer = await api.classCreate();
+  if (!answer.ok) return said($("create-error"), errorText(answer.data));
+  open({ code: answer.data.code, token: answer.data.instructor_token });
+});
+
+for (const link of document.querySelectorAll("a[data-drive]")) {
+  link.addEventListener("click", () => { // the token goes in the fragment, at the last moment
+    link.href = secretLink(link.getAttribute("href").split("#")[0], record.code, record.token);
+  });
+}
+
+$("poll-kind").addEventListener("change", () => { $("poll-options").disabled = $("poll-kind").value !== "choice"; });
+
+$("poll-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const kind = $("poll-kind").value;
+  const body = {
+    question: $("poll-question").value.trim(), kind,
+    options: kind === "choice" ? $("poll-options").value.split("\n").map((o) => o.trim()).filter(Boolean) : [],
+  };
+  const answer = await api.classPoll(record.code, body, options);
+  said($("poll-error"), answer.ok ? "" : errorText(answer.data));
+  if (!answer.ok) return;
+  poll = { poll_id: answer.data.poll_id };
+  look();
+});
+
+$("reveal-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const text = $("reveal-answer").value;
+  const answer = await api.classReveal(record.code, poll.poll_id, text === "" ? {} : { answer: Number(text) }, options);
+  said($("poll-error"), answer.ok ? "" : errorText(answer.data));
+  look();
+});
+
+$("class-end").addEventListener("click", async () => {
+  if (!window.confirm(`End class ${record.code}? Everything about it is deleted.`)) return;
+  const answer = await api.classEnd(record.code, options);
+  if (answer.ok || answer.status === 404) closed("The class has ended.");
+  else said($("class-error"), errorText(answer.data));
+});
+
+if (record) open(record);

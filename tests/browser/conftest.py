@@ -60,7 +60,9 @@ def server_url():
     log.close()
 
 
-@pytest.fixture(scope="session")
+# Per package, not per session: Playwright's sync API runs an event loop in the main thread
+# while it is open, and the suites after this one (tests/classroom, …) start asyncio loops there.
+@pytest.fixture(scope="package")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run the README's test command, which installs it")

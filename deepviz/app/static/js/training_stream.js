@@ -70,7 +70,9 @@ export function trainingStream(url, on) {
 
   // Send a message; `expectAnswer`: if nothing comes back within STALL, the stream is reopened.
   function send(message, expectAnswer = false) {
-    if (idle) { connect(); return false; } // its opening sends the run again
+    // a student's action reopens a stream closed on purpose (its opening sends the run again);
+    // an ack for a frame drawn after the close does not
+    if (idle) { if (message.type !== "ack") connect(); return false; }
     if (!socket || socket.readyState !== WebSocket.OPEN) return false;
     socket.send(JSON.stringify(message));
     if (expectAnswer) {

@@ -37,11 +37,14 @@ def grid_inputs(task: str, size: int = GRID) -> np.ndarray:
     return points
 
 
+FLAT = 1e-300  # a range narrower than this is drawn flat (255 / range would overflow)
+
+
 def quantize(values: np.ndarray) -> dict:
     """{"min", "max", "values": uint8}: value ≈ min + byte / 255 · (max - min)."""
     values = np.where(np.isfinite(values), values, 0.0)  # a diverged run's overflow: drawn as 0
     lo, hi = float(values.min()), float(values.max())
-    scale = 255.0 / (hi - lo) if hi > lo else 0.0
+    scale = 255.0 / (hi - lo) if hi - lo > FLAT else 0.0
     return {"min": lo, "max": hi, "values": np.round((values - lo) * scale).astype(np.uint8)}
 
 
@@ -53,7 +56,8 @@ def quantize_units(h: np.ndarray) -> list[dict]:
     if not np.isfinite(units).all():
         units = np.where(np.isfinite(units), units, 0.0)
     lo, hi = units.min(axis=1), units.max(axis=1)  # (units,)
-    scale = np.where(hi > lo, 255.0 / np.where(hi > lo, hi - lo, 1.0), 0.0)
+    wide = hi - lo > FLAT
+    scale = np.where(wide, 255.0 / np.where(wide, hi - lo, 1.0), 0.0)
     values = np.round((units - lo[:, None]) * scale[:, None]).astype(np.uint8)
     return [{"min": float(a), "max": float(b), "values": v} for a, b, v in zip(lo, hi, values)]
 

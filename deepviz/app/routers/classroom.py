@@ -10,10 +10,13 @@ from typing import Annotated
 import segno
 from fastapi import APIRouter, Body, Depends, Path, Request, Response, WebSocket
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
+from deepviz.app import questions as ready_made
 from deepviz.app.classroom.classes import Classroom
 from deepviz.app.classroom.follow import follow as follow_session
 from deepviz.app.classroom.tokens import normal_code
+from deepviz.app.dependencies import SettingsDep
 from deepviz.app.errors import InputError
 from deepviz.app.schemas import (
     BAD_INPUT,
@@ -27,6 +30,7 @@ from deepviz.app.schemas import (
     PollOut,
     PollRequest,
     PollResultOut,
+    QuestionOut,
     RevealRequest,
     SeqOut,
     StateRequest,
@@ -136,6 +140,20 @@ async def add_poll(code: Code, body: PollRequest, auth: InstructorAuth, classroo
     return await classroom.add_poll(found, token, body.question, body.kind, body.options)
 
 
+@router.post("/{code}/questions", response_model=list[QuestionOut], responses=AS_INSTRUCTOR)
+async def questions(
+    code: Code, body: StateRequest, auth: InstructorAuth, classroom: ClassroomDep, settings: SettingsDep
+) -> list[dict]:
+    """For the instructor: the ready-made questions the page offers for this state (/backprop,
+    /convolution, /lenet, /optimizers; none for other pages), each with its answer computed by
+    the engine and the page state that shows it (`show`: pass it to the reveal). Ask one by
+    posting its question, kind and options as a poll. The state is checked as the page's own
+    API checks it: 422 with loc ["body", "state", <parameter>]."""
+    found, token = classroom.instructor(code, _token(auth))
+    await classroom.info(found, token)  # the class exists
+    return await run_in_threadpool(ready_made.questions, body.page, body.state, settings)
+
+
 @router.get("/{code}/polls/{poll_id}", response_model=PollResultOut, responses=AS_INSTRUCTOR)
 async def poll_result(code: Code, poll_id: PollId, auth: InstructorAuth, classroom: ClassroomDep) -> dict:
     """For the instructor: the poll, how many gave each answer, and who answered what."""
@@ -155,9 +173,14 @@ async def reveal(
     code: Code, poll_id: PollId, auth: InstructorAuth, classroom: ClassroomDep, body: RevealRequest | None = None
 ) -> dict:
     """Close the poll and show its answer to the followers: {"type": "reveal", "poll_id",
-    "answer"} (students never see others' answers nor the counts)."""
+    "answer"} (students never see others' answers nor the counts). With `show` (a page and its
+    state, as a ready-made question gives), the followers then get that state: the class
+    moves to the page that shows the answer. The seq is the last event's."""
     found, token = classroom.instructor(code, _token(auth))
-    return {"seq": await classroom.reveal(found, token, poll_id, body.answer if body else None)}
+    seq = await classroom.reveal(found, token, poll_id, body.answer if body else None)
+    if body and body.show:
+        seq = await classroom.state(found, token, body.show.page, body.show.state)
+    return {"seq": seq}
 
 
 @router.websocket("/{code}/follow")

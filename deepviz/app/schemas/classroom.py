@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, field_validator
 from deepviz.app.schemas.common import Finite, Strict
 
 __all__ = ["JoinRequest", "StateRequest", "PollRequest", "AnswerRequest", "RevealRequest", "ClassOut", "JoinOut",
-           "SeqOut", "PollOut", "AnswerOut", "PollResultOut", "ClassInfoOut"]  # fmt: skip
+           "SeqOut", "PollOut", "AnswerOut", "PollResultOut", "ClassInfoOut", "QuestionOut"]  # fmt: skip
 
 Text = Annotated[str, Field(max_length=5000)]
 
@@ -63,6 +63,17 @@ class AnswerRequest(Strict):
 
 class RevealRequest(Strict):
     answer: Finite | None = Field(None, description="the right answer (a choice's index, or a number), if any")
+    show: StateRequest | None = Field(
+        None, description="the page state that shows the answer: sent to the followers as a state after the reveal"
+    )
+
+
+class QuestionOut(BaseModel):
+    question: str
+    kind: Literal["choice", "number"]
+    options: list[str]
+    answer: float = Field(description="computed by the engine: a choice's index, or the number")
+    show: StateRequest = Field(description="the page and its state that show the answer (for the reveal)")
 
 
 class ClassOut(BaseModel):

@@ -168,6 +168,7 @@ export const api = {
   classState: (code, body, options) => request("POST", classPath(code, "state"), body, options),
   classEnd: (code, options) => request("POST", classPath(code, "end"), undefined, options),
   classPoll: (code, body, options) => request("POST", classPath(code, "polls"), body, options),
+  classQuestions: (code, body, options) => request("POST", classPath(code, "questions"), body, options),
   classPollResult: (code, pollId, options) => request("GET", classPath(code, "polls", pollId), undefined, options),
   classAnswer: (code, pollId, body, options) =>
     request("POST", classPath(code, "polls", pollId, "answers"), body, options),

@@ -10,6 +10,8 @@ const $ = (id) => document.getElementById(id);
 const EVERY = 1000; // ms between two looks at the class and its poll
 let record = takeSecret() || load("instructor");
 let poll = null; // the current poll: {poll_id, kind, options, revealed}
+let ready = null; // the ready-made question asked as the current poll: {poll_id, answer, show}
+let offered = null; // the page and state whose ready-made questions are listed (JSON)
 let timer = null;
 
 const said = (box, text) => { box.hidden = !text; box.textContent = text || ""; };
@@ -58,6 +60,7 @@ async function look() {
     $("class-name-count").textContent = d.names.length;
     $("class-names").replaceChildren(...d.names.map((s) => el("li", {}, s.name))); // text, never HTML
     if (d.polls > 0 && poll?.poll_id !== `p${d.polls}`) poll = { poll_id: `p${d.polls}` }; // reopened dashboard
+    if (d.page && JSON.stringify([d.page, d.state]) !== offered) await offer(d.page, d.state || {});
   }
   if (poll) await lookAtPoll();
   timer = setTimeout(look, EVERY);
@@ -84,12 +87,37 @@ async function lookAtPoll() {
   if (poll.revealed) said($("poll-revealed"), "Revealed: the poll is closed.");
 }
 
+// -- ready-made questions: the server computes them and their answers for the class's page --
+async function offer(page, state) {
+  offered = JSON.stringify([page, state]);
+  const answer = await api.classQuestions(record.code, { page, state }, options);
+  if (!record || offered !== JSON.stringify([page, state])) return; // the class moved on meanwhile
+  const list = answer.ok ? answer.data : [];
+  said($("ready-status"), !answer.ok ? `This page's state offers no questions: ${errorText(answer.data)}`
+    : list.length ? "" : `${page} offers no ready-made question for this state.`);
+  $("ready-list").replaceChildren(...list.map((q) => {
+    const button = el("button", { type: "button", class: "ready-ask" }, "Ask");
+    button.addEventListener("click", () => ask(q));
+    return el("li", {}, button, " ", el("span", {}, q.question)); // the answer waits in the reveal's field
+  }));
+}
+
+async function ask(q) {
+  const answer = await api.classPoll(record.code, { question: q.question, kind: q.kind, options: q.options }, options);
+  said($("poll-error"), answer.ok ? "" : errorText(answer.data));
+  if (!answer.ok) return;
+  poll = { poll_id: answer.data.poll_id };
+  ready = { poll_id: answer.data.poll_id, answer: q.answer, show: q.show };
+  look();
+}
+
 function revealControl() {
   const control = poll.kind === "choice"
     ? el("select", { id: "reveal-answer" }, el("option", { value: "" }, "(no right answer)"),
       ...poll.options.map((o, i) => el("option", { value: String(i) }, o)))
     : el("input", { id: "reveal-answer", type: "number", step: "any", placeholder: "(none)" });
   $("reveal-slot").replaceChildren(control);
+  if (ready?.poll_id === poll.poll_id) control.value = String(ready.answer); // the server's answer
   said($("poll-revealed"), "");
 }
 
@@ -126,7 +154,9 @@ $("poll-form").addEventListener("submit", async (e) => {
 $("reveal-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const text = $("reveal-answer").value;
-  const answer = await api.classReveal(record.code, poll.poll_id, text === "" ? {} : { answer: Number(text) }, options);
+  const body = text === "" ? {} : { answer: Number(text) };
+  if (ready?.poll_id === poll.poll_id) body.show = ready.show; // the class moves to the page state that shows it
+  const answer = await api.classReveal(record.code, poll.poll_id, body, options);
   said($("poll-error"), answer.ok ? "" : errorText(answer.data));
   look();
 });

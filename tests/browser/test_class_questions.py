@@ -1,0 +1,72 @@
+"""Predict, then reveal (issue 12) in real browsers on one deepviz (its classes in process):
+the dashboard lists the ready-made questions of the page the class is on, the instructor asks
+/backprop's "downstream gradient" question with one click, a student answers it in the class
+bar, and the reveal moves the student's page to the backward step that shows the answer."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import _open, screenshot
+
+pytestmark = pytest.mark.browser
+WAIT = 30_000  # ms
+
+
+@pytest.fixture
+def people(browser, server_url):
+    opened = []
+
+    def person():
+        context, page, errors = _open(browser, server_url)
+        opened.append((context, errors))
+        return page
+
+    yield person
+    for context, errors in opened:
+        context.close()
+        assert not errors, f"a page reported errors: {errors}"
+
+
+def test_a_ready_made_backprop_question_is_asked_answered_and_its_reveal_moves_the_class(people):
+    dashboard = people()
+    dashboard.goto("/class")
+    dashboard.get_by_role("button", name="Open a class").click()
+    expect(dashboard.locator("#class-code")).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=WAIT)
+    code = dashboard.locator("#class-code").inner_text()
+    with dashboard.context.expect_page() as opened:
+        dashboard.locator("a[data-drive]", has_text="Backpropagation").click()
+    teacher = opened.value
+    expect(teacher.locator("#step-counter")).to_contain_text("step 0", timeout=WAIT)
+
+    student = people()
+    student.goto(f"/join?code={code}")
+    student.get_by_role("button", name="Join").click()
+    student.wait_for_url(re.compile(r"/backprop"), timeout=WAIT)
+    expect(student.locator("#step-counter")).to_contain_text("step 0", timeout=WAIT)
+
+    # the dashboard lists the page's questions (the default expression: f = (x + y) * z)
+    asked = "Backward pass at q = x + y: what downstream gradient ∂f/∂x flows to x?"
+    item = dashboard.locator("#ready-list li", has_text=asked)
+    expect(item).to_have_count(1, timeout=WAIT)
+    screenshot(dashboard, "class-questions")
+    item.get_by_role("button", name="Ask").click()
+
+    bar = student.locator("#class-bar")
+    expect(bar).to_contain_text(asked, timeout=WAIT)
+    bar.get_by_label("Your answer").fill("-4")
+    bar.get_by_role("button", name="Answer").click()
+    expect(bar).to_contain_text("Your answer: -4", timeout=WAIT)
+    expect(dashboard.locator("#poll-total")).to_have_text("1", timeout=WAIT)
+    expect(dashboard.locator("#reveal-answer")).to_have_value("-4")  # the server's answer, filled in
+
+    dashboard.get_by_role("button", name="Reveal").click()
+    expect(bar).to_contain_text("The answer: -4", timeout=WAIT)
+    # the reveal moved the class to the step where q = x + y sends ∂f/∂x = -4 to x
+    expect(student.locator("#step-counter")).to_contain_text("backward pass", timeout=WAIT)
+    expect(student.locator("#detail")).to_contain_text("At q", timeout=WAIT)
+    expect(student.locator("#detail .downstream").first).to_contain_text("-4", timeout=WAIT)
+    screenshot(student, "class-questions-revealed")

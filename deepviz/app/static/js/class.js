@@ -96,7 +96,7 @@ async function offer(page, state) {
   said($("ready-status"), !answer.ok ? `This page's state offers no questions: ${errorText(answer.data)}`
     : list.length ? "" : `${page} offers no ready-made question for this state.`);
   $("ready-list").replaceChildren(...list.map((q) => {
-    const button = el("button", { type: "button", class: "ready-ask" }, "Ask");
+    const button = el("button", { type: "button", class: "ready-ask", "aria-label": `Ask: ${q.question}` }, "Ask");
     button.addEventListener("click", () => ask(q));
     return el("li", {}, button, " ", el("span", {}, q.question)); // the answer waits in the reveal's field
   }));

@@ -83,7 +83,7 @@ def _values(text: str) -> dict:
     return values
 
 
-def backprop(state: dict, settings: Settings) -> list[dict]:
+def backprop(state: dict, settings: Settings, between: Callable[[], None]) -> list[dict]:
     preset = state.get("preset", "notes")
     expr, text = BACKPROP_PRESETS.get(preset, BACKPROP_PRESETS["notes"])
     if "expr" in state or "values" in state or preset not in BACKPROP_PRESETS:
@@ -117,7 +117,7 @@ def backprop(state: dict, settings: Settings) -> list[dict]:
 
 
 # -- /convolution: the output size ------------------------------------------------------
-def convolution(state: dict, settings: Settings) -> list[dict]:
+def convolution(state: dict, settings: Settings, between: Callable[[], None]) -> list[dict]:
     n = _integer(state, "n", 8, 4, 16)
     p = _integer(state, "p", 1, 0, 4)
     s = _integer(state, "s", 1, 1, 4)
@@ -139,7 +139,7 @@ def convolution(state: dict, settings: Settings) -> list[dict]:
 
 
 # -- /lenet: the digit LeNet-5 reads --------------------------------------------------
-def lenet_page(state: dict, settings: Settings) -> list[dict]:
+def lenet_page(state: dict, settings: Settings, between: Callable[[], None]) -> list[dict]:
     if not state.get("mistake"):
         return []  # a digit the state does not identify (the student's own drawing)
     index = _integer(state, "mistake", 0, 0, 10**6)
@@ -154,7 +154,7 @@ def lenet_page(state: dict, settings: Settings) -> list[dict]:
 
 
 # -- /optimizers: who reaches the minimum first ------------------------------------------
-def optimizers(state: dict, settings: Settings) -> list[dict]:
+def optimizers(state: dict, settings: Settings, between: Callable[[], None]) -> list[dict]:
     def number(key: str, default: str) -> float:
         try:
             value = float(state.get(key, default) or default)
@@ -195,7 +195,7 @@ def optimizers(state: dict, settings: Settings) -> list[dict]:
         return []
     racers = [race.Racer(r.name, r.learning_rate, r.momentum, r.batch_size, r.damping) for r in request.optimizers]
     start_point = tuple(request.start) if request.start is not None else surface.start
-    runs = race.race(surface, start_point, racers, request.steps, request.seed)
+    runs = race.race(surface, start_point, racers, request.steps, request.seed, between)
     titles = [surfaces.OPTIMIZER_TITLES[t.name] for t in runs]
     reached = [(t.reached, i) for i, t in enumerate(runs) if t.reached is not None]
     options = [*titles, f"none within {request.steps} steps"]
@@ -204,7 +204,7 @@ def optimizers(state: dict, settings: Settings) -> list[dict]:
     return [_question(text, "choice", float(answer), "/optimizers", {**state, "t": ""}, options)]
 
 
-PAGES: dict[str, Callable[[dict, Settings], list[dict]]] = {
+PAGES: dict[str, Callable[[dict, Settings, Callable[[], None]], list[dict]]] = {
     "/backprop": backprop,
     "/convolution": convolution,
     "/lenet": lenet_page,
@@ -212,7 +212,15 @@ PAGES: dict[str, Callable[[dict, Settings], list[dict]]] = {
 }
 
 
-def questions(page: str, state: dict, settings: Settings) -> list[dict]:
-    """The ready-made questions of ``page`` for its URL ``state`` (none for a page that has none)."""
+def questions(page: str, state: dict, settings: Settings, between: Callable[[], None] = lambda: None) -> list[dict]:
+    """The ready-made questions of ``page`` for its URL ``state`` (none for a page that has none),
+    only those a poll can ask (max_question_length, max_poll_options); ``between()`` is called
+    between the race's steps (the request's deadline)."""
+    size = len(json.dumps({"page": page, "state": state}, ensure_ascii=False).encode())
+    if size > settings.max_class_state_bytes:  # as a state the instructor posts: the answer's state is one
+        raise InputError(["body", "state"], f"the page and its state are {size} bytes as JSON; the limit is "
+                         f"{settings.max_class_state_bytes}")  # fmt: skip
     ask = PAGES.get(page)
-    return ask(state, settings) if ask else []
+    found = ask(state, settings, between) if ask else []
+    return [q for q in found if len(q["options"]) <= settings.max_poll_options
+            and max(map(len, [q["question"], *q["options"]])) <= settings.max_question_length]  # fmt: skip

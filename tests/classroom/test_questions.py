@@ -178,3 +178,14 @@ def test_a_reveal_with_show_moves_the_followers_to_the_answer(make_client):
         assert got[0] == {"type": "reveal", "seq": 3, "poll_id": poll_id, "answer": question["answer"]}
         assert got[1] == {"type": "state", "seq": 4, **question["show"]} and reveal.json() == {"seq": 4}
         assert client.get(lesson.url, headers=lesson.instructor).json()["state"] == question["show"]["state"]
+
+
+def test_a_state_is_bounded_and_only_questions_a_poll_can_ask_are_offered(client, lesson):
+    huge = ask(lesson, "/backprop", expr="x", values="x = 1", pad="0" * 4000, more="0" * 4000, most="0" * 4000,
+               last="0" * 4000, over="0" * 1000)  # fmt: skip
+    assert huge.status_code == 422 and huge.json()["detail"][0]["loc"] == ["body", "state"]
+    mistake = str(client.get("/api/v1/lenet/mistakes").json()[0]["index"])
+    with TestClient(create_app(Settings(max_question_length=40, max_poll_options=5))) as small:
+        narrow = Class(small)
+        assert len(asked(lesson, "/backprop")) == 4 and asked(narrow, "/backprop") == []  # the questions are longer
+        assert asked(narrow, "/lenet", mistake=mistake) == []  # ten digits: more options than a poll may have

@@ -16,7 +16,7 @@ from deepviz.app import questions as ready_made
 from deepviz.app.classroom.classes import Classroom
 from deepviz.app.classroom.follow import follow as follow_session
 from deepviz.app.classroom.tokens import normal_code
-from deepviz.app.dependencies import SettingsDep
+from deepviz.app.dependencies import BudgetDep, SettingsDep
 from deepviz.app.errors import InputError
 from deepviz.app.schemas import (
     BAD_INPUT,
@@ -142,7 +142,12 @@ async def add_poll(code: Code, body: PollRequest, auth: InstructorAuth, classroo
 
 @router.post("/{code}/questions", response_model=list[QuestionOut], responses=AS_INSTRUCTOR)
 async def questions(
-    code: Code, body: StateRequest, auth: InstructorAuth, classroom: ClassroomDep, settings: SettingsDep
+    code: Code,
+    body: StateRequest,
+    auth: InstructorAuth,
+    classroom: ClassroomDep,
+    settings: SettingsDep,
+    budget: BudgetDep,
 ) -> list[dict]:
     """For the instructor: the ready-made questions the page offers for this state (/backprop,
     /convolution, /lenet, /optimizers; none for other pages), each with its answer computed by
@@ -151,7 +156,7 @@ async def questions(
     API checks it: 422 with loc ["body", "state", <parameter>]."""
     found, token = classroom.instructor(code, _token(auth))
     await classroom.info(found, token)  # the class exists
-    return await run_in_threadpool(ready_made.questions, body.page, body.state, settings)
+    return await run_in_threadpool(ready_made.questions, body.page, body.state, settings, budget.check)
 
 
 @router.get("/{code}/polls/{poll_id}", response_model=PollResultOut, responses=AS_INSTRUCTOR)

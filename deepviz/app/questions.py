@@ -31,6 +31,10 @@ BACKPROP_PRESETS = {  # static/js/backprop.js's PRESETS
     "notes": ("(x + y) * z", "x = -2, y = 5, z = -4"),
     "neuron": ("sigmoid(w0*x0 + w1*x1 + w2)", "w0 = 2, x0 = -1, w1 = -3, x1 = -2, w2 = -3"),
     "fanout": ("x * y + x", "x = 3, y = -4"),
+    "softmax": (
+        "z = W @ x + b; p = softmax(z); L = -log(p[y])",
+        "W = [[0.2, -0.5], [1.5, 1.3], [0, 0.25]], x = [1, -2], b = [1.1, 3.2, -1.2], y = 2",
+    ),
 }
 DEFAULT_RACERS = "gd,momentum,adam,newton,newton_safeguarded"  # static/js/optimizers.js's
 DIGITS = [str(d) for d in range(10)]
@@ -84,10 +88,9 @@ def _values(text: str) -> dict:
 
 
 def backprop(state: dict, settings: Settings, between: Callable[[], None]) -> list[dict]:
-    preset = state.get("preset", "notes")
-    expr, text = BACKPROP_PRESETS.get(preset, BACKPROP_PRESETS["notes"])
-    if "expr" in state or "values" in state or preset not in BACKPROP_PRESETS:
-        expr, text = state.get("expr", expr), state.get("values", text)
+    expr, text = state.get("expr", BACKPROP_PRESETS["notes"][0]), state.get("values", BACKPROP_PRESETS["notes"][1])
+    if "preset" in state and "expr" not in state and state["preset"] in BACKPROP_PRESETS:  # as the page reads it
+        expr, text = BACKPROP_PRESETS[state["preset"]]
     request = _validated(GraphRequest, {"expression": expr, "values": _values(text), "check": False},
                          {"expression": "expr", "values": "values"})  # fmt: skip
     if len(request.expression) > settings.max_expression_length:

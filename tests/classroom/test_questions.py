@@ -189,3 +189,12 @@ def test_a_state_is_bounded_and_only_questions_a_poll_can_ask_are_offered(client
         narrow = Class(small)
         assert len(asked(lesson, "/backprop")) == 4 and asked(narrow, "/backprop") == []  # the questions are longer
         assert asked(narrow, "/lenet", mistake=mistake) == []  # ten digits: more options than a poll may have
+
+
+def test_backprop_presets_are_read_as_the_page_reads_them(lesson):
+    """static/js/backprop.js: a preset without expr sets both fields; its expression's questions."""
+    assert ASKED.search(asked(lesson, "/backprop", preset="fanout", values="x = 9")[0]["question"])
+    softmax = asked(lesson, "/backprop", preset="softmax")
+    assert softmax and all("∂L/" in q["question"] for q in softmax)
+    fanout = asked(lesson, "/backprop", preset="fanout", values="x = 9")
+    assert {q["answer"] for q in fanout} == {1.0, -4.0, 3.0}  # x = 3, y = -4, not x = 9

@@ -6,6 +6,7 @@ instructor asks, and a reveal with `show` moves the followers to the answer's pa
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from deepviz.app import questions
 from deepviz.app.main import create_app
 from deepviz.app.settings import Settings
 from tests.classroom.conftest import Class, bearer
@@ -198,3 +200,13 @@ def test_backprop_presets_are_read_as_the_page_reads_them(lesson):
     assert softmax and all("∂L/" in q["question"] for q in softmax)
     fanout = asked(lesson, "/backprop", preset="fanout", values="x = 9")
     assert {q["answer"] for q in fanout} == {1.0, -4.0, 3.0}  # x = 3, y = -4, not x = 9
+
+
+def test_the_questions_read_a_page_state_with_the_pages_own_defaults():
+    # the pages' presets and default racers are written in their scripts too: the two must not drift
+    static = Path(questions.__file__).parent / "static" / "js"
+    backprop = (static / "backprop.js").read_text()
+    presets = re.findall(r'(\w+): \{\s*expr: "([^"]*)",\s*values: "([^"]*)",?\s*\}', backprop)
+    assert {name: (expr, values) for name, expr, values in presets} == questions.BACKPROP_PRESETS
+    racers = re.search(r'const DEFAULT_RACERS = "([^"]*)"', (static / "optimizers.js").read_text())
+    assert racers and racers.group(1) == questions.DEFAULT_RACERS

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -293,6 +294,7 @@ def main(argv: list[str] | None = None) -> Result:
             server.stop()
         redis.stop()
     print(report(result, args), flush=True)
+    shutil.rmtree(workdir)  # the instances' logs: kept only when the run failed
     return result
 
 

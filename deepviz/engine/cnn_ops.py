@@ -172,18 +172,23 @@ class MaxPool2d(Function):
         out = xp[:, :, taps[0][0], taps[0][1]].copy()
         for rows, columns in taps[1:]:
             np.maximum(out, xp[:, :, rows, columns], out=out)
-        self.save_for_backward(xp, taps, x.shape, padding)
+        self.save_for_backward(xp, taps, x.shape, padding, stride < kernel_size)
         return out
 
     def backward(self, upstream, x, out):
-        xp, taps, x_shape, padding = self.saved
+        xp, taps, x_shape, padding, overlapping = self.saved
         dxp = np.zeros(xp.shape, dtype=upstream.dtype)
-        taken = np.zeros(out.shape, dtype=bool)  # windows whose max has been found already
+        free = np.ones(out.shape, dtype=bool)  # windows whose max is still to be found
+        hit = np.empty(out.shape, dtype=bool)  # two masks reused for every tap: no temporaries
         for rows, columns in taps:  # in scan order, so the first max of a window wins
-            hit = xp[:, :, rows, columns] == out
-            hit &= ~taken
-            taken |= hit
-            dxp[:, :, rows, columns] += upstream * hit
+            np.equal(xp[:, :, rows, columns], out, out=hit)
+            hit &= free
+            free ^= hit  # hit ⊆ free: this takes the hits out
+            tap = dxp[:, :, rows, columns]  # a view of the gradient
+            if overlapping:  # windows share positions: their shares add up
+                tap += upstream * hit
+            else:  # each position is in one window: written once, no temporary
+                np.multiply(upstream, hit, out=tap)
         h, w = x_shape[2:]
         return (dxp[:, :, padding : padding + h, padding : padding + w],)
 

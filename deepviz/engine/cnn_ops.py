@@ -140,16 +140,17 @@ class Conv2d(Function):
         o, _, kh, kw = w_shape
         h_out, w_out = upstream.shape[2:]
         need_x, need_w, *has_bias = self.needs_grad
-        g = np.zeros((n, o, h_out, width), dtype=upstream.dtype)  # upstream on the wide rows,
-        g[..., :w_out] = upstream  # 0 where the outputs were dropped
-        g = g.reshape(n, o, h_out * width)
+        # upstream on the wide rows, 0 where the outputs were dropped, laid out (N, Ho·Wg, O):
+        # the orientation in which OpenBLAS sums window × upstream fastest (measured)
+        g = np.zeros((n, h_out, width, o), dtype=upstream.dtype)
+        g[:, :, :w_out] = upstream.transpose(0, 2, 3, 1)
+        g = g.reshape(n, h_out * width, o)
         # Σ over positions of window × upstream: one (C·K·K, Ho·Wg) @ (Ho·Wg, O) per image, summed
-        # (this orientation is 3× faster in OpenBLAS than upstream @ windowsᵀ, measured)
-        dw = (cols @ g.transpose(0, 2, 1)).sum(axis=0).T.reshape(w_shape) if need_w else None
+        dw = (cols @ g).sum(axis=0).T.reshape(w_shape) if need_w else None
         db = [upstream.sum(axis=(0, 2, 3)) if has_bias[0] else None] if has_bias else []
         dx = None
         if need_x:
-            dcols = w2.T @ g  # (N, C·K·K, Ho·Wg): what each window position receives
+            dcols = w2.T @ g.transpose(0, 2, 1)  # (N, C·K·K, Ho·Wg): what each window position receives
             dxp = _col2im(dcols, xp_shape, kh, kw, h_out, w_out, stride, dilation)
             dx = dxp[:, :, padding : padding + h, padding : padding + w]
         return (dx, dw, *db)

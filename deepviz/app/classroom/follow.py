@@ -27,6 +27,7 @@ from fastapi import WebSocket, WebSocketDisconnect
 from deepviz.app.classroom.broker import Snapshot, Unavailable
 from deepviz.app.errors import InputError
 from deepviz.app.metrics import METRICS
+from deepviz.app.streams import admitted
 
 PRESENCE = 20.0  # seconds between renewals of a follower's place among those connected
 NO_STATE = '{"type":"state","seq":0,"page":null,"state":null}'
@@ -86,54 +87,40 @@ class Outbox:
 async def follow(socket: WebSocket, code_text: str, token_text: str | None) -> None:
     app = socket.app
     settings, classroom = app.state.settings, app.state.classroom
-    address = (socket.client.host if socket.client else None) or "?"
-    refused = None
-    if app.state.ws_open >= settings.max_ws_connections:
-        refused = ("full", "the server is full: try again in a minute")
-    elif app.state.ws_by_address[address] >= settings.max_ws_per_address:
-        refused = ("per_address", f"more than {settings.max_ws_per_address} streams from one address")
-    await socket.accept()  # then close: a browser sees the code and the reason, not an HTTP 403
-    if refused:
-        METRICS.count("deepviz_websocket_rejected_total", reason=refused[0])
-        return await socket.close(code=1013, reason=refused[1])
-    if classroom is None:
-        return await socket.close(code=1013, reason="classroom mode is off on this server")
+    subscribed, follower = False, secrets.token_hex(8)  # this connection, in the class's count of those connected
     try:
-        code, token = classroom.student(code_text, token_text)
-    except InputError as error:
-        closing = 4401 if error.status == 401 else 4404
-        return await socket.close(code=closing, reason="no student token" if closing == 4401 else "no such class")
-    app.state.ws_open += 1
-    app.state.ws_by_address[address] += 1
-    METRICS.gauge("deepviz_websocket_sessions", +1)
-    outbox, receiver, subscribed = Outbox(settings.max_follower_backlog), None, False
-    follower = secrets.token_hex(8)  # this connection, in the class's count of those connected
-    try:
-        try:
-            snapshot = await classroom.broker.subscribe(code, outbox)
-        except Unavailable:
-            return await socket.close(code=1013, reason="the class is unreachable for a moment: reconnect")
-        subscribed = snapshot is not None
-        if snapshot is None or snapshot.class_id != token.class_id:
-            return await socket.close(code=4404, reason="no such class")
-        outbox.start(snapshot)
-        receiver = asyncio.create_task(_receive(socket, outbox, settings.max_ws_rate))
-        await _send(socket, outbox, classroom, code, token.class_id, settings, follower)
-    except (WebSocketDisconnect, RuntimeError, TimeoutError):
-        pass  # the client left, or stopped reading for class_send_timeout
-    finally:
-        if receiver is not None:
-            receiver.cancel()
-        if subscribed:
+        async with admitted(socket) as admit:
+            if not admit:
+                return
+            if classroom is None:
+                return await socket.close(code=1013, reason="classroom mode is off on this server")
             try:
-                await classroom.broker.unsubscribe(code, outbox)
-            except Unavailable:
-                pass
-        app.state.ws_open -= 1
-        app.state.ws_by_address[address] -= 1
-        if app.state.ws_by_address[address] <= 0:
-            del app.state.ws_by_address[address]
-        METRICS.gauge("deepviz_websocket_sessions", -1)
+                code, token = classroom.student(code_text, token_text)
+            except InputError as error:
+                closing = 4401 if error.status == 401 else 4404
+                reason = "no student token" if closing == 4401 else "no such class"
+                return await socket.close(code=closing, reason=reason)
+            outbox, receiver = Outbox(settings.max_follower_backlog), None
+            try:
+                try:
+                    snapshot = await classroom.broker.subscribe(code, outbox)
+                except Unavailable:
+                    return await socket.close(code=1013, reason="the class is unreachable for a moment: reconnect")
+                subscribed = snapshot is not None
+                if snapshot is None or snapshot.class_id != token.class_id:
+                    return await socket.close(code=4404, reason="no such class")
+                outbox.start(snapshot)
+                receiver = asyncio.create_task(_receive(socket, outbox, settings.max_ws_rate))
+                await _send(socket, outbox, classroom, code, token.class_id, settings, follower)
+            except (WebSocketDisconnect, RuntimeError, TimeoutError):
+                pass  # the client left, or stopped reading for class_send_timeout
+            finally:
+                if receiver is not None:
+                    receiver.cancel()
+                if subscribed:
+                    with contextlib.suppress(Unavailable):
+                        await classroom.broker.unsubscribe(code, outbox)
+    finally:
         if subscribed:  # last: the stream's place is free already
             with contextlib.suppress(Unavailable):
                 await classroom.broker.presence(code, follower, None)

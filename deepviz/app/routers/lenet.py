@@ -15,6 +15,7 @@ from deepviz.app.metrics import METRICS
 from deepviz.app.preprocess import network_input
 from deepviz.app.schemas import BAD_INPUT, MistakeOut, ModelOut, PredictOut, PredictRequest
 from deepviz.app.settings import Settings
+from deepviz.app.streams import admitted
 from deepviz.lessons import lenet
 
 router = APIRouter(prefix="/api/v1/lenet", tags=["lenet"])
@@ -74,43 +75,27 @@ async def stream(socket: WebSocket) -> None:
     message size (1009), frame rate (over it a frame is skipped; far over it, close 1008),
     and idleness (close 1000 after ws_idle_timeout seconds without a frame)."""
     app, settings = socket.app, socket.app.state.settings
-    address = (socket.client.host if socket.client else None) or "?"
-    refused = None
-    if app.state.ws_open >= settings.max_ws_connections:
-        refused = ("full", "the server is full: try again in a minute")
-    elif app.state.ws_by_address[address] >= settings.max_ws_per_address:
-        refused = ("per_address", f"more than {settings.max_ws_per_address} streams from one address")
-    await socket.accept()  # then close: a browser sees the code and the reason, not an HTTP 403
-    if refused:
-        METRICS.count("deepviz_websocket_rejected_total", reason=refused[0])
-        await socket.close(code=1013, reason=refused[1])
-        return
-    app.state.ws_open += 1
-    app.state.ws_by_address[address] += 1
-    METRICS.gauge("deepviz_websocket_sessions", +1)
-    slot, closing = Slot(), {}
-    receiver = asyncio.create_task(receive(socket, slot, closing, app.state.batcher, settings))
-    try:
-        while True:
-            await slot.ready.wait()
-            slot.ready.clear()
-            if slot.answer is not None:
-                answer, slot.answer = slot.answer, None
-                await socket.send_text(answer)
-            if closing:
-                if closing.get("code"):
-                    await socket.close(code=closing["code"], reason=closing["reason"])
-                break
-    except (WebSocketDisconnect, RuntimeError):
-        pass
-    finally:
-        receiver.cancel()
-        app.state.batcher.forget(slot)
-        app.state.ws_open -= 1
-        app.state.ws_by_address[address] -= 1
-        if app.state.ws_by_address[address] <= 0:
-            del app.state.ws_by_address[address]
-        METRICS.gauge("deepviz_websocket_sessions", -1)
+    async with admitted(socket) as admit:
+        if not admit:
+            return
+        slot, closing = Slot(), {}
+        receiver = asyncio.create_task(receive(socket, slot, closing, app.state.batcher, settings))
+        try:
+            while True:
+                await slot.ready.wait()
+                slot.ready.clear()
+                if slot.answer is not None:
+                    answer, slot.answer = slot.answer, None
+                    await socket.send_text(answer)
+                if closing:
+                    if closing.get("code"):
+                        await socket.close(code=closing["code"], reason=closing["reason"])
+                    break
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            receiver.cancel()
+            app.state.batcher.forget(slot)
 
 
 def _error(slot: Slot, msg: str) -> None:

@@ -15,6 +15,7 @@ from deepviz.app.messages import friendly
 from deepviz.app.metrics import METRICS
 from deepviz.app.schemas import BAD_INPUT
 from deepviz.app.schemas.training import ProgramRequest, RaceOut, RaceRequest, TrainIn, check_config, check_newton
+from deepviz.app.streams import admitted
 from deepviz.app.training_stream import Session
 from deepviz.lessons.playground.program import program as pytorch_program
 from deepviz.lessons.playground.race import race as run_race
@@ -74,31 +75,14 @@ async def stream(socket: WebSocket) -> None:
     per worker and per client address (else close 1013), message size and rate, too many bad
     messages (close 1008), idleness (close 1000)."""
     app, settings = socket.app, socket.app.state.settings
-    address = (socket.client.host if socket.client else None) or "?"
-    refused = None
-    if app.state.ws_open >= settings.max_ws_connections:
-        refused = ("full", "the server is full: try again in a minute")
-    elif app.state.ws_by_address[address] >= settings.max_ws_per_address:
-        refused = ("per_address", f"more than {settings.max_ws_per_address} streams from one address")
-    await socket.accept()  # then close: a browser sees the code and the reason, not an HTTP 403
-    if refused:
-        METRICS.count("deepviz_websocket_rejected_total", reason=refused[0])
-        await socket.close(code=1013, reason=refused[1])
-        return
-    app.state.ws_open += 1
-    app.state.ws_by_address[address] += 1
-    METRICS.gauge("deepviz_websocket_sessions", +1)
-    try:
-        closing = await Session(socket, settings, app.state.train_pool).serve()
-        if closing:
-            if closing[0] == 1008:
-                METRICS.count("deepviz_websocket_rejected_total", reason="bad_messages")
-            await socket.close(code=closing[0], reason=closing[1])
-    except (WebSocketDisconnect, RuntimeError):
-        pass
-    finally:
-        app.state.ws_open -= 1
-        app.state.ws_by_address[address] -= 1
-        if app.state.ws_by_address[address] <= 0:
-            del app.state.ws_by_address[address]
-        METRICS.gauge("deepviz_websocket_sessions", -1)
+    async with admitted(socket) as admit:
+        if not admit:
+            return
+        try:
+            closing = await Session(socket, settings, app.state.train_pool).serve()
+            if closing:
+                if closing[0] == 1008:
+                    METRICS.count("deepviz_websocket_rejected_total", reason="bad_messages")
+                await socket.close(code=closing[0], reason=closing[1])
+        except (WebSocketDisconnect, RuntimeError):
+            pass

@@ -8,9 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
-
-from websockets.asyncio.client import ClientConnection
 
 from tests.hostile.expect import (
     HEAD_REFUSED,
@@ -29,11 +26,8 @@ from tests.hostile.payloads import (
     GRAPH_QUOTIENT,
     HONEST_GRAPH,
     big_png,
-    drawing,
     gzip_bomb,
     jpeg_scan_bomb,
-    largest_drawing_side,
-    nested_brackets,
     ztxt_png,
 )
 from tests.hostile.wire import (
@@ -45,16 +39,24 @@ from tests.hostile.wire import (
     drip_many,
     json_body,
     loop_requests,
-    note_answer,
     open_from,
     parse_response,
     read_all,
     request_bytes,
     run_all,
     send_every,
-    ws_connect,
-    ws_failed,
     ws_sockets,
+)
+from tests.hostile.ws_attacks import (  # noqa: E402 - after the shared imports, as the list below reads
+    bad_ws_frame,
+    binary_flood,
+    large_drawings,
+    oversized_drawings,
+    training_hoard,
+    training_reconfigure,
+    ws_fragments,
+    ws_hoarding,
+    ws_ping_flood,
 )
 
 # --- the attacks ------------------------------------------------------------------------------------
@@ -146,104 +148,6 @@ async def gives_up(target: Target, seconds: float) -> Outcome:
             writer.close()
 
     return await run_all([worker() for _ in range(10)], seconds, outcome)
-
-
-async def bad_ws_frame(target: Target, seconds: float) -> Outcome:
-    """2 streams sending 5,000 nested brackets as a frame, 5 a second (under the rate limit)."""
-    frame = nested_brackets(5000)
-    return await ws_sockets(target, seconds, 2, lambda ws, deadline: send_every(ws, deadline, lambda: frame, 0.2))
-
-
-async def ws_hoarding(target: Target, seconds: float) -> Outcome:
-    """2,000 idle streams from one address, opened as fast as the server takes them, held."""
-    outcome = Outcome()
-    deadline = time.monotonic() + seconds
-    gate = asyncio.Semaphore(200)  # handshakes in flight
-
-    async def one() -> None:
-        start = time.monotonic()
-        try:
-            async with gate:
-                ws = await ws_connect(target, open_timeout=max(1.0, deadline - time.monotonic()))
-        except Exception as error:  # noqa: BLE001
-            ws_failed(outcome, error)
-            return
-        outcome.sent += 1
-        try:
-            await asyncio.wait_for(ws.wait_closed(), max(0.0, deadline - time.monotonic()))
-            outcome.closes[ws.close_code] += 1
-            outcome.close_after.append(time.monotonic() - start)
-        except TimeoutError:
-            outcome.ends["open at end"] += 1
-        finally:
-            ws.transport.abort()
-
-    return await run_all([one() for _ in range(2000)], seconds, outcome)
-
-
-async def large_drawings(target: Target, seconds: float, side: int | None = None) -> Outcome:
-    """16 streams sending valid drawings of the largest side allowed, each the next as soon as
-    the answer comes."""
-    frame = json.dumps({"image": drawing(side or largest_drawing_side())})
-    outcome = Outcome()
-    deadline = time.monotonic() + seconds
-
-    async def one() -> None:
-        try:
-            async with ws_connect(target) as ws:
-                outcome.sent += 1
-                while time.monotonic() < deadline:
-                    await ws.send(frame)
-                    note_answer(outcome, await ws.recv())
-        except Exception as error:  # noqa: BLE001
-            ws_failed(outcome, error)
-
-    return await run_all([one() for _ in range(16)], seconds, outcome)
-
-
-async def oversized_drawings(target: Target, seconds: float) -> Outcome:
-    """16 streams sending 2048×2048 PNG drawings (over the side limit if it is lower), as fast
-    as answered."""
-    return await large_drawings(target, seconds, 2048)
-
-
-async def binary_flood(target: Target, seconds: float) -> Outcome:
-    """4 streams sending 64 KB binary frames as fast as the socket takes them."""
-    blob = bytes(65536)
-
-    async def body(ws: ClientConnection, deadline: float) -> None:
-        while time.monotonic() < deadline:
-            await ws.send(blob)
-
-    return await ws_sockets(target, seconds, 4, body)
-
-
-async def ws_fragments(target: Target, seconds: float) -> Outcome:
-    """4 streams each sending one text message that never ends, in 1 KB fragments."""
-
-    async def body(ws: ClientConnection, deadline: float) -> None:
-        async def fragments() -> AsyncIterator[str]:
-            while time.monotonic() < deadline:
-                yield "a" * 1024
-                await asyncio.sleep(0)
-
-        await ws.send(fragments())
-
-    return await ws_sockets(target, seconds, 4, body)
-
-
-async def ws_ping_flood(target: Target, seconds: float) -> Outcome:
-    """4 streams sending pings as fast as the socket takes them, never waiting for a pong."""
-
-    async def body(ws: ClientConnection, deadline: float) -> None:
-        n = 0
-        while time.monotonic() < deadline:
-            await ws.ping(n.to_bytes(8, "big"))
-            n += 1
-            if n % 50 == 0:
-                await asyncio.sleep(0)
-
-    return await ws_sockets(target, seconds, 4, body)
 
 
 async def ztxt_bomb(target: Target, seconds: float) -> Outcome:
@@ -401,6 +305,9 @@ ATTACKS: list[Attack] = [
     Attack("binary_flood", binary_flood, closed_with(STREAM_FLOODED), "64 KB binary frames, flat out"),
     Attack("ws_fragments", ws_fragments, closed_with(STREAM_FLOODED | {1000}), "a message never ending, 1 KB pieces"),
     Attack("ws_ping_flood", ws_ping_flood, no_refusals_but({1000, 1008}), "pings flat out (no frame: idle)"),
+    Attack("training_hoard", training_hoard, no_refusals_but({1008, 1013}), "16 largest training runs playing"),
+    Attack("training_reconfigure", training_reconfigure, no_refusals_but({1008, 1013}),
+           "4 streams re-configuring the largest run 20 times a second"),
     Attack("ztxt_bomb", ztxt_bomb, both(only({400, 413, 422, 503}), error_answers), "PNG with a 50 MB zTXt",
            ci_seconds=2.0),
     Attack("chunked_over_limit", chunked_over_limit, only({413}), "4 MB chunked body: 413", ci_seconds=2.0),

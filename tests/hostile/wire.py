@@ -326,8 +326,10 @@ async def drip_many(target: Target, seconds: float, connections: int, first: byt
 # --- WebSockets -----------------------------------------------------------------------------------
 
 
-def ws_connect(target: Target, local: str = ATTACKER_IP, open_timeout: float = 10) -> connect:
-    return connect(target.ws, local_addr=(local, 0), compression=None, max_size=2**23, open_timeout=open_timeout,
+def ws_connect(target: Target, local: str = ATTACKER_IP, open_timeout: float = 10, path: str | None = None) -> connect:
+    """A WebSocket to the LeNet stream, or to ``path`` (e.g. "/api/v1/train/stream")."""
+    url = f"ws://{target.host}:{target.port}{path}" if path else target.ws
+    return connect(url, local_addr=(local, 0), compression=None, max_size=2**23, open_timeout=open_timeout,
                    ping_interval=None, close_timeout=1, max_queue=None)  # fmt: skip
 
 
@@ -362,14 +364,15 @@ async def drain(ws: ClientConnection, outcome: Outcome) -> None:
 
 
 async def ws_sockets(target: Target, seconds: float, count: int, body: Callable[[ClientConnection, float], Awaitable],
-                     outcome: Outcome | None = None) -> Outcome:  # fmt: skip
-    """``count`` attacker WebSockets, each running ``body(ws, deadline)`` until the deadline."""
+                     outcome: Outcome | None = None, path: str | None = None) -> Outcome:  # fmt: skip
+    """``count`` attacker WebSockets (to the LeNet stream, or ``path``), each running
+    ``body(ws, deadline)`` until the deadline."""
     outcome = outcome or Outcome()
     deadline = time.monotonic() + seconds
 
     async def one() -> None:
         try:
-            async with ws_connect(target) as ws:
+            async with ws_connect(target, path=path) as ws:
                 outcome.sent += 1
                 reader = asyncio.create_task(drain(ws, outcome))
                 try:

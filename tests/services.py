@@ -207,6 +207,12 @@ class Nginx:
             raise RuntimeError(f"nginx's workers (nobody) cannot read {unreadable[:3]}: make them world-readable")
         (self.prefix / "temp").mkdir(parents=True, exist_ok=True)
         self.prefix.chmod(0o755)
+        if any(not p.stat().st_mode & 0o001 for p in self.static_dir.parents):
+            # a checkout nobody can walk into (a `mktemp -d` clone is 0700): serve a copy of the
+            # static files from the prefix, which is world-readable, instead
+            copy = self.prefix / "static"
+            shutil.copytree(self.static_dir, copy, dirs_exist_ok=True)
+            self.static_dir = copy
         self.port = self.port or free_port()
         conf = self.prefix / "nginx.conf"
         conf.write_text(

@@ -115,6 +115,9 @@ def test_the_hall_draws_a_seven_the_dashboard_shows_the_gallery_and_projects_one
     expect(ada.locator("#prediction")).to_have_text("1", timeout=WAIT)
     ada.wait_for_url(lambda url: bobs in url, timeout=WAIT)
     assert all(student.evaluate("window.notReloaded") for student in students)  # shown in place
+    one.get_by_role("button", name="Project").click()  # again: the driving tab shows it already
+    expect(dashboard.locator("#drawings-status")).to_contain_text("Projected: <b>Bob</b>'s drawing", timeout=WAIT)
+    assert "token" not in teacher.url and ink_of(teacher) == bobs  # the token never stays in its address bar
     assert ada.evaluate(inked) == 0  # her strokes gave way to Bob's 1, drawn on her pad as its 28×28
     screenshot(ada, "class-drawings-projected")
 

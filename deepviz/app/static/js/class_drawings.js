@@ -71,7 +71,12 @@ export function drawingPolls(session, onAsked) {
   async function projectIt(d, who) {
     const { code, token } = session.record;
     const show = { page: "/lenet", state: { ink: d.ink } };
-    window.open(secretLink(urlOf(show), code, token), DRIVE_TAB); // at the click: no popup blocker minds
+    const tab = window.open("", DRIVE_TAB); // the driving tab, or a new one (at the click: no popup blocker minds)
+    // a tab showing it already is left alone: the same URL but for its fragment would keep the
+    // token in its address bar, on the projector
+    if (tab && `${tab.location.pathname}${tab.location.search}` !== urlOf(show)) {
+      tab.location.href = secretLink(urlOf(show), code, token);
+    }
     const sent = await api.classState(code, show, session.options);
     said(sent.ok ? `Projected: ${who}'s drawing, on /lenet.` : `Not projected: ${errorText(sent.data)}`, !sent.ok);
   }

@@ -39,7 +39,7 @@ def main() -> None:
         each = (time.perf_counter() - started) / args.students
         started = time.perf_counter()
         for _ in range(args.looks):
-            gallery = client.get(f"{url}/polls/p1/drawings", headers=instructor)
+            gallery = client.get(f"{url}/polls/p1/gallery", headers=instructor)
         look = (time.perf_counter() - started) / args.looks
     print(f"{args.students} drawings sent one after another: {1000 * each:.1f} ms each (request, reading, broker)")
     print(f"the gallery of {args.students}: {1000 * look:.1f} ms, {len(gallery.content) / 1024:.0f} KB")

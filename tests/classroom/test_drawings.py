@@ -69,7 +69,7 @@ def test_drawings_are_read_by_lenet_kept_one_per_student_and_shown_to_the_instru
         assert replaced.json()["reading"] == predicted(client, blank)
         sent[cy["student_id"]] = None
 
-        gallery = client.get(f"{lesson.url}/polls/{poll_id}/drawings", headers=lesson.instructor).json()
+        gallery = client.get(f"{lesson.url}/polls/{poll_id}/gallery", headers=lesson.instructor).json()
         assert gallery["target"] == 6 and gallery["question"] == "Draw a 6" and gallery["total"] == 3
         names = {d["student_id"]: d["name"] for d in gallery["drawings"]}
         assert names == {ada["student_id"]: "Ada", bob["student_id"]: "<b>Bob</b>", cy["student_id"]: ""}
@@ -86,7 +86,7 @@ def test_drawings_are_read_by_lenet_kept_one_per_student_and_shown_to_the_instru
         second = ask(client, lesson, 2)  # MISTAKES[2] and [3]: 2s read as 7
         for student, i in [(ada, 2), (bob, 3)]:
             assert send(client, lesson, second, student, digit(i)).json()["reading"] == 7
-        confusion = client.get(f"{lesson.url}/polls/{second}/drawings", headers=lesson.instructor).json()["confusion"]
+        confusion = client.get(f"{lesson.url}/polls/{second}/gallery", headers=lesson.instructor).json()["confusion"]
         expected = np.zeros((10, 10), dtype=int)
         for r in readings:
             expected[6, r] += 1
@@ -95,7 +95,7 @@ def test_drawings_are_read_by_lenet_kept_one_per_student_and_shown_to_the_instru
         assert confusion["total"] == 5 and confusion["correct"] == int(np.trace(expected))
 
         # students never see the drawings; a closed poll takes no more
-        assert client.get(f"{lesson.url}/polls/{poll_id}/drawings", headers=bearer(ada)).status_code == 404
+        assert client.get(f"{lesson.url}/polls/{poll_id}/gallery", headers=bearer(ada)).status_code == 404
         reveal = client.post(f"{lesson.url}/polls/{poll_id}/reveal", json={"answer": 6}, headers=lesson.instructor)
         assert reveal.status_code == 200
         late = send(client, lesson, poll_id, ada, digit(1))
@@ -141,7 +141,7 @@ def test_every_bad_drawing_gets_a_clear_4xx(make_client):
         number = client.post(polls, json={"question": "x?", "kind": "number"}, headers=lesson.instructor).json()
         wrong = send(client, lesson, number["poll_id"], ada, good)
         assert wrong.status_code == 409 and "not a drawing poll" in wrong.json()["detail"][0]["msg"]
-        gallery = client.get(f"{polls}/{number['poll_id']}/drawings", headers=lesson.instructor)
+        gallery = client.get(f"{polls}/{number['poll_id']}/gallery", headers=lesson.instructor)
         assert gallery.status_code == 409
         assert send(client, lesson, "p99", ada, good).status_code == 404
         by_instructor = client.post(f"{polls}/{poll_id}/drawings", json={"pixels": good}, headers=lesson.instructor)
@@ -152,7 +152,7 @@ def test_every_bad_drawing_gets_a_clear_4xx(make_client):
         full = send(client, lesson, poll_id, cy, good)
         assert full.status_code == 409 and "at most 2 drawings" in full.json()["detail"][0]["msg"]
         assert send(client, lesson, poll_id, bob, digit(9)).status_code == 200
-        assert client.get(f"{polls}/{poll_id}/drawings", headers=lesson.instructor).json()["total"] == 2
+        assert client.get(f"{polls}/{poll_id}/gallery", headers=lesson.instructor).json()["total"] == 2
         reveal = client.post(f"{polls}/{poll_id}/reveal", json={"answer": 10}, headers=lesson.instructor)
         assert reveal.status_code == 422
 

@@ -200,7 +200,7 @@ async def send_drawing(
 
 
 @router.get(
-    "/{code}/polls/{poll_id}/drawings",
+    "/{code}/polls/{poll_id}/gallery",
     response_model=GalleryOut,
     responses={**AS_INSTRUCTOR, 409: _error("not a drawing poll")},
 )

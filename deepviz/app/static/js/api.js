@@ -176,7 +176,7 @@ export const api = {
     request("POST", classPath(code, "polls", pollId, "reveal"), body, options),
   classDrawing: (code, pollId, body, options) => // a student's 28×28 for a drawing poll
     request("POST", classPath(code, "polls", pollId, "drawings"), body, options),
-  classGallery: (code, pollId, options) => request("GET", classPath(code, "polls", pollId, "drawings"), undefined, options),
+  classGallery: (code, pollId, options) => request("GET", classPath(code, "polls", pollId, "gallery"), undefined, options),
   classQr: (code) => classPath(code, "qr.svg"), // an image's src
   classJoinPage: (code) => `${location.origin}/join?code=${encodeURIComponent(code)}`,
   // the student token goes in the query (browsers cannot set a WebSocket's headers); nginx

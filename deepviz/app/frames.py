@@ -48,6 +48,14 @@ def quantized(name: str, a: np.ndarray) -> dict:
     return {"name": name, "shape": list(a.shape), "min": lo, "max": hi, "data": base64.b64encode(data).decode()}
 
 
+def ink(image: np.ndarray) -> str:
+    """A 28×28 image in [0, 1] as pages carry it (/lenet's URL parameter `ink`, a class's
+    drawings): its 784 grey levels rounded to bytes 0..255, base64url without padding
+    (1,046 characters). Bytes b come back as the image b / 255, whose ink is the same."""
+    levels = np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
+    return base64.urlsafe_b64encode(levels.tobytes()).decode().rstrip("=")
+
+
 def frame(result: Inference, i: int, image: np.ndarray) -> dict:
     """The JSON-ready frame for image ``i`` of a batch."""
     return {
@@ -55,6 +63,7 @@ def frame(result: Inference, i: int, image: np.ndarray) -> dict:
         "probabilities": [float(p) for p in result.probabilities[i]],
         "target": int(result.targets[i]),
         "input": quantized("input", image),
+        "ink": ink(image),
         "layers": [quantized(name, result.activations[name][i]) for name in LAYER_NAMES],
         "saliency": quantized("saliency", result.saliency[i]),
     }
@@ -109,3 +118,9 @@ def classify(images: list[np.ndarray], targets: list[int | None]) -> list[dict]:
     """JSON frames for 28×28 images, computed in one batch."""
     result, stack = infer(images, targets)
     return [frame(result, k, stack[k]) for k in range(len(images))]
+
+
+def reading(image: np.ndarray) -> int:
+    """The served LeNet-5's reading of one 28×28 image: the prediction of its frame, computed
+    as /api/v1/lenet/predict computes it."""
+    return int(lenet.infer(lenet.load_pretrained(), image[None]).probabilities[0].argmax())

@@ -130,6 +130,7 @@ class Settings(BaseSettings):
     max_name_length: int = Field(40, ge=1, le=200)  # a student's display name (optional)
     max_class_state_bytes: int = Field(16_384, ge=256)  # the instructor's page and state, as JSON
     max_polls_per_class: int = Field(100, ge=1)
+    max_drawings_per_class: int = Field(1000, ge=1)  # drawings kept (one per student per drawing poll; ~1 KB each)
     max_poll_options: int = Field(10, ge=2, le=100)
     max_question_length: int = Field(300, ge=1)  # characters, question and each option alike
     class_send_timeout: float = Field(10.0, gt=0)  # seconds a follower may take to take a message; then closed

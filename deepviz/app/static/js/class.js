@@ -5,6 +5,7 @@
 import { api, errorText } from "./api.js";
 import { el, fmt } from "./format.js";
 import { forget, load, save, secretLink, takeSecret, urlOf } from "./classroom.js";
+import { drawingPolls } from "./class_drawings.js";
 
 const $ = (id) => document.getElementById(id);
 const EVERY = 1000; // ms between two looks at the class and its poll
@@ -16,6 +17,10 @@ let timer = null;
 
 const said = (box, text) => { box.hidden = !text; box.textContent = text || ""; };
 const options = { get token() { return record.token; } };
+const drawings = drawingPolls({ get record() { return record; }, options }, (pollId) => {
+  poll = { poll_id: pollId };
+  look();
+});
 
 function open(fresh) {
   record = fresh;
@@ -56,7 +61,8 @@ async function look() {
     $("class-connected").textContent = d.connected;
     $("class-page").textContent = d.page || "no page yet";
     $("class-page").href = d.page ? urlOf(d) : "/";
-    $("class-state").textContent = Object.entries(d.state || {}).map(([k, v]) => `${k}=${v}`).join(" · ");
+    const brief = (v) => (v.length > 40 ? `${v.slice(0, 20)}…` : v); // a drawing's ink is 1,046 characters
+    $("class-state").textContent = Object.entries(d.state || {}).map(([k, v]) => `${k}=${brief(v)}`).join(" · ");
     $("class-name-count").textContent = d.names.length;
     $("class-names").replaceChildren(...d.names.map((s) => el("li", {}, s.name))); // text, never HTML
     if (d.polls > 0 && poll?.poll_id !== `p${d.polls}`) poll = { poll_id: `p${d.polls}` }; // reopened dashboard
@@ -85,6 +91,7 @@ async function lookAtPoll() {
   if (fresh) revealControl();
   $("reveal-form").hidden = poll.revealed;
   if (poll.revealed) said($("poll-revealed"), "Revealed: the poll is closed.");
+  await drawings.look(poll);
 }
 
 // -- ready-made questions: the server computes them and their answers for the class's page --
@@ -118,6 +125,7 @@ function revealControl() {
     : el("input", { id: "reveal-answer", type: "number", step: "any", placeholder: "(none)" });
   $("reveal-slot").replaceChildren(control);
   if (ready?.poll_id === poll.poll_id) control.value = String(ready.answer); // the server's answer
+  if (poll.kind === "drawing") control.value = String(poll.target);
   said($("poll-revealed"), "");
 }
 

@@ -122,7 +122,7 @@ def test_optimizers_first_to_the_minimum_is_the_races(lesson, client, surface):
 
 
 def test_pages_without_questions_offer_none(lesson):
-    assert asked(lesson, "/pooling") == [] and asked(lesson, "/") == []
+    assert asked(lesson, "/") == [] and asked(lesson, "/join") == []
 
 
 @pytest.mark.parametrize(

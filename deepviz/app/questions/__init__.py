@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 
 from deepviz.app.errors import InputError
-from deepviz.app.questions import backprop, convolution, lenet, optimizers
+from deepviz.app.questions import backprop, convolution, lenet, optimizers, pooling, receptive_field, training
 from deepviz.app.questions.backprop import BACKPROP_PRESETS
 from deepviz.app.questions.optimizers import DEFAULT_RACERS
 from deepviz.app.settings import Settings
@@ -26,6 +26,9 @@ PAGES: dict[str, Callable[[dict, Settings, Callable[[], None]], list[dict]]] = {
     "/convolution": convolution.ask,
     "/lenet": lenet.ask,
     "/optimizers": optimizers.ask,
+    "/pooling": pooling.ask,
+    "/receptive-field": receptive_field.ask,
+    "/training": training.ask,
 }
 
 

@@ -28,7 +28,7 @@ def validated(model: type[BaseModel], body: dict, keys: dict[str, str]) -> BaseM
         loc = [str(part) for part in error.errors()[0]["loc"]]
         paths = [".".join(loc[:n]) for n in range(len(loc), 0, -1)]
         key = next((keys[p] for p in paths if p in keys), loc[0] if loc else "state")
-        raise bad(key, error.errors()[0]["msg"]) from None
+        raise bad(key, error.errors()[0]["msg"].removeprefix("Value error, ")) from None
 
 
 def integer(state: dict, key: str, default: int, low: int, high: int) -> int:

@@ -22,10 +22,14 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
+import tempfile
 import threading
 import time
 import urllib.request
+from collections import Counter
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -41,19 +45,26 @@ WAIT = 30_000  # ms: four deepviz workers, Redis, nginx, 300 clients and three b
 FOLLOWERS, PER_ADDRESS, STEPS = 300, 20, 4
 OPTIONS = ["a", "b", "c"]
 LOST = "Connection lost: reconnecting"
-# Chromium's console line when a page's WebSocket breaks (its instance killed): expected here
-TOLERATED = ("WebSocket connection to",)
+# What Chromium logs of the instance's death, and only after it: a WebSocket broken, a response
+# cut off mid-body, a request that had reached it (nginx never re-sends those: its 502, which
+# nginx's @unavailable answers as 503 with Retry-After)
+KILLED = ("WebSocket connection to", "Failed to load resource: net::ERR_CONTENT_LENGTH_MISMATCH",
+          "Failed to load resource: net::ERR_EMPTY_RESPONSE", "Failed to load resource: the server responded "
+          "with a status of 503")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def hall(tmp_path_factory):
+def hall():
     """Redis, the two instances and nginx in front of them."""
     redis_server = RedisServer()
     redis_server.start()
-    workdir = tmp_path_factory.mktemp("class-nginx")
+    # nginx's workers (nobody) write their temp files (answers over 512 KB: plotly.min.js) in it
+    workdir = Path(tempfile.mkdtemp(prefix="deepviz-class-nginx-"))
+    workdir.chmod(0o755)
     env = {"DEEPVIZ_REDIS_URL": redis_server.url, "DEEPVIZ_CLASSROOM_SECRET": SECRET}
     servers = [Server(workdir, env=env, workers=2, name=f"instance-{name}") for name in "ab"]
     with contextlib.ExitStack() as stack:
+        stack.callback(shutil.rmtree, workdir, ignore_errors=True)
         stack.callback(redis_server.stop)
         for server in servers:
             server.start(wait=False)
@@ -158,8 +169,8 @@ def test_a_hall_behind_nginx_follows_answers_and_survives_an_instance_killed(hal
     servers, nginx = hall
     opened = []
 
-    def person(tolerated=()):
-        context, page, errors = _open(browser, nginx.url, tolerated)
+    def person():
+        context, page, errors = _open(browser, nginx.url)
         opened.append((context, errors))
         return page
 
@@ -180,7 +191,7 @@ def test_a_hall_behind_nginx_follows_answers_and_survives_an_instance_killed(hal
         students, hosts = [], []
         for _ in range(2):
             before = [sessions(s) for s in servers]
-            student = person(TOLERATED)
+            student = person()
             student.goto(f"/join?code={code}")
             student.get_by_role("button", name="Join").click()
             student.wait_for_url(re.compile(r"/backprop"), timeout=WAIT)
@@ -250,6 +261,7 @@ def test_a_hall_behind_nginx_follows_answers_and_survives_an_instance_killed(hal
                 LOST,
             )
         closes_before = [len(f.closes) for f in followers]
+        assert not [errors for _, errors in opened if errors], "no page reported an error before the kill"
         pids = tree(servers[victim].process.pid)
         killed = time.perf_counter()
         for pid in pids:
@@ -270,6 +282,7 @@ def test_a_hall_behind_nginx_follows_answers_and_survives_an_instance_killed(hal
         shown = teacher.locator("#step-counter").inner_text()
         for student in students:
             expect(student.locator("#step-counter")).to_have_text(shown, timeout=WAIT)
+        expect(dashboard.locator("#class-state")).to_contain_text(f"step={STEPS + 1}", timeout=WAIT)
         assert eventually(lambda: all(last_step(f) == str(STEPS + 1) for f in followers))
         for f in followers:
             steps = [int(m["state"]["step"]) for m in states(f)]
@@ -277,8 +290,9 @@ def test_a_hall_behind_nginx_follows_answers_and_survives_an_instance_killed(hal
         lost = [student.evaluate("window.sawLost") for student in students]
         assert lost == [host == victim for host in hosts]  # only the killed instance's pages lost it
         back = max(f.following_since[-1] for f in moved()) - killed
+        closes = Counter(c for f in moved() for _, c in f.closes[closes_before[f.index] :])
         print(f"\n{len(moved())} of {FOLLOWERS} clients and {sum(lost)} of 2 browsers were on the killed instance; "
-              f"all following again {back:.1f} s after the kill")  # fmt: skip
+              f"closes {dict(closes)}; all following again {back:.1f} s after the kill")  # fmt: skip
         assert 0 < len(moved()) < FOLLOWERS  # least_conn spread them: some moved, some stayed
         screenshot(students[0], "class-nginx-student")
     finally:
@@ -286,5 +300,5 @@ def test_a_hall_behind_nginx_follows_answers_and_survives_an_instance_killed(hal
             crowd.close()
         for context, _ in opened:
             context.close()
-        for _, errors in opened:
-            assert not errors, f"a page reported errors: {errors}"
+        for _, errors in opened:  # those of the kill only: the earlier ones failed the test above
+            assert all(e.startswith(KILLED) for e in errors), f"a page reported errors: {errors}"

@@ -257,6 +257,12 @@ class Nginx:
             raise RuntimeError(f"nginx's workers (nobody) cannot read {unreadable[:3]}: make them world-readable")
         (self.prefix / "temp").mkdir(parents=True, exist_ok=True)
         self.prefix.chmod(0o755)
+        shut = [p for p in self.prefix.parents if not p.stat().st_mode & 0o001]
+        if shut:  # its workers could not open their temp files: every answer over the buffers cut short
+            raise RuntimeError(
+                f"nginx's workers (nobody) cannot walk into {shut[0]}: give Nginx a folder "
+                "they can reach (tempfile.mkdtemp() chmod 0o755, as tests/hostile/harness.py)"
+            )
         if any(not p.stat().st_mode & 0o001 for p in self.static_dir.parents):
             # a checkout nobody can walk into (a `mktemp -d` clone is 0700): serve a copy of the
             # static files from the prefix, which is world-readable, instead

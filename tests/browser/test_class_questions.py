@@ -10,6 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from deepviz.app.questions import pooling
 from tests.browser.conftest import _open, screenshot
 
 pytestmark = pytest.mark.browser
@@ -70,3 +71,45 @@ def test_a_ready_made_backprop_question_is_asked_answered_and_its_reveal_moves_t
     expect(student.locator("#detail")).to_contain_text("At q", timeout=WAIT)
     expect(student.locator("#detail .downstream").first).to_contain_text("-4", timeout=WAIT)
     screenshot(student, "class-questions-revealed")
+
+
+def test_a_pooling_question_is_asked_on_the_pages_own_numbers_and_its_reveal_marks_the_window(people):
+    """The grid the question reads (questions/pooling.py's copy of the page's numbers) is the one
+    the students see; the reveal marks the output and its window on their pages."""
+    dashboard = people()
+    dashboard.goto("/class")
+    dashboard.get_by_role("button", name="Open a class").click()
+    expect(dashboard.locator("#class-code")).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=WAIT)
+    code = dashboard.locator("#class-code").inner_text()
+    with dashboard.context.expect_page() as opened:
+        dashboard.locator("a[data-drive]", has_text="Pooling").first.click()
+    teacher = opened.value
+    expect(teacher.locator("#pool-output td")).to_have_count(9, timeout=WAIT)
+    student = people()
+    student.goto(f"/join?code={code}")
+    student.get_by_role("button", name="Join").click()
+    student.wait_for_url(re.compile(r"/pooling"), timeout=WAIT)
+    expect(student.locator("#pool-input td")).to_have_count(36, timeout=WAIT)
+    shown = [float(t) for t in student.locator("#pool-input td").all_inner_texts()]
+    assert shown == pooling.numbers(1).ravel().tolist()  # the default seed: what the question computes on
+
+    asked = "Max pooling, window 2×2, stride 2, of the numbers on the page: what is output row 1, column 1"
+    item = dashboard.locator("#ready-list li", has_text=asked)
+    expect(item).to_have_count(1, timeout=WAIT)
+    expect(dashboard.locator("#ready-list li", has_text="receives its gradient")).to_have_count(1)
+    item.get_by_role("button", name="Ask").click()
+    bar = student.locator("#class-bar")
+    expect(bar).to_contain_text(asked, timeout=WAIT)
+    bar.get_by_label("Your answer").fill("8")
+    bar.get_by_role("button", name="Answer").click()
+    expect(dashboard.locator("#poll-total")).to_have_text("1", timeout=WAIT)
+    expect(dashboard.locator("#reveal-answer")).to_have_value("8")
+    assert student.locator("#pool-output td.window").count() == 0
+    dashboard.get_by_role("button", name="Reveal").click()
+    expect(bar).to_contain_text("The answer: 8", timeout=WAIT)
+    marked = student.locator("#pool-output td.window")
+    expect(marked).to_have_count(1, timeout=WAIT)
+    assert (marked.get_attribute("data-row"), marked.get_attribute("data-col"), marked.inner_text()) == ("1", "1", "8")
+    expect(student.locator("#pool-input td.window")).to_have_count(4)  # rows 2–3, columns 2–3
+    assert "cell=1.1" in student.url
+    screenshot(student, "class-questions-pooling-revealed")

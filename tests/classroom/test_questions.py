@@ -122,7 +122,7 @@ def test_optimizers_first_to_the_minimum_is_the_races(lesson, client, surface):
 
 
 def test_pages_without_questions_offer_none(lesson):
-    assert asked(lesson, "/pooling") == [] and asked(lesson, "/") == []
+    assert asked(lesson, "/") == [] and asked(lesson, "/join") == []
 
 
 @pytest.mark.parametrize(
@@ -204,7 +204,7 @@ def test_backprop_presets_are_read_as_the_page_reads_them(lesson):
 
 def test_the_questions_read_a_page_state_with_the_pages_own_defaults():
     # the pages' presets and default racers are written in their scripts too: the two must not drift
-    static = Path(questions.__file__).parent / "static" / "js"
+    static = Path(questions.__file__).parents[1] / "static" / "js"
     backprop = (static / "backprop.js").read_text()
     presets = re.findall(r'(\w+): \{\s*expr: "([^"]*)",\s*values: "([^"]*)",?\s*\}', backprop)
     assert {name: (expr, values) for name, expr, values in presets} == questions.BACKPROP_PRESETS

@@ -156,7 +156,8 @@ async def questions(
     budget: BudgetDep,
 ) -> list[dict]:
     """For the instructor: the ready-made questions the page offers for this state (/backprop,
-    /convolution, /lenet, /optimizers; none for other pages), each with its answer computed by
+    /convolution, /lenet, /optimizers, /pooling, /receptive-field, /training; none for other
+    pages), each with its answer computed by
     the engine and the page state that shows it (`show`: pass it to the reveal). Ask one by
     posting its question, kind and options as a poll. The state is checked as the page's own
     API checks it: 422 with loc ["body", "state", <parameter>]."""

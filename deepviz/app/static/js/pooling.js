@@ -12,6 +12,10 @@ const TABLE = { // the page's parameters: the URL and the controls
   k: param.integer(1, 4, "2", "kernel"),
   s: param.integer(1, 4, "2", "pstride"),
   seed: param.integer(0, 999999999, "1"),
+  cell: param.custom((text) => { // an output whose window is marked (a question's reveal): "row.column"
+    if (text !== "" && !/^\d+\.\d+$/.test(text)) throw new Error("expected row.column, as 1.2");
+    return text;
+  }, ""),
 };
 const { state } = readState(TABLE);
 const pool = latest(api.pool, statusLine($("pool-status")));
@@ -29,7 +33,7 @@ function numbers(seed) {
   }));
 }
 
-let hover = null; // the output cell under the pointer
+let hover = null; // the output cell under the pointer, else the state's cell
 let last = null;
 
 function windowOf(i, j) {
@@ -86,7 +90,7 @@ async function refresh() {
     return;
   }
   last = answer.data;
-  hover = null;
+  hover = state.cell ? state.cell.split(".").map(Number) : null;
   draw();
 }
 
@@ -103,7 +107,7 @@ async function photo() {
   $("photo-avg-caption").textContent = `average pooling, K = S = 4: ${avg.output.length}×${avg.output.length}`;
 }
 
-bindControls(TABLE, state, refresh);
-$("seed").addEventListener("click", () => { state.seed = String(Number(state.seed) + 1); refresh(); });
+bindControls(TABLE, state, () => { state.cell = ""; refresh(); });
+$("seed").addEventListener("click", () => { state.seed = String(Number(state.seed) + 1); state.cell = ""; refresh(); });
 refresh();
 photo();

@@ -3,13 +3,14 @@ each layer's values scaled to 0..255 between its own min and max (a value is
 min + byte / 255 · (max - min)). In JSON the bytes are base64: a frame of the input, all the
 layers' activations and the saliency map (9,662 values) is about 14 KB instead of 70 KB of JSON
 floats. The binary frame (the stream's "deepviz.lenet.bin1" subprotocol, docs/lenet-stream.md)
-carries the same bytes raw: about 9.8 KB.
+carries the same bytes raw: about 9.9 KB.
 
 Binary frame, little-endian:
     u8 version (1), u8 prediction (255: none), u8 target (255: none), u8 maps (0 or 9),
     u16 frame id (echoed), u16 0, f32 × 10 probabilities,
     then per map (input, conv1, pool1, conv2, pool2, fc1, fc2, fc3, saliency):
-    f32 min, f32 max, u32 n, n bytes (the map's values, C order; its shape is the model's).
+    u8 name length, the name (ASCII), u8 dimensions d, u16 × d the shape,
+    f32 min, f32 max, then the map's values as bytes, C order.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ def empty() -> dict:
 BINARY_VERSION = 1
 NO_CLASS = 255  # a prediction or target that is not there, in a binary frame
 _HEAD = struct.Struct("<BBBBHH10f")
-_MAP = struct.Struct("<ffI")
 
 
 def _bytes(a: np.ndarray) -> tuple[float, float, bytes]:
@@ -71,13 +71,14 @@ def frame(result: Inference, i: int, image: np.ndarray) -> dict:
 
 def binary(result: Inference, i: int, image: np.ndarray, frame_id: int = 0) -> bytes:
     """The binary frame for image ``i`` of a batch (the layout above)."""
-    maps = [image, *(result.activations[name][i] for name in LAYER_NAMES), result.saliency[i]]
+    maps = [("input", image), *((name, result.activations[name][i]) for name in LAYER_NAMES),
+            ("saliency", result.saliency[i])]  # fmt: skip
     probabilities = result.probabilities[i]
     parts = [_HEAD.pack(BINARY_VERSION, int(probabilities.argmax()), int(result.targets[i]), len(maps), frame_id, 0,
                         *probabilities.tolist())]  # fmt: skip
-    for a in maps:
+    for name, a in maps:
         lo, hi, data = _bytes(a)
-        parts += [_MAP.pack(lo, hi, len(data)), data]
+        parts += [struct.pack(f"<B{len(name)}sB{a.ndim}Hff", len(name), name.encode(), a.ndim, *a.shape, lo, hi), data]
     return b"".join(parts)
 
 

@@ -157,9 +157,14 @@ def read_binary_frame(data: bytes) -> dict:
     probabilities = struct.unpack_from("<10f", data, 8)
     at, maps = 48, []
     for _ in range(count):
-        lo, hi, n = struct.unpack_from("<ffI", data, at)
-        maps.append((lo, hi, data[at + 12 : at + 12 + n]))
-        at += 12 + n
+        name = data[at + 1 : at + 1 + data[at]].decode()
+        at += 1 + data[at]
+        shape = struct.unpack_from(f"<{data[at]}H", data, at + 1)
+        at += 1 + 2 * len(shape)
+        lo, hi = struct.unpack_from("<ff", data, at)
+        n = int(np.prod(shape))
+        maps.append((name, shape, lo, hi, data[at + 8 : at + 8 + n]))
+        at += 8 + n
     assert at == len(data), "nothing after the last map"
     return {"version": version, "prediction": prediction, "target": target, "id": frame_id,
             "probabilities": probabilities, "maps": maps}  # fmt: skip
@@ -171,7 +176,8 @@ def binary_input(pixels: np.ndarray, frame_id: int, target: int = 255) -> bytes:
 
 def test_binary_frames_carry_what_json_frames_do(client, digits):
     """The page's own 28×28 input as 788 bytes in, the same frame as JSON's out: the same
-    prediction, probabilities (as float32), and every map's bytes, in 9.8 KB instead of 14."""
+    prediction, probabilities (as float32), and every map's name, shape and bytes, in 9.9 KB
+    instead of 15."""
     images, labels = digits
     image = np.round(images[7] * 255) / 255  # what 8-bit input can say exactly
     with client.websocket_connect("/api/v1/lenet/stream") as ws:
@@ -195,7 +201,8 @@ def test_binary_frames_carry_what_json_frames_do(client, digits):
     assert np.allclose(mine["probabilities"], frame["probabilities"], atol=1e-6)
     json_maps = [frame["input"], *frame["layers"], frame["saliency"]]
     assert len(mine["maps"]) == len(json_maps) == 9
-    for (lo, hi, data), m in zip(mine["maps"], json_maps):
+    for (name, shape, lo, hi, data), m in zip(mine["maps"], json_maps):
+        assert (name, list(shape)) == (m["name"], m["shape"])
         assert data == base64.b64decode(m["data"]) and np.isclose(lo, m["min"]) and np.isclose(hi, m["max"])
     assert len(raw) < 10_000 < len(as_json), (len(raw), len(as_json))
     assert (empty["prediction"], empty["maps"], empty["id"]) == (255, [], 7)

@@ -239,6 +239,9 @@ async function build(start) {
     graph.cancel(); // an answer still coming is for other values
     return failed(error.message);
   }
+  // the URL (and a class following this page) has what is asked at once, not once it is drawn
+  if (/^\d+$/.test(String(start))) state.step = String(start);
+  writeState(state);
   // the expression goes as typed, however long: the server says its limit (nothing is cut)
   buildStart = start;
   building++;

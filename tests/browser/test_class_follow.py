@@ -12,7 +12,17 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.classes import CHANGES, WAIT, crowd, drive, follow_once, go_to_start, join, open_class
+from tests.browser.classes import (
+    CHANGES,
+    WAIT,
+    Change,
+    crowd,
+    drive,
+    follow_once,
+    go_to_start,
+    join,
+    open_class,
+)
 from tests.browser.conftest import screenshot
 from tests.browser.test_phone import PHONE
 from tests.services import Server
@@ -57,7 +67,9 @@ def test_a_change_on_the_instructors_page_is_drawn_on_the_students_pages_without
         for student in students:
             expect(student.locator("#class-bar")).to_contain_text("Following the instructor", timeout=WAIT)
         if there:
-            screenshot(students[1], f"class-follow-{change.start[1:].split('?')[0]}-phone", full_page=False)
+            name = f"class-follow-{change.start[1:].split('?')[0]}"
+            screenshot(students[0], name, full_page=False)
+            screenshot(students[1], f"{name}-phone", full_page=False)
 
 
 def test_a_followed_state_survives_a_reload_and_explore_alone_stops_following(hall):
@@ -78,3 +90,31 @@ def test_a_followed_state_survives_a_reload_and_explore_alone_stops_following(ha
     ada.get_by_role("button", name="Rejoin the instructor").click()
     expect(ada.locator("#pool-output-caption")).to_have_text("Output, 3×3", timeout=WAIT)
     assert ada.evaluate("window.__noReload") is True and "k=2" in ada.url
+
+
+def test_a_followed_optimizer_is_set_live_on_each_students_own_run(hall):
+    """/training: the training settings go to the student's run without a reset (the steps the
+    student took stay); the run's description (its program) follows."""
+    teacher, students = hall
+    optimizer = Change(
+        "training: optimizer",
+        "/training?data=xor&opt=adam",
+        [("#link-state", "textContent", "live", True), ("#step-count", "textContent", "0", True)],
+        act=lambda page, there: page.select_option("#optimizer", "sgd" if there else "adam"),
+        shown=lambda there: [
+            ("#optimizer", "value", "sgd" if there else "adam", True),
+            ("#program", "textContent", "torch.optim.SGD(" if there else "torch.optim.Adam(", True),
+        ],
+        query=lambda there: "opt=sgd" if there else "opt=adam",
+    )
+    go_to_start(teacher, students, optimizer)
+    for student in students:  # each student's own run: two steps
+        for _ in range(2):
+            student.locator("#step").click()
+        expect(student.locator("#step-count")).to_have_text("2", timeout=WAIT)
+    for there in (True, False):
+        took = follow_once(teacher, students, optimizer, there)
+        print(f"\n{optimizer.name}: action to drawn " + ", ".join(f"{drawn:.0f} ms" for drawn, _ in took))
+        for student in students:
+            assert optimizer.query(there) in student.url
+            expect(student.locator("#step-count")).to_have_text("2")  # not reset: the same run goes on

@@ -57,7 +57,8 @@ def test_an_instructor_drives_backprop_on_one_instance_and_two_students_on_anoth
     a, b = instances
     dashboard = people(a.url)
     code = open_class(dashboard)
-    assert dashboard.locator("#class-qr").evaluate("img => img.complete && img.naturalWidth > 0")
+    expect(dashboard.locator("#class-qr")).to_have_js_property("complete", True, timeout=WAIT)  # loading: a busy server
+    assert dashboard.locator("#class-qr").evaluate("img => img.naturalWidth > 0")
     assert "token" not in dashboard.url and "i." not in dashboard.url  # the token is in sessionStorage only
 
     with dashboard.context.expect_page() as opened:  # "drive a page" opens a tab that drives

@@ -9,7 +9,7 @@ with it (the animation frame after its DOM shows it), and to the state received 
 bar's "deepviz:follow"). Prints p50 and p99 per page. Every page and its pages' errors checked:
 a reload (a mark set before each change gone) fails the run.
 
-    .venv/bin/python bench/class_follow.py [--changes 20] [--students 2] [--redis]
+    .venv/bin/python bench/class_follow.py [--changes 20] [--students 2] [--redis] [--pages backprop,pooling]
 
 Everything (server, browsers) shares the machine's cores: a student's page that draws a heavy
 figure (the optimizers' contour maps) competes with the instructor's. The people share one
@@ -38,7 +38,7 @@ from tests.services import Server, free_port  # noqa: E402
 SECRET = "the-class-follow-bench-secret-of-32-characters-or-more"
 
 
-def run(url: str, changes: int, students: int) -> None:
+def run(url: str, changes: int, students: int, pages: list[str]) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         with crowd(browser) as person:
@@ -49,7 +49,7 @@ def run(url: str, changes: int, students: int) -> None:
             for i, student in enumerate(hall):
                 join(student, code, f"student {i + 1}")
             print(f"{'page: change':26} {'drawn p50':>10} {'p99':>7} {'received p50':>13} {'p99':>7}  (ms, n)")
-            for change in CHANGES:
+            for change in [c for c in CHANGES if not pages or c.name.split(":")[0] in pages]:
                 go_to_start(teacher, hall, change)
                 drawn, received = [], []
                 for i in range(changes):
@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--changes", type=int, default=20, help="changes per page (there and back)")
     parser.add_argument("--students", type=int, default=2)
     parser.add_argument("--redis", action="store_true", help="two workers on a redis-server of its own")
+    parser.add_argument("--pages", default="", help="only these pages, e.g. backprop,pooling")
     args = parser.parse_args(argv)
     env = {"DEEPVIZ_MAX_WORK_PER_ADDRESS": str(4 * (args.students + 2))}
     redis = Redis(free_port()) if args.redis else None
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
             deepviz.start()
             broker = "Redis, 2 workers" if redis else "in-process broker, 1 worker"
             print(f"1 instructor + {args.students} students in Chromium, {broker}, {args.changes} changes a page")
-            run(deepviz.url, args.changes, args.students)
+            run(deepviz.url, args.changes, args.students, [p for p in args.pages.split(",") if p])
         finally:
             deepviz.stop()
             if redis:

@@ -96,8 +96,8 @@ function save() {
 }
 
 // A new run (data or model changed): sent shortly after the last change, so that a slider
-// dragged across sends one run, not twenty.
-// A followed change goes at once (`wait` 0) unless a run was sent less than CONFIGURE_GAP ago.
+// dragged across sends one run, not twenty. A followed change (`wait` 0) goes at once, unless
+// a run was sent less than CONFIGURE_GAP ago.
 const CONFIGURE_GAP = 150; // ms
 let configureTimer = null;
 let configuredAt = -Infinity; // performance.now() of the last run sent

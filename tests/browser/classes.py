@@ -13,7 +13,9 @@ import contextlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import _open
@@ -64,6 +66,7 @@ def join(student: Page, code: str, name: str = "") -> None:
     if name:
         student.get_by_label("Name").fill(name)
     student.get_by_role("button", name="Join").click()
+    student.wait_for_url(lambda url: urlsplit(url).path != "/join", timeout=WAIT)  # to the instructor's page
     expect(student.locator("#class-bar")).to_contain_text("Following the instructor", timeout=WAIT)
 
 
@@ -216,14 +219,20 @@ HOLDS = """(shown) => shown.every(([selector, property, text, present]) =>
   String(document.querySelector(selector)?.[property] ?? "").includes(text) === present)"""
 
 
-def shows(page: Page, shown: Shown) -> bool:
-    return page.evaluate(HOLDS, shown)
+def shows(page: Page, shown: Shown, path: str = "") -> bool:
+    """Whether `page` is at `path` (if given) and shows `shown`; False while it navigates."""
+    if path and urlsplit(page.url).path != path:
+        return False
+    try:
+        return page.evaluate(HOLDS, shown)
+    except PlaywrightError:  # its document went away: a navigation under way
+        return False
 
 
-def wait_until_shown(page: Page, shown: Shown, timeout_ms: int = WAIT) -> None:
+def wait_until_shown(page: Page, shown: Shown, path: str = "", timeout_ms: int = WAIT) -> None:
     """Polled (the pages' CSP forbids wait_for_function's eval)."""
     for _ in range(timeout_ms // 100):
-        if shows(page, shown):
+        if shows(page, shown, path):
             return
         page.wait_for_timeout(100)
     raise AssertionError(f"{page.url} never showed {shown}")
@@ -253,7 +262,5 @@ def go_to_start(teacher: Page, students: list[Page], change: Change) -> None:
     """The instructor opens the change's page at its start; the students are taken there."""
     teacher.goto(change.start)
     wait_until_shown(teacher, change.ready)
-    path = change.start.split("?")[0]
     for student in students:
-        student.wait_for_url(re.compile(re.escape(path)), timeout=WAIT)
-        wait_until_shown(student, change.ready)
+        wait_until_shown(student, change.ready, path=urlsplit(change.start).path)

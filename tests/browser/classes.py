@@ -238,6 +238,14 @@ def wait_until_shown(page: Page, shown: Shown, path: str = "", timeout_ms: int =
     raise AssertionError(f"{page.url} never showed {shown}")
 
 
+def drawn_at(student: Page) -> int | None:
+    """When the student's page drew what it was armed for; None if never (or it was reloaded)."""
+    try:
+        return student.evaluate(WAIT_SHOWN, WAIT)
+    except PlaywrightError:  # its document went away: a reload
+        return None
+
+
 def follow_once(teacher: Page, students: list[Page], change: Change, there: bool) -> list[tuple[float, float]]:
     """The instructor makes `change` (there or back): for each student, the ms from their action
     to the student's page drawn with it (without a reload), and to the state received (the
@@ -248,7 +256,7 @@ def follow_once(teacher: Page, students: list[Page], change: Change, there: bool
         student.evaluate(ARM_SHOWN, shown)
     teacher.evaluate(ARM_ACTION)
     change.act(teacher, there)
-    drawn = [student.evaluate(WAIT_SHOWN, WAIT) for student in students]
+    drawn = [drawn_at(student) for student in students]
     acted = teacher.evaluate("window.__actedAt")
     for student, at in zip(students, drawn, strict=True):
         assert at is not None, f"{change.name}: {student.url} did not show {shown} (or was reloaded)"

@@ -14,13 +14,13 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import _open, screenshot
+from tests.browser.classes import WAIT, crowd, open_class
+from tests.browser.conftest import screenshot
 from tests.browser.test_phone import PHONE
 from tests.classroom.conftest import RedisServer
 from tests.classroom.test_instances import Instance
 
 pytestmark = pytest.mark.browser
-WAIT = 30_000  # ms: four deepviz workers, Redis and three browsers share the machine
 
 
 @pytest.fixture(scope="module")
@@ -41,18 +41,10 @@ def instances(tmp_path_factory):
 
 @pytest.fixture
 def people(browser, instances):
-    """Contexts (each a person with their own sessionStorage) and the errors their pages report."""
-    opened = []
-
-    def person(url: str, tolerated: tuple[str, ...] = (), **options):
-        context, page, errors = _open(browser, url, tolerated, context_options=options or None)
-        opened.append((context, errors))
-        return page
-
-    yield person
-    for context, errors in opened:
-        context.close()
-        assert not errors, f"a page reported errors: {errors}"
+    """`people(url, tolerated=(), **context_options)`: a person (a context, with its own
+    sessionStorage); the errors their pages report fail the test."""
+    with crowd(browser) as person:
+        yield person
 
 
 def step_of(page) -> str:
@@ -64,11 +56,9 @@ def test_an_instructor_drives_backprop_on_one_instance_and_two_students_on_anoth
 ):
     a, b = instances
     dashboard = people(a.url)
-    dashboard.goto("/class")
-    dashboard.get_by_role("button", name="Open a class").click()
-    expect(dashboard.locator("#class-code")).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=WAIT)
-    code = dashboard.locator("#class-code").inner_text()
-    assert dashboard.locator("#class-qr").evaluate("img => img.complete && img.naturalWidth > 0")
+    code = open_class(dashboard)
+    expect(dashboard.locator("#class-qr")).to_have_js_property("complete", True, timeout=WAIT)  # loading: a busy server
+    assert dashboard.locator("#class-qr").evaluate("img => img.naturalWidth > 0")
     assert "token" not in dashboard.url and "i." not in dashboard.url  # the token is in sessionStorage only
 
     with dashboard.context.expect_page() as opened:  # "drive a page" opens a tab that drives
@@ -155,10 +145,7 @@ def test_students_whose_instance_restarts_reconnect_and_catch_up_with_the_instru
     instructor's current step (the snapshot a connection starts with)."""
     a, b = instances
     dashboard = people(a.url)
-    dashboard.goto("/class")
-    dashboard.get_by_role("button", name="Open a class").click()
-    expect(dashboard.locator("#class-code")).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=WAIT)
-    code = dashboard.locator("#class-code").inner_text()
+    code = open_class(dashboard)
     with dashboard.context.expect_page() as opened:
         dashboard.locator("a[data-drive]", has_text="Backpropagation").click()
     teacher = opened.value

@@ -7,7 +7,7 @@ import { drawDescent } from "./render/descent.js";
 import { drawGraph } from "./render/graph.js";
 import { grid } from "./render/grid.js";
 import { player } from "./player.js";
-import { bindControls, param, readState, writeState } from "./state.js";
+import { adopt, bindControls, onFollow, param, readState, writeState } from "./state.js";
 import { statusLine } from "./status.js";
 
 const PRESETS = {
@@ -40,6 +40,8 @@ const graph = latest(api.graph, statusLine($("graph-status")));
 const descent = latest(api.descent, statusLine($("descent-status")));
 let data = null; // the last graph the server returned
 let frames = []; // the timeline: start, one frame per forward node, one per backward step
+let building = 0; // graphs asked for and not answered yet
+let buildStart = 0; // where the graph asked for is shown (a followed step may move it meanwhile)
 
 // -- values: "x = -2, W = [[1, 2], [3, 4]]" -> {x: -2, W: [[1, 2], [3, 4]]} -------------
 export function parseValues(text) {
@@ -237,8 +239,14 @@ async function build(start) {
     graph.cancel(); // an answer still coming is for other values
     return failed(error.message);
   }
+  // the URL (and a class following this page) has what is asked at once, not once it is drawn
+  if (/^\d+$/.test(String(start))) state.step = String(start);
+  writeState(state);
   // the expression goes as typed, however long: the server says its limit (nothing is cut)
-  const answer = await graph({ expression: state.expr, values, h: Number(state.h) }); // the latest wins
+  buildStart = start;
+  building++;
+  const answer = await graph({ expression: state.expr, values, h: Number(state.h) }) // the latest wins
+    .finally(() => building--);
   if (!answer) return; // overtaken by a newer request, or the server failed (its status line says so)
   if (!answer.ok) {
     const first = answer.data?.detail?.[0];
@@ -250,7 +258,7 @@ async function build(start) {
   frames = buildFrames(data);
   drawCheck($("check-table"), data.check, data.note, data.nodes[data.output].label);
   showWarnings(data.warnings ?? []);
-  show(startAt(start));
+  show(startAt(buildStart));
 }
 
 async function descend() {
@@ -334,21 +342,28 @@ document.addEventListener("keydown", (event) => {
   keys[event.key]();
 });
 
-// Classroom mode (classbar.js): a followed state that differs from this page's only by its
-// step is shown in place; any other change reloads the page at the followed URL.
-window.addEventListener("deepviz:follow", (event) => {
-  const followed = event.detail.state;
-  const same = (key) => (followed[key] ?? TABLE[key].fallback) === state[key];
-  if (!data || Object.keys(followed).some((key) => !(key in TABLE))) return;
-  if (Object.keys(TABLE).some((key) => key !== "step" && !same(key))) return;
-  event.preventDefault();
+// A link's phase: figure 2.4 (phase=forward): the forward pass done, every value shown; figure
+// 2.5 (phase=backward): the backward pass done, every gradient shown; else its step.
+const startOf = (phase) => (phase === "backward" ? "end" : phase === "forward" ? "forward-end" : state.step);
+
+// Classroom mode (classbar.js): the instructor's state, shown in place. A new expression,
+// values or h: a new graph (the followed step shown once it arrives, the latest step followed
+// meanwhile); the step alone: shown at once; the descent's fields: a new descent.
+const GRAPH = ["preset", "expr", "values", "h"], DESCENT = ["loss", "w0", "lr", "n"];
+onFollow((followed) => {
+  if ("preset" in followed && !("expr" in followed) && PRESETS[followed.preset]) followed = { ...followed, ...PRESETS[followed.preset] };
+  const changed = adopt(TABLE, state, followed);
+  const start = startOf(state.phase);
+  state.phase = "";
+  counted();
   stop();
-  show(Number(followed.step ?? 0));
+  if (GRAPH.some((key) => changed.has(key))) build(start);
+  else if (building) buildStart = start; // the graph coming is shown there
+  else if (changed.has("step") || start !== state.step) show(startAt(start));
+  if (DESCENT.some((key) => changed.has(key))) descend();
 });
 
 const phase = state.phase;
 state.phase = ""; // a link's starting point, not kept once the page is used
-// figure 2.4 (phase=forward): the forward pass done, every value shown; figure 2.5
-// (phase=backward): the backward pass done, every gradient shown
-build(phase === "backward" ? "end" : phase === "forward" ? "forward-end" : state.step);
+build(startOf(phase));
 window.addEventListener("load", descend);

@@ -7,7 +7,7 @@ import { drawingPad } from "./render/draw.js";
 import { heatmap } from "./render/heatmap.js";
 import { droppedText, formulaText, outputSoFar, paddedInput, smallTable, sumText } from "./render/slide.js";
 import { player } from "./player.js";
-import { bindControls, forget, param, readState, refuse, writeState } from "./state.js";
+import { adopt, bindControls, forget, onFollow, param, readState, refuse, writeState } from "./state.js";
 import { statusLine } from "./status.js";
 
 const $ = (id) => document.getElementById(id);
@@ -449,6 +449,43 @@ $("add-conv").addEventListener("click", () => {
 });
 $("add-relu").addEventListener("click", () => { stack.push({ type: "relu" }); refreshStack(); });
 $("add-pool").addEventListener("click", () => { stack.push({ type: "maxpool", kernel: 2 }); refreshStack(); });
+
+// Classroom mode: the instructor's state, each figure redrawn only if its parameters changed
+// (the student's own image gives way to the instructor's photograph).
+const SLIDE = ["img", "n", "k", "w", "p", "s", "mode", "b", "pos"];
+onFollow((followed) => {
+  const changed = adopt(TABLE, state, followed);
+  const any = (keys) => keys.some((key) => changed.has(key));
+  if (loaded) { // a name the server does not know is refused, as a link's
+    const square = Object.values(kernels).filter((x) => x.values.length === 3).map((x) => x.name);
+    if (state.k !== "custom") known("k", square, "sobel_x");
+    known("photo", [...$("photo").options].map((o) => o.value).filter((v) => v !== OWN), "chelsea");
+    if (state.pk !== "sigma") known("pk", Object.keys(kernels), "sobel_x");
+    for (const key of ["k", "photo", "pk"]) $(TABLE[key].control).value = state[key];
+    for (const box of $("bank-choice").querySelectorAll("input")) box.checked = state.bank.split(",").includes(box.value);
+  } else { // the menus hold the link's choice alone until the lists arrive
+    provisional("kernel-preset", [state.k]);
+    provisional("photo", [state.photo]);
+    provisional("photo-kernel", [...new Set([state.pk, "sigma"])]);
+  }
+  if (any(SLIDE)) {
+    stopSlide();
+    if (changed.has("k") || changed.has("w")) editing = null; // the editor shows the followed kernel
+    $("padding-value").textContent = state.p;
+    $("stride-value").textContent = state.s;
+    refreshSlide();
+  }
+  if (uploaded || any(["photo", "pk", "sigma"])) {
+    uploaded = null;
+    lastPhoto = state.photo;
+    $("photo").value = state.photo;
+    refreshPhoto();
+  } else if (changed.has("bank")) {
+    refreshBank();
+  }
+  if (changed.has("stack")) stack.splice(0, stack.length, ...parseStack(state.stack, SHAPES));
+  if (any(["stack", "input"])) refreshStack();
+});
 
 loadLists();
 refreshSlide();

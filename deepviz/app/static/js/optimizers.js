@@ -4,7 +4,7 @@ import { api, errorText, latest } from "./api.js";
 import { el, fmt } from "./format.js";
 import { player } from "./player.js";
 import { COLOURS, drawLoss, drawMap, drawSizes, resultsTable } from "./render/race.js";
-import { bindControls, forget, param, readState, writeState } from "./state.js";
+import { adopt, bindControls, forget, onFollow, param, readState, writeState } from "./state.js";
 import { statusLine } from "./status.js";
 
 const $ = (id) => document.getElementById(id);
@@ -20,6 +20,9 @@ let state = null;
 let answer = null; // the last race
 let t = 0; // the step shown
 let clickBound = false;
+let parameters = null; // the page's table, once the server has said what the parameters may be
+let play = null; // the step player
+let racing = 0; // races asked for and not answered yet
 
 // -- the page's parameters, once the server has said what they may be ----------------------
 function table(o) {
@@ -150,7 +153,8 @@ async function race() {
     dataset: { name: state.data, points: number(state.n), noise: number(state.noise), seed: number(state.seed) },
     seed: number(state.seed),
   };
-  const got = await request(body);
+  racing++;
+  const got = await request(body).finally(() => racing--);
   if (!got) return;
   $("race-error").hidden = got.ok;
   if (!got.ok) {
@@ -209,7 +213,7 @@ async function main() {
   }
   options = got.data;
   buildControls();
-  const parameters = table(options);
+  parameters = table(options);
   state = readState(parameters).state;
   bindControls(parameters, state, (key) => {
     if (key === "surface") { // a new surface: its own start and learning rates (a rate is a surface's)
@@ -241,10 +245,22 @@ async function main() {
     race();
   });
   $("step").addEventListener("input", () => show(Number($("step").value)));
-  const play = player($("play"), { advance: () => show(t + 1), done: () => !answer || t >= last(), restart: () => show(0), interval: 60 });
+  play = player($("play"), { advance: () => show(t + 1), done: () => !answer || t >= last(), restart: () => show(0), interval: 60 });
   $("race-form").addEventListener("change", () => play.stop());
   race();
 }
+
+// Classroom mode: the instructor's race. The step alone changed: shown from the race at hand;
+// anything else: a new race (its controls shown by race()). Before the server's options have
+// arrived, the URL (replaced by onFollow) is what main() reads.
+onFollow((followed) => {
+  if (!state) return;
+  const changed = adopt(parameters, state, followed);
+  if (!changed.size) return;
+  play.stop();
+  if (changed.size > 1 || !changed.has("t")) race();
+  else if (answer && !racing) show(state.t === "" ? last() : Number(state.t)); // else the race coming shows it
+});
 
 // plotly.js is loaded with `defer`, after this module may have started: wait for it.
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", main);

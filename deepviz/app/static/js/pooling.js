@@ -3,7 +3,7 @@
 import { all, api, errorText, latest } from "./api.js";
 import { heatmap } from "./render/heatmap.js";
 import { numberTable } from "./render/table.js";
-import { bindControls, param, readState, writeState } from "./state.js";
+import { adopt, bindControls, onFollow, param, readState, writeState } from "./state.js";
 import { statusLine } from "./status.js";
 
 const $ = (id) => document.getElementById(id);
@@ -108,6 +108,9 @@ async function photo() {
 }
 
 bindControls(TABLE, state, () => { state.cell = ""; refresh(); });
+onFollow((followed) => { // classroom mode: the instructor's kernel, stride, kind, numbers or marked cell
+  if (adopt(TABLE, state, followed).size) refresh();
+});
 $("seed").addEventListener("click", () => { state.seed = String(Number(state.seed) + 1); state.cell = ""; refresh(); });
 refresh();
 photo();

@@ -3,7 +3,7 @@ import { api, errorText, latest } from "./api.js";
 import { el, plural } from "./format.js";
 import { FIELDS, encodeStack, parseStack } from "./layers.js";
 import { heatmap } from "./render/heatmap.js";
-import { bindControls, param, readState, writeState } from "./state.js";
+import { adopt, bindControls, onFollow, param, readState, writeState } from "./state.js";
 import { statusLine } from "./status.js";
 
 const $ = (id) => document.getElementById(id);
@@ -124,8 +124,11 @@ function drawMaps() {
     + (i === regions.length - 1 ? ": the unit itself" : ""))));
 }
 
-$("preset").value = [...$("preset").options].some((o) => o.value === state.stack) ? state.stack : "custom";
-layers = parseStack(state.stack, FIELDS);
+function takeStack() {
+  $("preset").value = [...$("preset").options].some((o) => o.value === state.stack) ? state.stack : "custom";
+  layers = parseStack(state.stack, FIELDS);
+}
+takeStack();
 $("preset").addEventListener("change", () => {
   if ($("preset").value === "custom") return;
   layers = parseStack($("preset").value, FIELDS);
@@ -133,6 +136,11 @@ $("preset").addEventListener("change", () => {
   refresh();
 });
 bindControls(TABLE, state, () => { state.unit = ""; refresh(); });
+onFollow((followed) => { // classroom mode: the instructor's stack, input size or unit (one request)
+  const changed = adopt(TABLE, state, followed);
+  if (changed.has("stack")) takeStack();
+  if (changed.size) refresh();
+});
 $("add-conv").addEventListener("click", () => { layers.push({ type: "conv", kernel: 3, stride: 1, padding: 0, dilation: 1 }); $("preset").value = "custom"; refresh(); });
 $("add-pool").addEventListener("click", () => { layers.push({ type: "maxpool", kernel: 2, stride: 2, padding: 0, dilation: 1 }); $("preset").value = "custom"; refresh(); });
 $("unit-layer").addEventListener("change", boundUnitPicker);

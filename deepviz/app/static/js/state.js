@@ -75,6 +75,10 @@ export function forget(key) {
 // The state from the URL: every parameter of `table`, read by its kind or refused.
 export function readState(table) {
   const params = new URLSearchParams(window.location.search);
+  return { state: readParams(table, params), params };
+}
+
+function readParams(table, params) {
   const state = {};
   for (const [key, p] of Object.entries(table)) {
     state[key] = p.fallback;
@@ -88,7 +92,7 @@ export function readState(table) {
   }
   const unknown = [...params.keys()].filter((key) => !(key in table));
   for (const key of unknown) refuse(key, params.get(key), "this page has no such setting");
-  return { state, params };
+  return state;
 }
 
 export function writeState(state) {
@@ -115,4 +119,35 @@ export function bindControls(table, state, onChange) {
       onChange(key);
     });
   }
+}
+
+// -- classroom mode: the instructor's state of this page, rendered in place ------------------
+// classbar.js dispatches "deepviz:follow" (detail: {state: {param: text}}) when the instructor's
+// page is this one; a page that renders it in place registers `apply(followed)` here: the
+// event is taken (no reload) and the URL becomes the followed one (a reload shows the same),
+// then the page applies it, usually as render(adopt(TABLE, state, followed)).
+export function onFollow(apply) {
+  window.addEventListener("deepviz:follow", (event) => {
+    event.preventDefault();
+    const followed = event.detail.state || {};
+    const query = new URLSearchParams(followed).toString();
+    window.history.replaceState(null, "", `${window.location.pathname}${query ? `?${query}` : ""}${window.location.hash}`);
+    apply(followed);
+  });
+}
+
+// Read a followed state as a link is read (each value by its kind, or refused: the previous
+// link's refusals no longer hold), copy it into `state`, fill the changed parameters' controls,
+// and return the set of the parameters that changed: the page redraws only what they touch.
+export function adopt(table, state, followed) {
+  refused.clear();
+  const fresh = readParams(table, new URLSearchParams(followed));
+  showRefused();
+  const changed = new Set(Object.keys(table).filter((key) => fresh[key] !== state[key]));
+  for (const key of changed) {
+    state[key] = fresh[key];
+    const control = table[key].control && document.getElementById(table[key].control);
+    if (control) control.value = state[key];
+  }
+  return changed;
 }

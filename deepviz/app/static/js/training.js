@@ -6,7 +6,7 @@ import { el, fmt } from "./format.js";
 import { lossCurves } from "./render/curves.js";
 import { drawNetwork } from "./render/network.js";
 import { drawPlane, planePoint } from "./render/plane.js";
-import { bindControls, forget, param, readState, refuse, writeState } from "./state.js";
+import { adopt, bindControls, forget, onFollow, param, readState, refuse, writeState } from "./state.js";
 import { pointsText, readCsvFile, readPoints } from "./training_data.js";
 import { OPTIMIZER_NAMES, programPanel, racePanel, refreshProgram, showProgram } from "./training_panels.js";
 import { trainingStream } from "./training_stream.js";
@@ -96,16 +96,20 @@ function save() {
 }
 
 // A new run (data or model changed): sent shortly after the last change, so that a slider
-// dragged across sends one run, not twenty.
+// dragged across sends one run, not twenty. A followed change (`wait` 0) goes at once, unless
+// a run was sent less than CONFIGURE_GAP ago.
+const CONFIGURE_GAP = 150; // ms
 let configureTimer = null;
-function configureSoon() {
+let configuredAt = -Infinity; // performance.now() of the last run sent
+function configureSoon(wait = CONFIGURE_GAP) {
   save();
   clearTimeout(configureTimer);
-  configureTimer = setTimeout(configure, 150);
+  configureTimer = setTimeout(configure, Math.max(wait, configuredAt + CONFIGURE_GAP - performance.now()));
 }
 
 function configure() {
   clearTimeout(configureTimer);
+  configuredAt = performance.now();
   showError("");
   if (state.data === "custom" && custom.length === 0) {
     $("own-count").textContent = "No points yet: click the plane, or upload a CSV.";
@@ -261,18 +265,36 @@ $("show-test").addEventListener("change", drawOutput);
 const TRAIN_KEYS = new Set(["opt", "lr", "batch", "l2", "schedule"]);
 const trainValues = () => Object.fromEntries([...TRAIN_KEYS].map((k) => [k, state[k]]));
 let trainBefore = trainValues(); // the training settings before the last live change
+// A change of the training settings goes to the run live, without a reset.
+function setLive() {
+  save();
+  showError("");
+  if (stream.send({ type: "set", train: trainConfig() })) lastSet = { ...trainBefore };
+  trainBefore = trainValues();
+  refreshProgram(config);
+}
+
 bindControls(TABLE, state, (key) => {
   showValues();
-  if (TRAIN_KEYS.has(key)) { // live, without a reset
-    save();
-    showError("");
-    if (stream.send({ type: "set", train: trainConfig() })) lastSet = { ...trainBefore };
-    trainBefore = trainValues();
-    refreshProgram(config);
-    return;
-  }
+  if (TRAIN_KEYS.has(key)) return setLive();
   if (key === "data") startOwnData(false);
   configureSoon();
+});
+
+// Classroom mode: the instructor's settings, applied to this student's own run (its weights,
+// steps and play/pause stay the student's: docs/classroom.md). The training settings alone
+// changed: set live, as the instructor's page did; the data or the model: a new run, sent at
+// once (a slider dragged by the instructor: at most one run per CONFIGURE_GAP).
+onFollow((followed) => {
+  const changed = adopt(TABLE, state, followed);
+  if (!changed.size) return;
+  showValues();
+  if ([...changed].every((key) => TRAIN_KEYS.has(key))) return setLive();
+  custom = readPoints(state.pts, MOST_CUSTOM);
+  clicked = false;
+  trainBefore = trainValues();
+  drawLayers();
+  configureSoon(0);
 });
 
 function showValues() {

@@ -1,6 +1,6 @@
 """The browser's MNIST-style preprocessing (static/js/mnist.js) against the server's
 (deepviz/app/preprocess.py) on 300 drawings: MNIST test digits drawn at random sizes, places
-and stroke widths on the page's 112×112 canvas, plus dots and an empty canvas. Both read the
+and stroke widths on the page's 84×84 canvas, plus dots and an empty canvas. Both read the
 same ink (a canvas's alpha channel). What must hold: a mean absolute difference of at most
 2/255 per pixel, and LeNet-5 reading the same digit from both on at least 99.5% of them.
 (The page sends the browser's 28×28 when the stream speaks binary: docs/lenet-stream.md.)"""
@@ -19,7 +19,7 @@ from deepviz.lessons.mnist import load
 
 pytestmark = pytest.mark.browser
 
-SIDE = 112  # the canvas the page preprocesses (as it sends to the server today)
+SIDE = 84  # the pad at the size the page preprocesses it (render/draw.js)
 
 
 def drawings(count: int, seed: int = 5) -> list[np.ndarray]:
@@ -77,3 +77,11 @@ def test_the_browser_preprocesses_drawings_as_the_server_does(page):
           f"(worst drawing {differences.max() * 255:.3f}/255), same reading on {agree:.1%}")  # fmt: skip
     assert differences.mean() <= 2 / 255
     assert agree >= 0.995
+
+
+def test_the_browser_says_what_the_server_says_of_a_dot(page):
+    page.goto("/lenet")
+    dot = np.zeros((SIDE, SIDE), np.float32)
+    dot[40:44, 40:44] = 1
+    note = page.evaluate('async () => (await import("/static/js/mnist.js")).SMALL_NOTE')
+    assert note == small_drawing(dot)

@@ -6,7 +6,9 @@ import { api, errorText, latest, serverAnswered } from "./api.js";
 import { el } from "./format.js";
 import { drawingPad } from "./render/draw.js";
 import { heatmap } from "./render/heatmap.js";
-import { inkLevels, inkRows } from "./render/ink.js";
+import { inkLevels, inkRows, inkText } from "./render/ink.js";
+import { BINARY, binaryFrame, readFrame } from "./lenet_frames.js";
+import { SMALL_NOTE, mnistStyle } from "./mnist.js";
 import { decode, drawLayers } from "./render/maps.js";
 import { bindControls, param, readState, refuse, writeState } from "./state.js";
 import { statusLine } from "./status.js";
@@ -29,7 +31,8 @@ let stackNames = []; // their names, in order
 let titles = {}; // each layer's caption, by name
 let frame = null; // the last answer
 let field = null; // the clicked unit's region on the input
-let source = null; // what was last sent: {image} or {pixels}
+let source = null; // the network's input to send: {levels: 784 bytes, small: a dot, not a digit}
+let sentLevels = null; // the input of the frame in flight (its answer's `ink`)
 let under = null; // the levels of the drawing from the URL, under the student's strokes
 let mistakeList = null; // the mistakes gallery, once loaded
 
@@ -60,7 +63,8 @@ function link(kind, text) {
 function connect() {
   clearTimeout(reconnectTimer);
   idle = false;
-  const mine = new WebSocket(api.lenetStream());
+  const mine = new WebSocket(api.lenetStream(), [BINARY]); // binary frames, if the server speaks them
+  mine.binaryType = "arraybuffer";
   socket = mine;
   link("loading", "connecting…");
   mine.addEventListener("open", () => {
@@ -75,10 +79,11 @@ function connect() {
     answered();
     let answer;
     try {
-      answer = JSON.parse(event.data);
+      answer = typeof event.data === "string" ? JSON.parse(event.data) : readFrame(event.data);
     } catch {
       answer = { error: { msg: "an unreadable answer" } };
     }
+    if (!answer.error && answer.ink === undefined && sentLevels) answer.ink = inkText(sentLevels);
     if (answer.error) {
       link("error", answer.error.msg);
       if (/skipped/.test(answer.error.msg) && source) setTimeout(() => { dirty = true; send(); }, 500); // the drawing still needs its answer
@@ -120,11 +125,6 @@ function lost(code) {
   reconnectTimer = setTimeout(connect, wait);
 }
 
-function request() {
-  const body = { ...source };
-  if (state.target !== "") body.target = Number(state.target);
-  return body;
-}
 
 function send() {
   if (!source) return;
@@ -132,7 +132,10 @@ function send() {
   if (inFlight || !socket || socket.readyState !== WebSocket.OPEN) { dirty = true; return; }
   dirty = false;
   inFlight = true;
-  socket.send(JSON.stringify({ id: ++nextId, ...request() }));
+  sentLevels = source.levels;
+  const target = state.target === "" ? null : Number(state.target);
+  socket.send(socket.protocol === BINARY ? binaryFrame(source.levels, target, ++nextId)
+    : JSON.stringify({ id: ++nextId, pixels: inkRows(source.levels, 1 / 255), ...(target === null ? {} : { target }) }));
   slowTimer = setTimeout(() => link("loading", "waiting for the server…"), SLOW);
   frameTimer = setTimeout(() => { // no answer: drop this stream and open another
     const stuck = socket;
@@ -154,7 +157,8 @@ function drawingChanged() {
     scheduled = false;
     if (pad.empty()) return showEmpty();
     // the image from the URL alone is sent as its levels: read exactly as the class's gallery read it
-    source = pad.drawn() ? { image: pad.dataURL() } : { pixels: inkRows(under, 1 / 255) };
+    source = pad.drawn() ? preprocessed() : { levels: under, small: false };
+    if (!source) return showEmpty(); // ink too faint to count
     send();
   });
 }
@@ -169,8 +173,16 @@ function showInk(ink) {
   pad.show(under);
   state.ink = ink;
   state.mistake = "";
-  source = { pixels: inkRows(under, 1 / 255) };
+  source = { levels: under, small: false };
   send();
+}
+
+// The pad's ink made into what the network sees, here in the browser (mnist.js, as the server
+// would do it from the picture): 784 levels, or null when there is no ink.
+function preprocessed() {
+  const { alpha, side } = pad.ink();
+  const { pixels, small } = mnistStyle(alpha, side, side);
+  return pixels && { levels: Uint8Array.from(pixels, (v) => Math.round(255 * v)), small };
 }
 
 // The drawing as the network saw it goes into the URL ("" at once; a drawing at most every INK_EVERY ms).
@@ -207,7 +219,7 @@ function show(answer) {
   frame = answer;
   $("prediction").textContent = String(answer.prediction);
   $("confidence").textContent = `(${(100 * answer.probabilities[answer.prediction]).toFixed(1)}%)`;
-  showNote(answer.note ?? "");
+  showNote(answer.note ?? (source?.small ? SMALL_NOTE : ""));
   drawProbabilities(answer.probabilities, answer.prediction);
   if (state.mistake === "" && source) keepInk(answer.ink); // a mistake is in the URL by its index
   drawInput();
@@ -274,7 +286,7 @@ function loadMistake(m, pixels) {
   keepInk("");
   state.mistake = String(m.index);
   writeState(state);
-  source = { pixels: pixels.map((row) => row.map((v) => Math.min(1, Math.max(0, v)))) };
+  source = { levels: Uint8Array.from(pixels.flat(), (v) => Math.round(255 * Math.min(1, Math.max(0, v)))), small: false };
   send();
 }
 
@@ -348,6 +360,5 @@ window.addEventListener("deepviz:follow", (event) => {
 
 // The bar's "Send my drawing" (a drawing poll) takes the 28×28 the network saw: 784 levels, nothing else.
 window.addEventListener("deepviz:drawing", (event) => {
-  const levels = frame && source ? inkLevels(frame.ink) : null;
-  if (levels) event.detail.pixels = inkRows(levels);
+  if (source && frame) event.detail.pixels = inkRows(source.levels); // what is on the pad now
 });

@@ -10,6 +10,8 @@
 // ink spans less than SMALL of the canvas (a dot, not a digit)}.
 
 const THRESHOLD = 0.1; // ink above this counts (as the server's)
+// The word for a drawing too small to be a digit (the server's preprocess.small_drawing says it too).
+export const SMALL_NOTE = "this drawing is very small: it was scaled up to fill 20×20 pixels as MNIST's digits do; draw bigger";
 const SMALL = 0.12;
 const BITS = 22; // Pillow's fixed-point precision for 8-bit images
 

@@ -2,6 +2,8 @@
 // canvas stays transparent where nothing is drawn; the server reads the ink from alpha.
 // A 28×28 image may lie under the strokes (show(levels): a drawing from a link, 0..255 each).
 
+const SIDE = 84;
+
 export function drawingPad(canvas, onChange) {
   const ctx = canvas.getContext("2d");
   const strokes = [];
@@ -64,12 +66,15 @@ export function drawingPad(canvas, onChange) {
       small.putImageData(image, 0, 0);
       paint();
     },
-    // sent at 84×84: three times what the network's 28×28 needs, a tenth of the pixels to decode
-    dataURL: () => {
+    // the ink at 84×84 (three times what the network's 28×28 needs): its alpha channel, the
+    // bytes mnist.js makes the network's input from, as the server would from the picture
+    ink: () => {
       const small = document.createElement("canvas");
-      small.width = small.height = 84;
-      small.getContext("2d").drawImage(canvas, 0, 0, 84, 84);
-      return small.toDataURL("image/png");
+      small.width = small.height = SIDE;
+      const smallCtx = small.getContext("2d", { willReadFrequently: true });
+      smallCtx.drawImage(canvas, 0, 0, SIDE, SIDE);
+      const rgba = smallCtx.getImageData(0, 0, SIDE, SIDE).data;
+      return { alpha: Uint8Array.from({ length: SIDE * SIDE }, (_, i) => rgba[4 * i + 3]), side: SIDE };
     },
   };
 }

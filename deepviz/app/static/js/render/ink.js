@@ -15,3 +15,8 @@ export function inkLevels(text) {
 export function inkRows(levels, scale = 1) {
   return Array.from({ length: 28 }, (_, r) => Array.from(levels.subarray(28 * r, 28 * r + 28), (v) => v * scale));
 }
+
+// The levels as `ink` text (the server's frames.ink does the same from the image).
+export function inkText(levels) {
+  return btoa(String.fromCharCode(...levels)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}

@@ -3,8 +3,8 @@ import { el } from "../format.js";
 import { heatmap } from "./heatmap.js";
 
 // A quantized map {shape, min, max, data: base64 bytes} as nested arrays of floats.
-export function decode(m) {
-  const bytes = Uint8Array.from(atob(m.data), (c) => c.charCodeAt(0));
+export function decode(m) { // a map of a JSON frame (base64 `data`) or of a binary one (`bytes`)
+  const bytes = m.bytes ?? Uint8Array.from(atob(m.data), (c) => c.charCodeAt(0));
   const scale = (m.max - m.min) / 255;
   const flat = Array.from(bytes, (b) => m.min + b * scale);
   const [a, b, c] = m.shape;

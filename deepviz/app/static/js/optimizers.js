@@ -199,9 +199,11 @@ function show(step) {
 }
 
 // -- start ----------------------------------------------------------------------------------
-async function main() {
+// The server's options (surfaces, racers, limits) first, then the page's wiring. Called again
+// (Race pressed while they cannot be loaded), it tries at once; the older call gives way.
+async function begin() {
   const got = await loadOptions();
-  if (!got) return;
+  if (!got || options) return;
   if (!got.ok) {
     $("race-error").hidden = false;
     $("race-error").textContent = errorText(got.data);
@@ -211,6 +213,10 @@ async function main() {
   buildControls();
   const parameters = table(options);
   state = readState(parameters).state;
+  if (movedK) { // slid while the options were loading
+    state.k = movedK;
+    forget("k");
+  }
   bindControls(parameters, state, (key) => {
     if (key === "surface") { // a new surface: its own start and learning rates (a rate is a surface's)
       state.x = state.y = "";
@@ -223,20 +229,9 @@ async function main() {
     state.t = "";
     race();
   });
-  $("condition").addEventListener("input", () => {
-    state.k = KAPPAS[Number($("condition").value)];
-    forget("k");
-    state.t = "";
-    race();
-  });
   $("default-start").addEventListener("click", () => {
     state.x = state.y = "";
     $("start-x").value = $("start-y").value = "";
-    state.t = "";
-    race();
-  });
-  $("race-form").addEventListener("submit", (event) => {
-    event.preventDefault();
     state.t = "";
     race();
   });
@@ -244,6 +239,35 @@ async function main() {
   const play = player($("play"), { advance: () => show(t + 1), done: () => !answer || t >= last(), restart: () => show(0), interval: 60 });
   $("race-form").addEventListener("change", () => play.stop());
   race();
+}
+
+// Wired before the options come: κ slides (kept for the race to come), and Race tries again
+// at once (the form was sent as a page load, its fields in the URL, while they were missing).
+let movedK = null;
+function main() {
+  const k = new URLSearchParams(location.search).get("k");
+  const linked = KAPPAS.includes(k) ? k : "10"; // checked again, and said, with the options
+  $("condition").value = String(KAPPAS.indexOf(linked));
+  $("condition-value").textContent = `κ = ${linked}`;
+  $("condition").addEventListener("input", () => {
+    const kappa = KAPPAS[Number($("condition").value)];
+    if (!state) {
+      movedK = kappa;
+      $("condition-value").textContent = `κ = ${kappa}`;
+      return;
+    }
+    state.k = kappa;
+    forget("k");
+    state.t = "";
+    race();
+  });
+  $("race-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!state) return begin();
+    state.t = "";
+    race();
+  });
+  begin();
 }
 
 // plotly.js is loaded with `defer`, after this module may have started: wait for it.

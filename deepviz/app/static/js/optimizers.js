@@ -20,6 +20,7 @@ let state = null;
 let answer = null; // the last race
 let t = 0; // the step shown
 let clickBound = false;
+let pending = null; // the race asked for and not answered yet (its body, as JSON)
 
 // -- the page's parameters, once the server has said what they may be ----------------------
 function table(o) {
@@ -150,7 +151,11 @@ async function race() {
     dataset: { name: state.data, points: number(state.n), noise: number(state.noise), seed: number(state.seed) },
     seed: number(state.seed),
   };
+  const asked = JSON.stringify(body);
+  if (asked === pending) return; // Enter in a field: its change and the form's submit, one race
+  pending = asked;
   const got = await request(body);
+  if (pending === asked) pending = null;
   if (!got) return;
   $("race-error").hidden = got.ok;
   if (!got.ok) {

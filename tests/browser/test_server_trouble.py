@@ -131,6 +131,7 @@ def test_optimizers_with_the_server_unreachable(offline_page):
     page.goto("/optimizers")
     expect(page.locator("#race-status")).to_contain_text(f"{NOT_ANSWERING}: retrying in")
     expect(page.locator("#race-status button.retry")).to_be_visible()
+    expect(page.locator("#map-status")).to_contain_text(NOT_ANSWERING)  # the empty map says why, too
     # wired before the server's options come: κ slides, and Race tries again at once (Race once
     # sent the form as a page load, its empty fields in the URL)
     page.locator("#condition").fill("6")
@@ -143,7 +144,7 @@ def test_optimizers_with_the_server_unreachable(offline_page):
     expect(page.locator("#step-counter")).to_have_text("step 100 of 100", timeout=BACK)
     expect(page.locator("#contour .main-svg").first).to_be_visible()
     assert "k=100" in page.url  # the race is the one the student slid to
-    expect_calm(page, "race-status")
+    expect_calm(page, "race-status", "map-status")
 
 
 # Each change of #link-state's text, from the page's first script on.
@@ -252,7 +253,7 @@ SLOW = [
     ("/convolution", ["slide-status", "photo-status", "lists-status", "stack-status"], "#output-size", "8 × 8"),
     ("/receptive-field?stack=c3,c3,c3&n=16", ["rf-status", "maps-status"], "#rf-formula", "= 7"),
     ("/pooling", ["pool-status", "photo-status"], "#pool-output-caption", "Output, 3×3"),
-    ("/optimizers", ["race-status"], "#step-counter", "step 100 of 100"),
+    ("/optimizers", ["race-status", "map-status"], "#step-counter", "step 100 of 100"),
 ]
 
 

@@ -10,7 +10,7 @@ import { statusLine } from "./status.js";
 const $ = (id) => document.getElementById(id);
 const KAPPAS = ["1", "2", "5", "10", "20", "50", "100", "200", "500", "1000"]; // the slider's stops
 const DEFAULT_RACERS = "gd,momentum,adam,newton,newton_safeguarded";
-const status = statusLine($("race-status"));
+const status = statusLine([$("race-status"), $("map-status")]); // by the Race button, and on the map (a phone's first screen)
 const loadOptions = latest(api.optimizeOptions, status, { persist: true });
 const request = latest(api.optimize, status);
 const compact = () => window.matchMedia("(max-width: 700px)").matches;
@@ -250,6 +250,8 @@ async function begin() {
 // at once (the form was sent as a page load, its fields in the URL, while they were missing).
 let movedK = null;
 function main() {
+  const linkedSurface = new URLSearchParams(location.search).get("surface") ?? "quadratic";
+  $("surface").replaceChildren(el("option", {}, linkedSurface)); // the menu, once the options come
   const k = new URLSearchParams(location.search).get("k");
   const linked = KAPPAS.includes(k) ? k : "10"; // checked again, and said, with the options
   $("condition").value = String(KAPPAS.indexOf(linked));

@@ -299,8 +299,11 @@ def test_class_requests_per_action(page):
     held = []
     page.route(re.compile(rf"{look}$"), lambda route: held.append(route))
     page.clock.run_for(1000)
-    while not held:
+    for _ in range(200):  # the look starts, and waits (polled: the CSP forbids wait_for_function's eval)
+        if held:
+            break
         page.wait_for_timeout(50)
+    assert held, "the dashboard did not look at its class after a second"
     page.fill("#poll-question", "Two?")
     with page.expect_response(f"**{look}/polls"):
         page.click("#poll-form button[type=submit]")

@@ -8,12 +8,13 @@ import re
 from playwright.sync_api import Error, Page
 
 API = re.compile(r"/api/v1/")
-STREAM = re.compile(r"/api/v1/lenet/stream$")
+STREAM = re.compile(r"/api/v1/(lenet|train)/stream$")  # the LeNet frames, the training lab
 
 
 class Gate:
     """Stands between the page and the API, from before the page loads until open():
-    "refuse": every request is refused (the server unreachable), the LeNet stream closed;
+    "refuse": every request is refused (the server unreachable), each stream opened is closed
+    (counted in `refused`);
     "hold": every request waits until open() (the server slow), and so do the stream's frames.
     open() lets what waits through and removes the route: the server is back."""
 
@@ -21,6 +22,7 @@ class Gate:
         assert mode in ("refuse", "hold")
         self.page, self.mode, self.held, self.frames = page, mode, [], []
         self.sockets = []  # (page side, server side) of each stream opened while open
+        self.refused = 0  # streams closed as unreachable
         page.route(API, self._http)
         if stream:
             page.route_web_socket(STREAM, self._stream)
@@ -35,6 +37,7 @@ class Gate:
 
     def _stream(self, ws):
         if self.mode == "refuse":
+            self.refused += 1
             ws.close(code=1011, reason="unreachable")  # as a server that went away
             return
         server = ws.connect_to_server()

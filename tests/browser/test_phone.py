@@ -1,8 +1,11 @@
 """Every page on a phone (390×844, with touch): nothing scrolls sideways, the page's main
 control and its key result are on the first screen (the notes' contents fold into a menu),
-and a finger draws on /lenet with the prediction in sight."""
+a finger draws on /lenet with the prediction in sight, an instructor's class code and a
+student's join form are on the first screen."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -63,6 +66,41 @@ def test_every_page_fits_a_phone(phone, path):
     on_first_screen(page, result)
     name = path.strip("/").split("?")[0] or "contents"
     screenshot(page, f"phone-{name}", full_page=False)
+
+
+def menu_is_one_row(page) -> None:
+    """The closed menu takes its own row's height, even above a short page (it once stretched
+    to fill the screen's leftover height: a blank band above /join's form)."""
+    nav, summary = page.locator("nav.toc").bounding_box(), page.locator("#toc-menu > summary").bounding_box()
+    assert nav["height"] < 2 * summary["height"], f"the menu's row is {nav['height']:.0f} px high"
+
+
+def test_the_class_code_is_on_the_first_screen_of_an_instructors_phone(phone):
+    page = phone
+    page.goto("/class")
+    on_first_screen(page, "#class-new")
+    menu_is_one_row(page)
+    page.tap("#class-new")
+    expect(page.locator("#class-code")).to_have_text(re.compile(r"^[A-Z2-9]{6}$"))
+    expect(page.locator("#class-qr")).to_be_visible()
+    page.wait_for_timeout(300)  # the dashboard's first look laid out
+    no_sideways_scroll(page)
+    on_first_screen(page, "#class-code")
+    on_first_screen(page, "#class-join-link")
+    screenshot(page, "phone-class", full_page=False)
+
+
+def test_the_join_form_is_on_the_first_screen_of_a_students_phone(phone):
+    page = phone
+    page.goto("/join?code=K7QX2M")  # as the QR code opens it
+    expect(page.locator("#join-code")).to_have_value("K7QX2M")
+    no_sideways_scroll(page)
+    menu_is_one_row(page)
+    for part in ["#join-code", "#join-name", "#join-form button[type=submit]"]:
+        on_first_screen(page, part)
+    box = page.locator("#join-code").bounding_box()
+    assert box["width"] >= 200 and box["height"] >= 30, f"the code field is {box['width']}×{box['height']} px"
+    screenshot(page, "phone-join", full_page=False)
 
 
 def test_the_notes_contents_are_a_menu_on_a_phone(phone):

@@ -1,8 +1,12 @@
 """Every page with the API unreachable, and slow: it says so in the panel concerned, its
-controls stay wired, and it recovers by itself when the server is back. Requests time out,
-and a server error is shown, not swallowed."""
+controls stay wired, and it recovers by itself when the server is back (a stream reconnects
+with backoff). Requests time out, and a server error is shown, not swallowed."""
 
 from __future__ import annotations
+
+import json
+import re
+import urllib.request
 
 import pytest
 from playwright.sync_api import expect
@@ -121,6 +125,127 @@ def test_lenet_with_the_server_unreachable(offline_page):
     expect_calm(page, "model-status", "mistakes-status", "unit-status")
 
 
+def test_optimizers_with_the_server_unreachable(offline_page):
+    page = offline_page
+    gate = Gate(page, "refuse")
+    page.goto("/optimizers")
+    expect(page.locator("#race-status")).to_contain_text(f"{NOT_ANSWERING}: retrying in")
+    expect(page.locator("#race-status button.retry")).to_be_visible()
+    expect(page.locator("#map-status")).to_contain_text(NOT_ANSWERING)  # the empty map says why, too
+    # wired before the server's options come: κ slides, and Race tries again at once (Race once
+    # sent the form as a page load, its empty fields in the URL)
+    page.locator("#condition").fill("6")
+    expect(page.locator("#condition-value")).to_have_text("κ = 100")
+    with page.expect_request("**/api/v1/optimize/options"):
+        page.click("#race")
+    assert "points=" not in page.url
+    expect(page.locator("#race-status")).to_contain_text(NOT_ANSWERING)
+    gate.open()
+    expect(page.locator("#step-counter")).to_have_text("step 100 of 100", timeout=BACK)
+    expect(page.locator("#contour .main-svg").first).to_be_visible()
+    assert "k=100" in page.url  # the race is the one the student slid to
+    expect_calm(page, "race-status", "map-status")
+
+
+# Each change of #link-state's text, from the page's first script on.
+LINK_STATES = """
+window.__links = [];
+new MutationObserver(() => {
+  const text = document.getElementById("link-state")?.textContent;
+  if (text && text !== window.__links.at(-1)) window.__links.push(text);
+}).observe(document, { subtree: true, childList: true, characterData: true });
+"""
+
+
+def reconnection_waits(page, gate, attempts: int) -> list[int]:
+    """The seconds the page announced before each of its first `attempts` reconnections."""
+    for _ in range(BACK // 100):
+        if gate.refused >= attempts + 1:
+            break
+        page.wait_for_timeout(100)  # polled: the CSP forbids wait_for_function's eval
+    links = page.evaluate("window.__links")
+    waits = [int(m.group(1)) for t in links if (m := re.search(r"reconnecting in (\d+) s$", t))]
+    assert len(waits) >= attempts and links.count("connecting…") == gate.refused, links
+    return waits[:attempts]
+
+
+def test_training_with_the_server_unreachable(offline_page):
+    page = offline_page
+    page.add_init_script(LINK_STATES)
+    gate = Gate(page, "refuse", stream=True)
+    page.goto("/training")
+    expect(page.locator("#link-state")).to_contain_text("the server is not answering: reconnecting in")
+    expect(page.locator("#reconnect")).to_be_visible()
+    # the controls work meanwhile: their run waits in the URL for the stream
+    page.select_option("#dataset", "moons")
+    page.click("#add-layer")
+    expect(page.locator("#layer-count")).to_have_text("3")
+    page.click("#play")
+    expect(page.locator("#play")).to_have_attribute("aria-pressed", "true")
+    assert "data=moons" in page.url and "hidden=8%2C8%2C8" in page.url
+    # it tries again by itself, each wait longer: 1 s, then 2 s (±50% jitter: 1–3), then 4 s (2–6)
+    waits = reconnection_waits(page, gate, 3)
+    assert waits[0] == 1 and waits[2] >= 2, waits
+    gate.open()
+    page.evaluate("const b = document.getElementById('reconnect'); if (!b.hidden) b.click();")
+    expect(page.locator("#link-state")).to_have_text("live", timeout=BACK)
+    expect(page.locator("#parameters")).to_have_text("177")  # 2-8-8-8-1: the run made offline
+    expect(page.locator("#step-count")).not_to_have_text("0")  # and playing, as pressed
+    page.click("#play")
+
+
+def open_a_class(server_url) -> str:
+    """A class opened through the API (beside the page under test): its join code."""
+    request = urllib.request.Request(server_url + "/api/v1/classes", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)["code"]
+
+
+def test_class_with_the_server_unreachable(offline_page):
+    page = offline_page
+    gate = Gate(page, "refuse")
+    page.goto("/class")
+    page.click("#class-new")
+    expect(page.locator("#create-status")).to_contain_text(f"{NOT_ANSWERING}: retrying in")
+    expect(page.locator("#create-status button.retry")).to_be_visible()
+    expect(page.locator("#class-new")).to_be_disabled()  # one class per click, however long it takes
+    gate.open()
+    expect(page.locator("#class-code")).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=BACK)
+    expect_calm(page, "create-status")
+    expect(page.locator("#class-status")).to_have_attribute("data-state", "")  # the dashboard looked
+    # the server goes away under the open dashboard: it says so, its controls answer, it comes back
+    gate = Gate(page, "refuse")
+    expect(page.locator("#class-status")).to_contain_text(f"{NOT_ANSWERING}: retrying in", timeout=BACK)
+    page.fill("#poll-question", "What is 6 × 7?")
+    page.click("#poll-form button[type=submit]")
+    expect(page.locator("#poll-error")).to_contain_text("the server cannot be reached")
+    screenshot(page, "class-server-not-answering")
+    gate.open()
+    expect_calm(page, "class-status")
+    page.click("#poll-form button[type=submit]")
+    expect(page.locator("#poll-shown")).to_have_text("What is 6 × 7?", timeout=BACK)
+    expect(page.locator("#poll-error")).to_be_hidden()
+
+
+def test_join_with_the_server_unreachable(offline_page, server_url):
+    code = open_a_class(server_url)
+    page = offline_page
+    gate = Gate(page, "refuse")
+    page.goto("/join")
+    page.fill("#join-code", "WRONG9")
+    page.click("#join-form button[type=submit]")
+    expect(page.locator("#join-status")).to_contain_text(f"{NOT_ANSWERING}: retrying in")
+    expect(page.locator("#join-status button.retry")).to_be_visible()
+    expect(page.locator("#join-form button[type=submit]")).to_be_disabled()
+    page.fill("#join-code", code.lower())  # the form stays usable: the next attempt takes the code as corrected
+    page.fill("#join-name", "Ada")
+    screenshot(page, "join-server-not-answering")
+    gate.open()
+    expect(page.locator("#join-done")).to_contain_text(f"You are in class {code}", timeout=BACK)
+    expect_calm(page, "join-status")
+    expect(page.locator("#join-error")).to_be_hidden()
+
+
 # -- the server slow: each request answered only after a few seconds ------------------------------
 
 SLOW = [
@@ -128,6 +253,7 @@ SLOW = [
     ("/convolution", ["slide-status", "photo-status", "lists-status", "stack-status"], "#output-size", "8 × 8"),
     ("/receptive-field?stack=c3,c3,c3&n=16", ["rf-status", "maps-status"], "#rf-formula", "= 7"),
     ("/pooling", ["pool-status", "photo-status"], "#pool-output-caption", "Output, 3×3"),
+    ("/optimizers", ["race-status", "map-status"], "#step-counter", "step 100 of 100"),
 ]
 
 
@@ -158,6 +284,41 @@ def test_lenet_with_a_slow_server(page):
     expect(page.locator("#link-state")).to_have_text("live")
     expect(page.locator("#accuracy")).to_contain_text("99.")
     expect_calm(page, "model-status", "mistakes-status")
+
+
+def test_training_with_a_slow_server(page):
+    gate = Gate(page, "hold", stream=True)
+    page.goto("/training")
+    expect(page.locator("#link-state")).to_have_text("waiting for the server…")  # its run sent, not answered
+    expect(page.locator("#parameters")).to_have_text("–")
+    page.wait_for_timeout(1000)
+    gate.open()
+    expect(page.locator("#link-state")).to_have_text("live")
+    expect(page.locator("#parameters")).to_have_text("105")  # 2-8-8-1
+    expect(page.locator("#network svg")).to_be_visible()
+    expect(page.locator("#step-count")).to_have_text("0")
+
+
+def test_class_and_join_with_a_slow_server(page, server_url):
+    gate = Gate(page, "hold")
+    page.goto("/class")
+    page.click("#class-new")
+    expect(page.locator("#create-status .status-text")).to_have_text("Loading…")
+    expect(page.locator("#class-new")).to_be_disabled()
+    page.wait_for_timeout(1000)
+    gate.open()
+    expect(page.locator("#class-code")).to_have_text(re.compile(r"^[A-Z2-9]{6}$"))
+    expect_calm(page, "create-status")
+    code = open_a_class(server_url)
+    gate = Gate(page, "hold")
+    page.goto(f"/join?code={code}")
+    page.click("#join-form button[type=submit]")
+    expect(page.locator("#join-status .status-text")).to_have_text("Loading…")
+    expect(page.locator("#join-done")).to_be_hidden()
+    page.wait_for_timeout(1000)
+    gate.open()
+    expect(page.locator("#join-done")).to_contain_text(f"You are in class {code}")
+    expect_calm(page, "join-status")
 
 
 # -- timeouts and server errors -------------------------------------------------------------------

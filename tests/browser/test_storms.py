@@ -1,14 +1,21 @@
 """Requests per action, on every page: one action sends one request (or the number its page
 documents), and a control moved quickly keeps at most one request in flight per panel: the
-newest waits for the one in flight, and those in between are never sent."""
+newest waits for the one in flight, and those in between are never sent. The streams count
+their messages the same way (a slider dragged across: one new run), and a button that opens
+something (a class, a student's place in it) opens one per click."""
 
 from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.network import count_requests, requests, reset_requests, settle
 from tests.browser.test_lenet_page import draw_a_one
+from tests.browser.test_server_trouble import open_a_class
 
 pytestmark = pytest.mark.browser
 
@@ -162,3 +169,172 @@ def test_lenet_requests_per_action(page):
     expect(page.locator("#unit-field")).to_contain_text("conv2, map 1")
     settle(page)
     assert requests(page)["started"] == ["/api/v1/receptive-field"]
+
+
+def test_optimizers_requests_per_action(page):
+    count_requests(page)
+    page.goto("/optimizers")
+    expect(page.locator("#step-counter")).to_have_text("step 100 of 100")
+    settle(page)
+    assert requests(page)["started"] == ["/api/v1/optimize/options", "/api/v1/optimize"]
+    # a learning rate typed, then Tab: one race; a number of steps typed, then Enter: one race
+    # (it was two: the field's change and the form's submit)
+    for field, value, key in [("#lr-gd", "0.05", "Tab"), ("#steps", "60", "Enter")]:
+        reset_requests(page)
+        page.fill(field, value)
+        page.press(field, key)
+        settle(page)
+        assert requests(page)["started"] == ["/api/v1/optimize"], (field, key)
+    expect(page.locator("#step-counter")).to_have_text("step 60 of 60")
+    # κ dragged quickly: at most one race in flight, the last position raced
+    reset_requests(page)
+    page.evaluate(DRAG, ["#condition", [4, 5, 6, 7, 8, 7, 6]])
+    expect(page.locator("#condition-value")).to_have_text("κ = 100")
+    settle(page)
+    log = requests(page)
+    assert log["most"]["/api/v1/optimize"] == 1, log
+    assert 1 <= len(log["started"]) <= 2, log
+    assert "k=100" in page.url
+    # stepping through the race is the page's own: no request
+    reset_requests(page)
+    page.evaluate(DRAG, ["#step", list(range(0, 61, 5))])
+    expect(page.locator("#step-counter")).to_have_text("step 60 of 60")
+    page.locator("#step").fill("3")
+    expect(page.locator("#step-counter")).to_have_text("step 3 of 60")
+    settle(page)
+    assert requests(page)["started"] == []
+
+
+def count_messages(page) -> dict:
+    """The training stream's messages, passed through both ways and counted by type:
+    {"page": [types the page sent], "server": [types the server sent]}."""
+    log = {"page": [], "server": []}
+
+    def stream(ws):
+        server = ws.connect_to_server()
+
+        def to_server(message):
+            log["page"].append(json.loads(message)["type"])
+            server.send(message)
+
+        def to_page(message):
+            log["server"].append(json.loads(message)["type"])
+            ws.send(message)
+
+        ws.on_message(to_server)
+        server.on_message(to_page)
+
+    page.route_web_socket("**/api/v1/train/stream", stream)
+    return log
+
+
+def quiet(page, log, ms: int = 600) -> None:
+    """Wait until neither side of the stream has sent anything for `ms`, and no request is in flight."""
+    seen, still = None, 0
+    while still < ms:
+        page.wait_for_timeout(100)
+        now = (len(log["page"]), len(log["server"]))
+        still = still + 100 if now == seen else 0
+        seen = now
+    settle(page)
+
+
+def actions(log) -> list[str]:
+    return [t for t in log["page"] if t != "ack"]
+
+
+def test_training_messages_per_action(page):
+    count_requests(page)
+    log = count_messages(page)
+    page.goto("/training")
+    expect(page.locator("#link-state")).to_have_text("live")
+    expect(page.locator("#parameters")).to_have_text("105")
+    quiet(page, log)
+    assert actions(log) == ["configure"] and requests(page)["started"] == []
+    # the dataset changed: one new run, no request
+    log["page"].clear()
+    page.select_option("#dataset", "moons")
+    quiet(page, log)
+    assert actions(log) == ["configure"] and requests(page)["started"] == []
+    # the noise slider dragged across: one new run, not one per position
+    log["page"].clear()
+    page.evaluate(DRAG, ["#noise", [0.15, 0.2, 0.25, 0.3, 0.35, 0.4]])
+    expect(page.locator("#noise-value")).to_have_text("0.4")
+    quiet(page, log)
+    assert actions(log) == ["configure"], log
+    # the optimizer changed live: one message, and the program asked for again
+    log["page"].clear()
+    page.select_option("#optimizer", "rmsprop")
+    expect(page.locator("#program")).to_contain_text("torch.optim.RMSprop")
+    quiet(page, log)
+    assert actions(log) == ["set"] and requests(page)["started"] == ["/api/v1/train/program"]
+    # Play, then Pause: one message each; every frame the server sent acknowledged once
+    log["page"].clear()
+    log["server"].clear()
+    page.click("#play")
+    expect(page.locator("#step-count")).not_to_have_text("0")
+    page.click("#play")
+    quiet(page, log)
+    assert actions(log) == ["play", "pause"], log
+    assert log["page"].count("ack") == log["server"].count("frame") > 0, log
+
+
+def test_class_requests_per_action(page):
+    count_requests(page)
+    page.clock.install()  # the dashboard looks at its class every second: the test moves that second on
+    page.goto("/class")
+    page.dblclick("#class-new")
+    expect(page.locator("#class-code")).to_have_text(re.compile(r"^[A-Z2-9]{6}$"))
+    code = page.locator("#class-code").text_content()
+    settle(page)
+    assert requests(page)["started"].count("/api/v1/classes") == 1  # one class
+    look = f"/api/v1/classes/{code}"
+    now = datetime.fromtimestamp(page.evaluate("Date.now()") / 1000, tz=UTC)
+    page.clock.pause_at(now + timedelta(milliseconds=100))
+    page.clock.run_for(1000)  # a look that was under way is done
+    settle(page)
+    # a poll asked while a look waits for its answer: the look it asks for follows that one (it
+    # once went beside it: with a slow server, as many looks in flight as polls asked)
+    reset_requests(page)
+    held = []
+    page.route(re.compile(rf"{look}$"), lambda route: held.append(route))
+    page.clock.run_for(1000)
+    for _ in range(200):  # the look starts, and waits (polled: the CSP forbids wait_for_function's eval)
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the dashboard did not look at its class after a second"
+    page.fill("#poll-question", "Two?")
+    with page.expect_response(f"**{look}/polls"):
+        page.click("#poll-form button[type=submit]")
+    for route in held:
+        route.continue_()
+    page.unroute(re.compile(rf"{look}$"))
+    page.clock.run_for(1)
+    expect(page.locator("#poll-shown")).to_have_text("Two?")
+    settle(page)
+    assert requests(page)["most"][look] == 1, requests(page)
+    # then one look a second, its poll's answers with it
+    for _ in range(3):
+        reset_requests(page)
+        page.clock.run_for(1000)
+        settle(page)
+        log = requests(page)
+        assert log["started"] == [look, f"{look}/polls/p1"], log
+
+
+def test_join_requests_per_action(page, server_url):
+    code = open_a_class(server_url)
+    count_requests(page)
+    streams = []
+    page.on("websocket", lambda ws: streams.append(ws.url))
+    page.goto(f"/join?code={code}")
+    settle(page)
+    assert requests(page)["started"] == [] and streams == []
+    page.fill("#join-name", "Ada")
+    page.dblclick("#join-form button[type=submit]")  # one student, however eager
+    expect(page.locator("#join-done")).to_contain_text(f"You are in class {code}")
+    expect(page.locator("#class-bar")).to_contain_text("Following the instructor")
+    settle(page)
+    assert requests(page)["started"] == [f"/api/v1/classes/{code}/join"]
+    assert len(streams) == 1 and f"/api/v1/classes/{code}/follow" in streams[0]  # the class bar follows

@@ -2,10 +2,11 @@
 // the students joined and the page the class is on, asks polls and shows their answers as they
 // arrive (polled every second), reveals, ends the class. The instructor token stays in this
 // tab's sessionStorage; the "secret instructor link" carries it in a fragment (classroom.js).
-import { api, errorText } from "./api.js";
+import { api, errorText, latest } from "./api.js";
 import { el, fmt } from "./format.js";
 import { forget, load, save, secretLink, takeSecret, urlOf } from "./classroom.js";
 import { drawingPolls } from "./class_drawings.js";
+import { statusLine } from "./status.js";
 
 const $ = (id) => document.getElementById(id);
 const EVERY = 1000; // ms between two looks at the class and its poll
@@ -21,6 +22,12 @@ const drawings = drawingPolls({ get record() { return record; }, options }, (pol
   poll = { poll_id: pollId };
   look();
 });
+// While the server cannot be reached these wait and try again with backoff, saying so (and
+// offering Retry now), so that the dashboard comes back by itself. The look every second
+// says only trouble: a "loading…" there would flicker.
+const create = latest((o) => api.classCreate(undefined, o), statusLine($("create-status")));
+const lookStatus = statusLine($("class-status"));
+const info = latest((code, o) => api.classInfo(code, { ...o, token: record.token }), { ...lookStatus, busy() {} });
 
 function open(fresh) {
   record = fresh;
@@ -39,6 +46,7 @@ function open(fresh) {
 
 function closed(message) {
   clearTimeout(timer);
+  info.cancel();
   forget("instructor");
   forget("drive");
   record = null;
@@ -48,15 +56,33 @@ function closed(message) {
 }
 
 // -- the class and its current poll, every second --------------------------------------------
+// One look at a time: a look asked for while one runs (after a poll is asked) follows it at once.
+let looking = false, again = false;
 async function look() {
   clearTimeout(timer);
   if (!record) return;
-  const info = await api.classInfo(record.code, { token: record.token });
+  if (looking) {
+    again = true;
+    return;
+  }
+  looking = true;
+  try {
+    await lookOnce();
+  } finally {
+    looking = false;
+  }
   if (!record) return;
-  if (info.status === 404) return closed("This class has ended (or expired): open a new one.");
-  said($("class-error"), info.ok ? "" : errorText(info.data));
-  if (info.ok) {
-    const d = info.data;
+  timer = setTimeout(look, again ? 0 : EVERY);
+  again = false;
+}
+
+async function lookOnce() {
+  const answer = await info(record.code);
+  if (!record || !answer) return; // closed meanwhile, or a server failure (shown; the next look tries again)
+  if (answer.status === 404) return closed("This class has ended (or expired): open a new one.");
+  said($("class-error"), answer.ok ? "" : errorText(answer.data));
+  if (answer.ok) {
+    const d = answer.data;
     $("class-students").textContent = d.students;
     $("class-connected").textContent = d.connected;
     $("class-page").textContent = d.page || "no page yet";
@@ -69,7 +95,6 @@ async function look() {
     if (d.page && JSON.stringify([d.page, d.state]) !== offered) await offer(d.page, d.state || {});
   }
   if (poll) await lookAtPoll();
-  timer = setTimeout(look, EVERY);
 }
 
 async function lookAtPoll() {
@@ -132,7 +157,10 @@ function revealControl() {
 // -- the controls ---------------------------------------------------------------------------
 $("class-new").addEventListener("click", async () => {
   said($("create-error"), "");
-  const answer = await api.classCreate();
+  $("class-new").disabled = true; // one class per click, however the server answers
+  const answer = await create();
+  $("class-new").disabled = false;
+  if (!answer) return;
   if (!answer.ok) return said($("create-error"), errorText(answer.data));
   open({ code: answer.data.code, token: answer.data.instructor_token });
 });

@@ -10,7 +10,7 @@ import { statusLine } from "./status.js";
 const $ = (id) => document.getElementById(id);
 const KAPPAS = ["1", "2", "5", "10", "20", "50", "100", "200", "500", "1000"]; // the slider's stops
 const DEFAULT_RACERS = "gd,momentum,adam,newton,newton_safeguarded";
-const status = statusLine($("race-status"));
+const status = statusLine([$("race-status"), $("map-status")]); // by the Race button, and on the map (a phone's first screen)
 const loadOptions = latest(api.optimizeOptions, status, { persist: true });
 const request = latest(api.optimize, status);
 const compact = () => window.matchMedia("(max-width: 700px)").matches;
@@ -23,6 +23,7 @@ let clickBound = false;
 let parameters = null; // the page's table, once the server has said what the parameters may be
 let play = null; // the step player
 let racing = 0; // races asked for and not answered yet
+let pending = null; // the race asked for and not answered yet (its body, as JSON)
 
 // -- the page's parameters, once the server has said what they may be ----------------------
 function table(o) {
@@ -153,8 +154,12 @@ async function race() {
     dataset: { name: state.data, points: number(state.n), noise: number(state.noise), seed: number(state.seed) },
     seed: number(state.seed),
   };
+  const asked = JSON.stringify(body);
+  if (asked === pending) return; // Enter in a field: its change and the form's submit, one race
+  pending = asked;
   racing++;
   const got = await request(body).finally(() => racing--);
+  if (pending === asked) pending = null;
   if (!got) return;
   $("race-error").hidden = got.ok;
   if (!got.ok) {
@@ -203,9 +208,11 @@ function show(step) {
 }
 
 // -- start ----------------------------------------------------------------------------------
-async function main() {
+// The server's options (surfaces, racers, limits) first, then the page's wiring. Called again
+// (Race pressed while they cannot be loaded), it tries at once; the older call gives way.
+async function begin() {
   const got = await loadOptions();
-  if (!got) return;
+  if (!got || options) return;
   if (!got.ok) {
     $("race-error").hidden = false;
     $("race-error").textContent = errorText(got.data);
@@ -215,6 +222,10 @@ async function main() {
   buildControls();
   parameters = table(options);
   state = readState(parameters).state;
+  if (movedK) { // slid while the options were loading
+    state.k = movedK;
+    forget("k");
+  }
   bindControls(parameters, state, (key) => {
     if (key === "surface") { // a new surface: its own start and learning rates (a rate is a surface's)
       state.x = state.y = "";
@@ -227,20 +238,9 @@ async function main() {
     state.t = "";
     race();
   });
-  $("condition").addEventListener("input", () => {
-    state.k = KAPPAS[Number($("condition").value)];
-    forget("k");
-    state.t = "";
-    race();
-  });
   $("default-start").addEventListener("click", () => {
     state.x = state.y = "";
     $("start-x").value = $("start-y").value = "";
-    state.t = "";
-    race();
-  });
-  $("race-form").addEventListener("submit", (event) => {
-    event.preventDefault();
     state.t = "";
     race();
   });
@@ -261,6 +261,37 @@ onFollow((followed) => {
   if (changed.size > 1 || !changed.has("t")) race();
   else if (answer && !racing) show(state.t === "" ? last() : Number(state.t)); // else the race coming shows it
 });
+
+// Wired before the options come: κ slides (kept for the race to come), and Race tries again
+// at once (the form was sent as a page load, its fields in the URL, while they were missing).
+let movedK = null;
+function main() {
+  const linkedSurface = new URLSearchParams(location.search).get("surface") ?? "quadratic";
+  $("surface").replaceChildren(el("option", {}, linkedSurface)); // the menu, once the options come
+  const k = new URLSearchParams(location.search).get("k");
+  const linked = KAPPAS.includes(k) ? k : "10"; // checked again, and said, with the options
+  $("condition").value = String(KAPPAS.indexOf(linked));
+  $("condition-value").textContent = `κ = ${linked}`;
+  $("condition").addEventListener("input", () => {
+    const kappa = KAPPAS[Number($("condition").value)];
+    if (!state) {
+      movedK = kappa;
+      $("condition-value").textContent = `κ = ${kappa}`;
+      return;
+    }
+    state.k = kappa;
+    forget("k");
+    state.t = "";
+    race();
+  });
+  $("race-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!state) return begin();
+    state.t = "";
+    race();
+  });
+  begin();
+}
 
 // plotly.js is loaded with `defer`, after this module may have started: wait for it.
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", main);

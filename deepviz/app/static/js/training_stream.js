@@ -3,6 +3,7 @@
 // The page tells it what to do on each (re)opening (send its run again) and with each message.
 import { serverAnswered } from "./api.js";
 
+const SLOW = 1500; // ms waiting for an answer we asked for before the page says it is waiting
 const STALL = 15000; // ms waiting for an answer we asked for before the stream is opened again
 
 // url(): the stream's address; on.open(): (re)opened; on.message(msg): a parsed message;
@@ -12,6 +13,8 @@ export function trainingStream(url, on) {
   let retry = 1000; // the next reconnection's delay (ms): doubles after each failure, up to 30 s
   let reconnectTimer = null;
   let stallTimer = null;
+  let slowTimer = null;
+  let waiting = false; // "waiting for the server…" is shown: the next message says "live" again
   let idle = false; // closed by the server as idle, or by the protocol: reopened on the next action
 
   function connect() {
@@ -29,7 +32,7 @@ export function trainingStream(url, on) {
     });
     mine.addEventListener("message", (event) => {
       if (socket !== mine) return;
-      clearTimeout(stallTimer);
+      answered();
       let message;
       try {
         message = JSON.parse(event.data);
@@ -46,8 +49,8 @@ export function trainingStream(url, on) {
   // The stream closed: say so and open it again after a while (at once on the next action
   // if the server closed it on purpose).
   function lost(code) {
-    clearTimeout(stallTimer);
     socket = null;
+    answered();
     if (code === 1000 || code === 1001) {
       idle = true;
       on.state("paused", "closed while idle: press Play or Step to start the run again");
@@ -77,6 +80,11 @@ export function trainingStream(url, on) {
     socket.send(JSON.stringify(message));
     if (expectAnswer) {
       clearTimeout(stallTimer);
+      clearTimeout(slowTimer);
+      slowTimer = setTimeout(() => {
+        waiting = true;
+        on.state("loading", "waiting for the server…");
+      }, SLOW);
       stallTimer = setTimeout(() => {
         const stuck = socket;
         socket = null;
@@ -85,6 +93,14 @@ export function trainingStream(url, on) {
       }, STALL);
     }
     return true;
+  }
+
+  // A message came (or the stream closed): no longer waiting for an answer.
+  function answered() {
+    clearTimeout(stallTimer);
+    clearTimeout(slowTimer);
+    if (waiting && socket) on.state("live", "live");
+    waiting = false;
   }
 
   return { connect, send, open: () => socket?.readyState === WebSocket.OPEN };

@@ -4,7 +4,8 @@
 // tab's sessionStorage; the "secret instructor link" carries it in a fragment (classroom.js).
 import { api, errorText } from "./api.js";
 import { el, fmt } from "./format.js";
-import { forget, load, save, secretLink, takeSecret, urlOf } from "./classroom.js";
+import { NOT_A_LESSON, forget, load, save, secretLink, takeSecret, urlOf } from "./classroom.js";
+import { modeSwitch } from "./pace.js";
 
 const $ = (id) => document.getElementById(id);
 const EVERY = 1000; // ms between two looks at the class and its poll
@@ -13,6 +14,7 @@ let poll = null; // the current poll: {poll_id, kind, options, revealed}
 let ready = null; // the ready-made question asked as the current poll: {poll_id, answer, show}
 let offered = null; // the page and state whose ready-made questions are listed (JSON)
 let timer = null;
+let pace = null; // the switch: paced, locked, released
 
 const said = (box, text) => { box.hidden = !text; box.textContent = text || ""; };
 const options = { get token() { return record.token; } };
@@ -29,6 +31,8 @@ function open(fresh) {
   $("class-join-link").textContent = link;
   $("class-qr").src = api.classQr(record.code);
   $("class-secret").value = secretLink("/class", record.code, record.token);
+  pace = modeSwitch(record);
+  $("class-pace").replaceChildren(pace);
   look();
 }
 
@@ -53,6 +57,7 @@ async function look() {
   if (info.ok) {
     const d = info.data;
     $("class-students").textContent = d.students;
+    pace.shown(d.mode);
     $("class-connected").textContent = d.connected;
     $("class-page").textContent = d.page || "no page yet";
     $("class-page").href = d.page ? urlOf(d) : "/";
@@ -134,6 +139,19 @@ for (const link of document.querySelectorAll("a[data-drive]")) {
     link.href = secretLink(link.getAttribute("href").split("#")[0], record.code, record.token);
   });
 }
+
+$("drive-lesson").addEventListener("submit", (e) => { // a lesson link of this server, opened to drive
+  e.preventDefault();
+  let url;
+  try {
+    url = new URL($("lesson-link").value.trim(), location.origin);
+  } catch {
+    url = null;
+  }
+  const fine = url && url.origin === location.origin && !NOT_A_LESSON.has(url.pathname);
+  said($("lesson-error"), fine ? "" : `Paste a link to one of this site's pages (${location.origin}/…).`);
+  if (fine) window.open(secretLink(`${url.pathname}${url.search}`, record.code, record.token), "_blank");
+});
 
 $("poll-kind").addEventListener("change", () => { $("poll-options").disabled = $("poll-kind").value !== "choice"; });
 

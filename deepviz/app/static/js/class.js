@@ -6,6 +6,7 @@ import { api, errorText } from "./api.js";
 import { el, fmt } from "./format.js";
 import { NOT_A_LESSON, forget, load, save, secretLink, takeSecret, urlOf } from "./classroom.js";
 import { modeSwitch } from "./pace.js";
+import { STEP } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 const EVERY = 1000; // ms between two looks at the class and its poll
@@ -16,6 +17,7 @@ let offered = null; // the page and state whose ready-made questions are listed 
 let timer = null;
 let pace = null; // the switch: paced, locked, released
 
+const stepsShown = (text, at) => `lesson step ${at || 0} of ${text.split(STEP).length}`; // not the steps' text
 const said = (box, text) => { box.hidden = !text; box.textContent = text || ""; };
 const options = { get token() { return record.token; } };
 
@@ -61,7 +63,8 @@ async function look() {
     $("class-connected").textContent = d.connected;
     $("class-page").textContent = d.page || "no page yet";
     $("class-page").href = d.page ? urlOf(d) : "/";
-    $("class-state").textContent = Object.entries(d.state || {}).map(([k, v]) => `${k}=${v}`).join(" · ");
+    $("class-state").textContent = Object.entries(d.state || {}).filter(([k]) => k !== "at")
+      .map(([k, v]) => (k === "steps" ? stepsShown(v, d.state.at) : `${k}=${v}`)).join(" · ");
     $("class-name-count").textContent = d.names.length;
     $("class-names").replaceChildren(...d.names.map((s) => el("li", {}, s.name))); // text, never HTML
     if (d.polls > 0 && poll?.poll_id !== `p${d.polls}`) poll = { poll_id: `p${d.polls}` }; // reopened dashboard

@@ -14,7 +14,7 @@
 import { api, backoff, errorText, latest } from "./api.js";
 import { el, fmt } from "./format.js";
 import { NOT_A_LESSON, forget, here, load, save, secretLink, showing, takeSecret } from "./classroom.js";
-import { lessonPanel, render, stepper } from "./lesson.js";
+import { lessonBar, lessonPanel, render, stepper } from "./lesson.js";
 import { modeSwitch } from "./pace.js";
 
 const bar = document.getElementById("class-bar");
@@ -39,7 +39,7 @@ function drive(record) {
   };
   const dashboard = el("a", { href: "/class", target: "_blank" }, "Dashboard");
   dashboard.addEventListener("click", () => { dashboard.href = secretLink("/class", record.code, record.token); });
-  const pace = modeSwitch(record);
+  const pace = modeSwitch(record, "The class:");
   show(el("strong", {}, `Class ${record.code}`), el("span", {}, " you drive: the students follow this page."),
     status, dashboard, button("Stop driving", stop), pace, stepper(), lessonPanel());
   api.classInfo(record.code, { token: record.token }).then((info) => info.ok && pace.shown(info.data.mode));
@@ -199,6 +199,7 @@ if (!NOT_A_LESSON.has(location.pathname)) {
 const driving = load("drive"), student = load("student");
 if (driving && !NOT_A_LESSON.has(location.pathname)) drive(driving);
 else if (student && location.pathname !== "/class") follow(student);
+else if (!NOT_A_LESSON.has(location.pathname)) lessonBar(); // outside a class: a lesson link's steps
 
 // The /join page calls this once the student has joined.
 export function joined() {

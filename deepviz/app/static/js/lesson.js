@@ -7,10 +7,10 @@
 //
 // Who steps: the instructor's driving tab (its bar, classbar.js: each step then goes to the
 // class as every state does), a student exploring on their own, or anyone who opens the link
-// outside a class (the bar this module shows then).
+// outside a class (lessonBar(), which classbar.js shows when this tab has no class bar).
 import { el } from "./format.js";
 import { LESSON, changeLesson, controlNames, lessonParams, readLesson } from "./state.js";
-import { NOT_A_LESSON, load, urlOf } from "./classroom.js";
+import { urlOf } from "./classroom.js";
 
 const button = (text, onClick, attrs = {}) => {
   const b = el("button", { type: "button", ...attrs }, text);
@@ -138,12 +138,14 @@ export function lessonPanel() {
 }
 
 // -- on every page ------------------------------------------------------------------------------
-readLesson(); // refuses what the link names wrong, as every page's URL state
-hideControls();
-window.addEventListener("deepviz:state", refresh);
-const inClass = load("drive") || load("student"); // then the class bar steps (classbar.js)
-if (!inClass && !NOT_A_LESSON.has(location.pathname) && readLesson().steps.length) {
+// The lesson's own bar, outside a class: its steps, if it has any.
+export function lessonBar() {
+  if (!readLesson().steps.length) return;
   const bar = document.getElementById("lesson-bar");
   bar.replaceChildren(el("strong", {}, "Lesson"), stepper());
   bar.hidden = false;
 }
+
+readLesson(); // refuses what the link names wrong, as every page's URL state
+hideControls();
+window.addEventListener("deepviz:state", refresh);

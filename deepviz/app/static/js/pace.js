@@ -11,14 +11,15 @@ export const MODES = {
 };
 
 // Three buttons, the class's mode pressed; `shown(mode)` sets it from what the server says.
-export function modeSwitch(record, mode = "paced") {
+export function modeSwitch(record, label = "") {
   const said = el("span", { class: "error", role: "alert" });
   const buttons = Object.entries(MODES).map(([name, { button, title }]) => {
     const b = el("button", { type: "button", class: "mode-button", "data-mode": name, title }, button);
     b.addEventListener("click", () => choose(name));
     return b;
   });
-  const box = el("span", { class: "mode-switch", role: "group", "aria-label": "Pace the class" }, ...buttons, said);
+  const box = el("span", { class: "mode-switch", role: "group", "aria-label": "Pace the class" },
+    ...(label ? [el("span", {}, label)] : []), ...buttons, said);
   box.shown = (current) => {
     box.dataset.mode = current;
     for (const b of buttons) b.setAttribute("aria-pressed", String(b.dataset.mode === current));
@@ -28,6 +29,6 @@ export function modeSwitch(record, mode = "paced") {
     said.textContent = answer.ok ? "" : ` Not changed: ${errorText(answer.data)}`;
     if (answer.ok) box.shown(name);
   }
-  box.shown(mode);
+  box.shown("paced"); // a class's mode until its instructor changes it
   return box;
 }

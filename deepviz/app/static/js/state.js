@@ -115,7 +115,7 @@ function writeUrl(params) {
 // Bounded by the server's settings (templates/base.html): at most max_lesson_steps steps,
 // and the steps at most max_class_state_bytes long (they travel with the class's state).
 export const LESSON = ["hide", "steps", "at"];
-const STEP = "|"; // between two steps (a query string writes "|" as %7C)
+export const STEP = "|"; // between two steps (a query string writes "|" as %7C)
 let lesson = null; // {hide: [name], steps: [{param: text}], at}: as read, and as changed since
 
 // The names of the controls a lesson link may hide on this page, in the page's order.

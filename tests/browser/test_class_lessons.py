@@ -126,7 +126,7 @@ def test_an_instructor_hides_steps_releases_and_locks_and_the_students_follow(in
     for page in students:
         expect(page.locator("#class-bar")).to_contain_text("Explore freely", timeout=WAIT)
         expect(page.locator("#class-bar").get_by_role("button", name="Explore alone")).to_be_hidden()
-    expect(bar.get_by_role("button", name="Release")).to_have_attribute("aria-pressed", "false")  # not told
+    expect(bar.get_by_role("button", name="Release")).to_have_attribute("aria-pressed", "true", timeout=WAIT)
     screenshot(dashboard, "lesson-dashboard-released")
     screenshot(ada, "lesson-student-released", full_page=False)
     ada.locator("nav.toc").get_by_role("link", name="Optimizers").first.click()

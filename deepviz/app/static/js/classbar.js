@@ -15,7 +15,7 @@ import { api, backoff, errorText, latest } from "./api.js";
 import { el, fmt } from "./format.js";
 import { NOT_A_LESSON, forget, here, load, save, secretLink, showing, takeSecret } from "./classroom.js";
 import { lessonBar, lessonPanel, render, stepper } from "./lesson.js";
-import { modeSwitch } from "./pace.js";
+import { keepCurrent, modeSwitch } from "./pace.js";
 
 const bar = document.getElementById("class-bar");
 const button = (text, onClick, attrs = {}) => {
@@ -32,17 +32,18 @@ function show(...children) {
 // -- the instructor's tab: its state goes to the class (latest wins, one request at a time) --
 function drive(record) {
   const status = el("span", { class: "class-status" }, "");
+  const pace = modeSwitch(record, "The class:");
   const stop = () => {
     forget("drive");
+    stopWatching();
     window.removeEventListener("deepviz:state", send);
     bar.hidden = true;
   };
   const dashboard = el("a", { href: "/class", target: "_blank" }, "Dashboard");
   dashboard.addEventListener("click", () => { dashboard.href = secretLink("/class", record.code, record.token); });
-  const pace = modeSwitch(record, "The class:");
   show(el("strong", {}, `Class ${record.code}`), el("span", {}, " you drive: the students follow this page."),
     status, dashboard, button("Stop driving", stop), pace, stepper(), lessonPanel());
-  api.classInfo(record.code, { token: record.token }).then((info) => info.ok && pace.shown(info.data.mode));
+  const stopWatching = keepCurrent(pace, record);
   const post = latest((body, options) => api.classState(record.code, body, { ...options, token: record.token }));
   async function send() {
     const answer = await post(here());

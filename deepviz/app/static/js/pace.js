@@ -32,3 +32,23 @@ export function modeSwitch(record, label = "") {
   box.shown("paced"); // a class's mode until its instructor changes it
   return box;
 }
+
+// Keep a switch current with the class (the mode may change on the dashboard): asked every
+// `every` ms while the tab is visible, and when it becomes visible, until the class is gone.
+// Returns what stops it.
+export function keepCurrent(box, record, every = 5000) {
+  const timer = setInterval(look, every);
+  const stop = () => {
+    clearInterval(timer);
+    document.removeEventListener("visibilitychange", look);
+  };
+  async function look() {
+    if (document.visibilityState !== "visible") return;
+    const info = await api.classInfo(record.code, { token: record.token });
+    if (info.ok) box.shown(info.data.mode);
+    if (info.status === 404) stop(); // ended: the driving bar's next state says so
+  }
+  document.addEventListener("visibilitychange", look);
+  look();
+  return stop;
+}

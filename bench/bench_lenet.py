@@ -19,6 +19,7 @@ import base64
 import io
 import json
 import os
+import struct
 import sys
 import time
 from pathlib import Path
@@ -36,8 +37,10 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import median_us, percentile_ms, server  # noqa: E402
 from deepviz.app import frames  # noqa: E402
+from deepviz.app.batcher import compute  # noqa: E402
 from deepviz.app.images import decode_data_url  # noqa: E402
 from deepviz.app.preprocess import mnist_style, to_ink  # noqa: E402
+from deepviz.app.settings import Settings  # noqa: E402
 from deepviz.engine import Tensor, no_grad
 from deepviz.engine import functional as F
 from deepviz.lessons import lenet  # noqa: E402
@@ -86,11 +89,34 @@ def stages(urls: list[str], model) -> None:
     print(f"  bytes per frame: {len(payload)} (JSON with uint8 base64 maps)")
 
 
-async def round_trips(url: str, messages: list[str]) -> tuple[list[float], int]:
+def batcher_paths(urls: list[str]) -> list[bytes]:
+    """The server's work for one frame as the batcher does it (parse, preprocess, infer,
+    encode), JSON with a drawing against binary with the page's own 28×28
+    (docs/lenet-stream.md). Returns the binary frames, for the round trips."""
+    settings = Settings()
+    texts = [json.dumps({"id": i, "image": u}) for i, u in enumerate(urls)]
+    images = [mnist_style(to_ink(decode_data_url(u, 10**7, 4096, ["image"]))) for u in urls]
+    binaries = [
+        struct.pack("<BBH", 1, 255, i) + np.round(x * 255).astype(np.uint8).tobytes() for i, x in enumerate(images)
+    ]
+    print(f"server time per frame in the batcher (compute(), {len(urls)} frames, batch 1):")
+    for name, messages, binary in [("JSON: an 84×84 PNG in, JSON out", texts, False),
+                                   ("binary: the page's 28×28 in, binary out", binaries, True)]:  # fmt: skip
+        times, size = [], 0
+        for message in messages:
+            start = time.perf_counter()
+            (answer,) = compute([message], settings, [binary])
+            times.append(time.perf_counter() - start)
+            size = len(answer)
+        print(f"  {name:42} {percentiles(times)}   {len(message)} B in, {size} B out")
+    return binaries
+
+
+async def round_trips(url: str, messages: list[str | bytes], subprotocols=None) -> tuple[list[float], int]:
     import websockets
 
     times, size = [], 0
-    async with websockets.connect(url, max_size=2**22, compression=None) as ws:
+    async with websockets.connect(url, max_size=2**22, compression=None, subprotocols=subprotocols) as ws:
         for message in messages:
             start = time.perf_counter()
             await ws.send(message)
@@ -100,14 +126,16 @@ async def round_trips(url: str, messages: list[str]) -> tuple[list[float], int]:
     return times, size
 
 
-def websocket(urls: list[str]) -> None:
+def websocket(urls: list[str], binaries: list[bytes]) -> None:
     with server(env={"DEEPVIZ_MAX_WS_RATE": "1000000"}) as (port, _):  # one client, as fast as it can
         messages = [json.dumps({"id": i, "image": u}) for i, u in enumerate(urls)]
         url = f"ws://127.0.0.1:{port}/api/v1/lenet/stream"
         asyncio.run(round_trips(url, messages[:20]))  # warm up
         times, size = asyncio.run(round_trips(url, messages))
-    print(f"WebSocket round trip on loopback, one client, {len(times)} frames: {percentiles(times)}")
-    print(f"  bytes per frame: {len(messages[0])} sent (PNG data URL), {size} received")
+        binary_times, binary_size = asyncio.run(round_trips(url, binaries, ["deepviz.lenet.bin1"]))
+    print(f"WebSocket round trip on loopback, one client, {len(times)} frames:")
+    print(f"  JSON   {percentiles(times)}   {len(messages[0])} B sent (PNG data URL), {size} B received")
+    print(f"  binary {percentiles(binary_times)}   {len(binaries[0])} B sent (28×28), {binary_size} B received")
 
 
 def ratios(model, images: np.ndarray) -> None:
@@ -162,7 +190,8 @@ def main() -> None:
     test = load().test
     urls = [drawing_url(test.images[i % 1000, 0]) for i in range(args.frames)]
     stages(urls, model)
-    websocket(urls)
+    binaries = batcher_paths(urls)
+    websocket(urls, binaries)
     ratios(model, test.images)
 
 

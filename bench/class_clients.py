@@ -1,6 +1,6 @@
-"""The pieces bench/class_load.py drives: a redis-server of its own, the two deepviz instances
-(tests/services.py's Server), students (an HTTP client per loopback source address, at most
-``max_work_per_address`` requests in flight from each) and followers (a WebSocket that
+"""The pieces bench/class_load.py drives besides tests/services.py's Server and RedisServer:
+students (an HTTP client per loopback source address, at most ``max_work_per_address``
+requests in flight from each) and followers (a WebSocket that
 reconnects with the page's backoff and records every message and close)."""
 
 from __future__ import annotations
@@ -8,49 +8,11 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import socket
-import subprocess
 import time
 from dataclasses import dataclass, field
 
 import httpx
 import websockets
-
-REDIS_SERVER = "/usr/bin/redis-server"
-
-
-class Redis:
-    """One redis-server without persistence, as a department's may run: a restart empties it."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server did not start on port {self.port}")
-            time.sleep(0.02)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
 
 
 class Clients:

@@ -37,9 +37,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.class_clients import Clients, Follower, Redis  # noqa: E402
+from bench.class_clients import Clients, Follower  # noqa: E402
 from bench.common import percentile_ms  # noqa: E402
-from tests.services import Server, cpu_seconds, free_port, rss_mb  # noqa: E402
+from tests.services import RedisServer, Server, cpu_seconds, free_port, rss_mb  # noqa: E402
 
 SECRET = "the-class-load-bench-secret-of-32-characters-or-more"
 OPTIONS = ["a", "b", "c", "d"]
@@ -85,7 +85,7 @@ def last_step(f: Follower) -> str | None:
     return (f.messages[-1][1].get("state") or {}).get("step") if f.messages else None
 
 
-async def run(args, servers: list[Server], redis: Redis) -> Result:
+async def run(args, servers: list[Server], redis: RedisServer) -> Result:
     result = Result(args.followers)
     http = Clients(per_address=2, in_flight=4 * len(servers) * args.workers)
     api = [f"{s.url}/api/v1/classes" for s in servers]
@@ -277,7 +277,7 @@ def main(argv: list[str] | None = None) -> Result:
     settings = {f"DEEPVIZ_{k.upper()}": v for k, v in (s.split("=", 1) for s in args.set)}
     print("settings changed for the bench: " + (", ".join(f"{k}={v}" for k, v in settings.items()) or "none"),
           flush=True)  # fmt: skip
-    redis = Redis(args.port or free_port())
+    redis = RedisServer(args.port or free_port())
     redis.start()
     workdir = Path(tempfile.mkdtemp(prefix="class-load-"))
     env = {"DEEPVIZ_REDIS_URL": redis.url, "DEEPVIZ_CLASSROOM_SECRET": SECRET, **settings}

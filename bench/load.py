@@ -4,6 +4,7 @@ frame in flight) and M HTTP clients request backprop graphs, for T seconds. Repo
 served per second, latency p50 and p99, errors, and the server's memory before and after.
 
     .venv/bin/python bench/load.py --clients 200 --rate 10 --http 20 --http-rate 2 --seconds 30 --workers 2
+    .venv/bin/python bench/load.py --clients 400 --binary   # the page's binary frames (docs/lenet-stream.md)
 
 Traffic goes to 127.0.0.1 only; every loop is bounded by --seconds.
 """
@@ -16,6 +17,7 @@ import base64
 import io
 import json
 import os
+import struct
 import sys
 import time
 import urllib.request
@@ -31,8 +33,15 @@ from bench.common import percentile_ms, server  # noqa: E402
 from deepviz.lessons.mnist import load  # noqa: E402
 
 
+def binary_frames(count: int) -> list[bytes]:
+    """Digits as the page sends them in binary: its own 28×28 (frame id 0: set on sending)."""
+    test = load().test
+    return [struct.pack("<BBH", 1, 255, 0) + np.round(test.images[i, 0] * 255).astype(np.uint8).tobytes()
+            for i in range(count)]  # fmt: skip
+
+
 def drawings(count: int) -> list[str]:
-    """Digits as the page sends them: an 84×84 transparent PNG data URL."""
+    """Digits as the page sends them in JSON: an 84×84 transparent PNG data URL."""
     test = load().test
     urls = []
     for i in range(count):
@@ -75,12 +84,15 @@ class Stats:
         self.sent = 0
 
 
-async def draw(url: str, frames: list[str], rate: float, until: float, stats: Stats, offset: float) -> None:
+async def draw(url: str, frames: list[str] | list[bytes], rate: float, until: float, stats: Stats,
+               offset: float) -> None:  # fmt: skip
     import websockets
 
+    binary = isinstance(frames[0], bytes)
     await asyncio.sleep(offset)  # clients start spread over the first second
     try:
-        async with websockets.connect(url, max_size=2**22, compression=None, open_timeout=30) as ws:
+        async with websockets.connect(url, max_size=2**22, compression=None, open_timeout=30,
+                                      subprotocols=["deepviz.lenet.bin1"] if binary else None) as ws:  # fmt: skip
             sent_at: dict[int, float] = {}
             in_flight, dirty, next_id = False, False, 0
 
@@ -90,15 +102,22 @@ async def draw(url: str, frames: list[str], rate: float, until: float, stats: St
                 sent_at[next_id] = time.perf_counter()
                 in_flight, dirty = True, False
                 stats.sent += 1
-                await ws.send(json.dumps({"id": next_id, "image": frames[next_id % len(frames)]}))
+                frame = frames[next_id % len(frames)]
+                if binary:
+                    await ws.send(frame[:2] + struct.pack("<H", next_id % 65536) + frame[4:])
+                else:
+                    await ws.send(json.dumps({"id": next_id, "image": frame}))
 
             async def receive() -> None:
                 nonlocal in_flight
                 async for message in ws:
-                    answer = json.loads(message)
-                    if "error" in answer:
-                        stats.errors += 1
-                    stats.latencies.append(time.perf_counter() - sent_at.pop(answer.get("id"), time.perf_counter()))
+                    if isinstance(message, bytes):  # a binary frame: its id at bytes 4–5
+                        frame_id = next(i for i in sent_at if i % 65536 == struct.unpack_from("<H", message, 4)[0])
+                    else:
+                        answer = json.loads(message)
+                        stats.errors += "error" in answer
+                        frame_id = answer.get("id")
+                    stats.latencies.append(time.perf_counter() - sent_at.pop(frame_id, time.perf_counter()))
                     in_flight = False
                     if dirty and time.perf_counter() < until:
                         await send()
@@ -140,7 +159,7 @@ percentile = percentile_ms
 
 
 async def run(args, port: int) -> tuple[Stats, Stats]:
-    frames = drawings(200)
+    frames = binary_frames(200) if args.binary else drawings(200)
     until = time.perf_counter() + args.seconds
     ws_stats, http_stats = Stats(), Stats()
     url = f"ws://127.0.0.1:{port}/api/v1/lenet/stream"
@@ -158,6 +177,7 @@ def main() -> None:
     parser.add_argument("--http-rate", type=float, default=2, help="requests a second each HTTP client makes")
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--binary", action="store_true", help="binary frames: the page's own 28×28 in, binary out")
     args = parser.parse_args()
 
     env = {"DEEPVIZ_MAX_WS_CONNECTIONS": str(args.clients + 10)}
@@ -172,7 +192,8 @@ def main() -> None:
 
     wanted = args.clients * args.rate
     served = len(ws_stats.latencies) / args.seconds
-    print(f"{args.clients} drawing clients at {args.rate:g} frames/s each ({wanted:g} wanted/s), "
+    kind = "binary" if args.binary else "JSON"
+    print(f"{args.clients} drawing clients ({kind} frames) at {args.rate:g} frames/s each ({wanted:g} wanted/s), "
           f"{args.http} HTTP clients at {args.http_rate:g}/s, {args.seconds:g} s, {args.workers} worker(s), "
           "load generator on the same 2 cores")  # fmt: skip
     print(f"  frames served  {served:8.0f}/s   ({len(ws_stats.latencies)} in {elapsed:.0f} s; {ws_stats.sent} sent)")

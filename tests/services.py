@@ -1,5 +1,5 @@
-"""Real services the tests start and stop: `deepviz serve` instances and nginx (with
-deploy/nginx.conf rendered for them), on free loopback ports, each writing into a folder of
+"""Real services the tests start and stop: `deepviz serve` instances, nginx (with
+deploy/nginx.conf rendered for them) and redis-server, on free loopback ports, each writing into a folder of
 its own; and what is measured of a process tree (resident memory, CPU time).
 
 Every process started here is stopped by its id; every wait is bounded.
@@ -103,6 +103,56 @@ def stop_process(process: subprocess.Popen | None, seconds: float = 10) -> None:
     for p in pids[1:]:  # workers orphaned by a killed supervisor
         with contextlib.suppress(ProcessLookupError):
             os.kill(p, signal.SIGKILL)
+
+
+# --- redis-server ----------------------------------------------------------------------------
+
+REDIS_SERVER = "/usr/bin/redis-server"
+
+
+class RedisServer:
+    """One redis-server process of our own, without persistence (as a department's may run:
+    a restart empties it)."""
+
+    def __init__(self, port: int | None = None):
+        self.port = port or free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        if not Path(REDIS_SERVER).exists():
+            raise RuntimeError(f"{REDIS_SERVER} is missing: run scripts/test, which installs Debian's redis-server")
+        args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not self._pong():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start on port {self.port}")
+            time.sleep(0.02)
+        return self
+
+    def _pong(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def flush(self) -> None:
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            s.sendall(b"FLUSHALL\r\n")
+            if not s.recv(16).startswith(b"+OK"):
+                raise RuntimeError("FLUSHALL failed")
 
 
 # --- a deepviz instance and nginx ----------------------------------------------------------

@@ -31,8 +31,9 @@ EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="deepviz-batcher
 class Slot:
     """One connection's mailbox: the frame waiting to be computed, the answer waiting to be sent."""
 
-    text: str | None = None  # the latest frame not yet taken by the batcher
-    answer: str | None = None  # the latest answer not yet sent
+    frame: str | bytes | None = None  # the latest frame not yet taken by the batcher (JSON text, or binary)
+    answer: str | bytes | None = None  # the latest answer not yet sent
+    binary: bool = False  # the connection asked for binary answers (the "deepviz.lenet.bin1" subprotocol)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     cost: float = 0.0  # seconds of preprocessing its frames took, charged to its rate limit
 
@@ -45,10 +46,10 @@ class Batcher:
         self.wake: asyncio.Event | None = None
         self.task: asyncio.Task | None = None
 
-    def submit(self, slot: Slot, text: str) -> None:
-        if slot.text is not None:
+    def submit(self, slot: Slot, frame: str | bytes) -> None:
+        if slot.frame is not None:
             METRICS.count("deepviz_frames_dropped_total")  # replaced before it was computed
-        slot.text = text
+        slot.frame = frame
         self.waiting.add(slot)
         loop = asyncio.get_running_loop()
         if loop is not self.loop or self.task is None or self.task.done():
@@ -66,15 +67,15 @@ class Batcher:
             self.wake.clear()
             while self.waiting:
                 batch = [self.waiting.pop() for _ in range(min(len(self.waiting), self.settings.max_batch))]
-                jobs = [(slot, slot.text) for slot in batch]
+                jobs = [slot.frame for slot in batch]
                 for slot in batch:
-                    slot.text = None
+                    slot.frame = None
                 started = time.perf_counter()
                 try:
                     # in the batcher's own thread: the event loop keeps accepting frames and
                     # serving HTTP while a batch computes (numpy and Pillow release the GIL)
                     answers, costs = await self.loop.run_in_executor(
-                        EXECUTOR, compute_with_costs, [t for _, t in jobs], self.settings
+                        EXECUTOR, compute_with_costs, jobs, self.settings, [slot.binary for slot in batch]
                     )
                 except Exception:  # a bug must not leave a batch of clients waiting forever
                     LOG.exception("a batch of %d frames failed", len(jobs))
@@ -88,34 +89,47 @@ class Batcher:
                 METRICS.count("deepviz_frames_total", len(batch))
 
 
-def compute(texts: list[str], settings: Settings) -> list[str]:
+def compute(messages: list[str | bytes], settings: Settings, binary: list[bool] | None = None) -> list[str | bytes]:
     """Answers for a batch of frames: parse each, preprocess each, one engine pass for all."""
-    return compute_with_costs(texts, settings)[0]
+    return compute_with_costs(messages, settings, binary)[0]
 
 
-def compute_with_costs(texts: list[str], settings: Settings) -> tuple[list[str], list[float]]:
-    """The answers, and the seconds each frame's parsing and preprocessing took. Whatever
-    one frame holds, it answers for itself only: no frame can fail the others in its batch."""
-    answers: list[dict | None] = [None] * len(texts)
-    costs = [0.0] * len(texts)
+def _json_frame(text: str) -> dict:
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("a frame is a JSON object")
+    return data
+
+
+def compute_with_costs(messages: list[str | bytes], settings: Settings,
+                       binary: list[bool] | None = None) -> tuple[list[str | bytes], list[float]]:  # fmt: skip
+    """The answers (JSON text, or binary frames where ``binary`` says so; errors are always
+    JSON), and the seconds each frame's parsing and preprocessing took. Whatever one frame
+    holds, it answers for itself only: no frame can fail the others in its batch."""
+    binary = binary or [False] * len(messages)
+    answers: list[dict | bytes | None] = [None] * len(messages)
+    costs = [0.0] * len(messages)
     images, targets, where, ids, notes = [], [], [], [], {}
-    for i, text in enumerate(texts):
+    for i, message in enumerate(messages):
         frame_id = None
         started = time.thread_time()  # CPU time, not wall time: a busy machine must not charge honest frames
         try:
-            data = json.loads(text)
-            if not isinstance(data, dict):
-                raise ValueError("a frame is a JSON object")
-            frame_id = data.pop("id", None)
-            request = PredictRequest.model_validate(data)
-            image, note = network_input(request, settings)
+            if isinstance(message, bytes):  # the 28×28 input the page made itself
+                image, target, frame_id = frames.read_binary(message)
+                note = ""
+            else:  # a JSON predict request (plus an "id")
+                data = _json_frame(message)
+                frame_id = data.pop("id", None)
+                request = PredictRequest.model_validate(data)
+                image, note = network_input(request, settings)
+                target = request.target
             if note:
                 notes[i] = note
             if image is None:
-                answers[i] = frames.empty()
+                answers[i] = frames.binary_empty(_u16(frame_id)) if binary[i] else frames.empty()
             else:
                 images.append(image)
-                targets.append(request.target)
+                targets.append(target)
                 where.append(i)
         except ValidationError as error:
             first = error.errors()[0]
@@ -132,14 +146,27 @@ def compute_with_costs(texts: list[str], settings: Settings) -> tuple[list[str],
         costs[i] = time.thread_time() - started
         ids.append(frame_id)
     if images:
-        for i, answer in zip(where, frames.classify(images, targets)):
-            answers[i] = {**answer, "note": notes[i]} if i in notes else answer
+        result, stack = frames.infer(images, targets)
+        for k, i in enumerate(where):
+            if binary[i]:
+                answers[i] = frames.binary(result, k, stack[k], _u16(ids[i]))
+            else:
+                answer = frames.frame(result, k, stack[k])
+                answers[i] = {**answer, "note": notes[i]} if i in notes else answer
     out = []
     for answer, frame_id in zip(answers, ids):
+        if isinstance(answer, bytes):
+            out.append(answer)
+            continue
         if isinstance(frame_id, int | str):
             answer["id"] = frame_id
         out.append(json.dumps(answer))
     return out, costs
+
+
+def _u16(frame_id: object) -> int:
+    """A frame's id as a binary answer carries it: an integer 0–65535, else 0."""
+    return frame_id if isinstance(frame_id, int) and 0 <= frame_id <= 0xFFFF else 0
 
 
 _last_logged = [0.0]

@@ -132,6 +132,7 @@ class Settings(BaseSettings):
     max_lesson_steps: int = Field(20, ge=1, le=200)  # states in a lesson link's guided sequence (its bytes are
     # bounded by max_class_state_bytes, as it travels with the class's state)
     max_polls_per_class: int = Field(100, ge=1)
+    max_drawings_per_class: int = Field(1000, ge=1)  # drawings kept (one per student per drawing poll; ~1 KB each)
     max_poll_options: int = Field(10, ge=2, le=100)
     max_question_length: int = Field(300, ge=1)  # characters, question and each option alike
     class_send_timeout: float = Field(10.0, gt=0)  # seconds a follower may take to take a message; then closed

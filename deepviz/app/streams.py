@@ -12,11 +12,12 @@ from deepviz.app.metrics import METRICS
 
 
 @asynccontextmanager
-async def admitted(socket: WebSocket) -> AsyncIterator[bool]:
+async def admitted(socket: WebSocket, subprotocol: str | None = None) -> AsyncIterator[bool]:
     """Accept ``socket``; past ``max_ws_connections`` streams in this worker, or
     ``max_ws_per_address`` from the client's address, close it at once with 1013 and a reason
-    (accepted first, so that a browser sees the code, not an HTTP 403) and yield False. Else
-    yield True, the stream counted among the open ones until the block ends."""
+    (accepted first, with ``subprotocol`` if given, so that a browser sees the code, not an
+    HTTP 403) and yield False. Else yield True, the stream counted among the open ones until
+    the block ends."""
     app, settings = socket.app, socket.app.state.settings
     address = (socket.client.host if socket.client else None) or "?"
     refused = None
@@ -24,7 +25,7 @@ async def admitted(socket: WebSocket) -> AsyncIterator[bool]:
         refused = ("full", "the server is full: try again in a minute")
     elif app.state.ws_by_address[address] >= settings.max_ws_per_address:
         refused = ("per_address", f"more than {settings.max_ws_per_address} streams from one address")
-    await socket.accept()
+    await socket.accept(subprotocol=subprotocol)
     if refused:
         METRICS.count("deepviz_websocket_rejected_total", reason=refused[0])
         await socket.close(code=1013, reason=refused[1])

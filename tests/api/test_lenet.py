@@ -3,6 +3,7 @@ bad frames get clear errors, and the stream keeps going."""
 
 import base64
 import json
+import struct
 
 import numpy as np
 import pytest
@@ -148,3 +149,64 @@ def test_a_dot_is_not_read_as_a_digit_without_a_word(client):
     assert "very small" in answer["note"]
     canvas.paste((0, 0, 0, 255), (30, 10, 44, 74))  # a stroke the height of the canvas: a 1
     assert client.post("/api/v1/lenet/predict", json={"image": data_url(canvas)}).json().get("note", "") == ""
+
+
+def read_binary_frame(data: bytes) -> dict:
+    """A binary answer (deepviz.lenet.bin1), read by the layout in docs/lenet-stream.md."""
+    version, prediction, target, count, frame_id, _ = struct.unpack_from("<BBBBHH", data)
+    probabilities = struct.unpack_from("<10f", data, 8)
+    at, maps = 48, []
+    for _ in range(count):
+        lo, hi, n = struct.unpack_from("<ffI", data, at)
+        maps.append((lo, hi, data[at + 12 : at + 12 + n]))
+        at += 12 + n
+    assert at == len(data), "nothing after the last map"
+    return {"version": version, "prediction": prediction, "target": target, "id": frame_id,
+            "probabilities": probabilities, "maps": maps}  # fmt: skip
+
+
+def binary_input(pixels: np.ndarray, frame_id: int, target: int = 255) -> bytes:
+    return struct.pack("<BBH", 1, target, frame_id) + np.round(pixels * 255).astype(np.uint8).tobytes()
+
+
+def test_binary_frames_carry_what_json_frames_do(client, digits):
+    """The page's own 28×28 input as 788 bytes in, the same frame as JSON's out: the same
+    prediction, probabilities (as float32), and every map's bytes, in 9.8 KB instead of 14."""
+    images, labels = digits
+    image = np.round(images[7] * 255) / 255  # what 8-bit input can say exactly
+    with client.websocket_connect("/api/v1/lenet/stream") as ws:
+        ws.send_text(json.dumps({"pixels": image.tolist(), "target": 3}))
+        as_json = ws.receive_text()
+    with client.websocket_connect("/api/v1/lenet/stream", subprotocols=["deepviz.lenet.bin1"]) as ws:
+        assert ws.accepted_subprotocol == "deepviz.lenet.bin1"
+        ws.send_bytes(binary_input(image, 4242, target=3))
+        raw = ws.receive_bytes()
+        ws.send_bytes(binary_input(np.zeros((28, 28)), 7))  # no ink: no prediction, no maps
+        empty = read_binary_frame(ws.receive_bytes())
+        ws.send_bytes(b"\x01\x00\x00")  # too short
+        short = ws.receive_json()
+        ws.send_bytes(binary_input(image, 1, target=10))  # no such class
+        wrong = ws.receive_json()
+        ws.send_text(json.dumps({"id": 9, "pixels": image.tolist()}))  # JSON still taken, answered in binary
+        from_json = read_binary_frame(ws.receive_bytes())
+    frame, mine = json.loads(as_json), read_binary_frame(raw)
+    assert (mine["version"], mine["prediction"], mine["target"], mine["id"]) == (1, frame["prediction"], 3, 4242)
+    assert mine["prediction"] == labels[7]
+    assert np.allclose(mine["probabilities"], frame["probabilities"], atol=1e-6)
+    json_maps = [frame["input"], *frame["layers"], frame["saliency"]]
+    assert len(mine["maps"]) == len(json_maps) == 9
+    for (lo, hi, data), m in zip(mine["maps"], json_maps):
+        assert data == base64.b64decode(m["data"]) and np.isclose(lo, m["min"]) and np.isclose(hi, m["max"])
+    assert len(raw) < 10_000 < len(as_json), (len(raw), len(as_json))
+    assert (empty["prediction"], empty["maps"], empty["id"]) == (255, [], 7)
+    assert "788 bytes" in short["error"]["msg"]
+    assert "target" in wrong["error"]["msg"]
+    assert from_json["id"] == 9 and from_json["prediction"] == labels[7]
+
+
+def test_binary_frames_need_the_subprotocol(client, digits):
+    images, _ = digits
+    with client.websocket_connect("/api/v1/lenet/stream") as ws:
+        assert ws.accepted_subprotocol is None
+        ws.send_bytes(binary_input(images[0], 1))
+        assert "subprotocol deepviz.lenet.bin1" in ws.receive_json()["error"]["msg"]

@@ -1,6 +1,8 @@
 """A student on /lenet: draws a digit with the mouse and reads the prediction, the
 probabilities and the activation maps off the page; clicks a unit; loads a mistake."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -71,3 +73,30 @@ def test_a_drawing_too_small_to_be_a_digit_gets_a_word(page):
     draw_a_one(page)
     expect(page.locator("#prediction")).to_have_text("1")
     expect(note).to_be_hidden()
+
+
+INKED = """Array.from(document.getElementById("pad").getContext("2d").getImageData(0, 0, 280, 280).data)
+    .filter((v, i) => i % 4 === 3 && v > 0).length"""  # pixels inked on the pad
+
+
+def test_the_drawing_goes_into_the_url_and_its_link_shows_it(page):
+    page.goto("/lenet")
+    expect(page.locator("#link-state")).to_have_text("live")
+    draw_a_one(page)
+    expect(page.locator("#prediction")).to_have_text("1")
+    page.wait_for_url(re.compile(r"[?&]ink=[A-Za-z0-9_-]{1046}(&|$)"))  # the 28×28 the network saw
+    link = page.url
+    page.goto("/lenet")
+    expect(page.locator("#link-state")).to_have_text("live")
+    assert page.evaluate(INKED) == 0
+    page.goto(link)
+    expect(page.locator("#prediction")).to_have_text("1")
+    assert page.evaluate(INKED) > 0  # drawn on the pad, as its 784 squares
+    expect(page.locator("#state-problems")).to_be_hidden()
+    assert page.url == link  # read again, the drawing gives back the same ink
+    page.click("#clear")
+    expect(page.locator("#prediction")).to_have_text("–")
+    page.wait_for_url(lambda url: "ink=" not in url)
+    page.goto("/lenet?ink=abc")
+    expect(page.locator("#state-problems")).to_contain_text("ink=abc: expected a 28×28 drawing")
+    expect(page.locator("#prediction")).to_have_text("–")

@@ -5,64 +5,15 @@ clients of the app with a broker of either kind."""
 from __future__ import annotations
 
 import asyncio
-import socket
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
-import redis
 
 from deepviz.app.classroom.memory import InProcessBroker
 from deepviz.app.classroom.redis_broker import RedisBroker
+from tests.services import RedisServer, free_port  # noqa: F401 (the classroom tests import them from here too)
 
-REDIS_SERVER = "/usr/bin/redis-server"
 SECRET = "a-test-secret-of-at-least-32-characters"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class RedisServer:
-    """One redis-server process of our own, without persistence (as the deployment's may be)."""
-
-    def __init__(self, port: int | None = None):
-        self.port = port or free_port()
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        if not Path(REDIS_SERVER).exists():
-            pytest.fail(f"{REDIS_SERVER} is missing: run scripts/test, which installs Debian's redis-server")
-        args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis(port=self.port, socket_connect_timeout=1)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"redis-server did not start on port {self.port}") from None
-                time.sleep(0.02)
-        client.close()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-    def flush(self) -> None:
-        with redis.Redis(port=self.port) as client:
-            client.flushall()
 
 
 @pytest.fixture(scope="session")

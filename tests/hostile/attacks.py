@@ -9,15 +9,19 @@ import asyncio
 import json
 import time
 
+from tests.hostile.class_attacks import class_create_flood, class_follow_hoard, class_join_guess, class_state_flood
 from tests.hostile.expect import (
     HEAD_REFUSED,
     SERVER_REQUEST,
     STREAM_FLOODED,
     both,
+    capped,
     closed_with,
     ended_by_server,
     error_answers,
+    followers_served,
     hoarding,
+    limited,
     no_refusals_but,
     only,
 )
@@ -308,6 +312,12 @@ ATTACKS: list[Attack] = [
     Attack("training_hoard", training_hoard, no_refusals_but({1008, 1013}), "16 largest training runs playing"),
     Attack("training_reconfigure", training_reconfigure, no_refusals_but({1008, 1013}),
            "4 streams re-configuring the largest run 20 times a second"),
+    Attack("class_join_guess", class_join_guess, both(only({404, 503}), limited), "guessing join codes: 429"),
+    Attack("class_follow_hoard", class_follow_hoard, capped, "1,500 follow streams of one student"),
+    Attack("class_state_flood", class_state_flood, both(only({200, 503}), followers_served),
+           "the largest states, flat out, to 40 followers"),
+    Attack("class_create_flood", class_create_flood, both(only({201, 503}), limited), "creating classes: 429",
+           ci_seconds=1.5),
     Attack("ztxt_bomb", ztxt_bomb, both(only({400, 413, 422, 503}), error_answers), "PNG with a 50 MB zTXt",
            ci_seconds=2.0),
     Attack("chunked_over_limit", chunked_over_limit, only({413}), "4 MB chunked body: 413", ci_seconds=2.0),

@@ -100,6 +100,30 @@ def hoarding(outcome: Outcome, context: Context) -> list[str]:
     return found
 
 
+def limited(outcome: Outcome, context: Context) -> list[str]:
+    """The per-address limit acted: some answers were 429."""
+    return [] if outcome.statuses.get(429) else [f"never limited (no 429): {outcome.describe()}"]
+
+
+def capped(outcome: Outcome, context: Context) -> list[str]:
+    """Streams over the caps were accepted, then closed with 1013 (not refused with a 403, nor
+    left open past the cap)."""
+    found = no_refusals_but({1013, 1001, 1000})(outcome, context)
+    if not outcome.closes.get(1013) and not outcome.statuses.get(429):
+        found.append(f"no stream closed with 1013 (the caps never acted): {outcome.describe()}")
+    return found
+
+
+def followers_served(outcome: Outcome, context: Context) -> list[str]:
+    """The attacker's own followers got events and were closed, if at all, only as too many
+    (1013) or at the end."""
+    other = {code: n for code, n in outcome.closes.items() if code not in {1000, 1001, 1013}}
+    found = [f"followers closed with {other}"] if other else []
+    if not outcome.answers.get("event"):
+        found.append(f"the followers got no event: {outcome.describe()}")
+    return found
+
+
 SERVER_REQUEST = {200, 422, 429, 503}  # computed, over budget, over the address's rate, busy (with Retry-After)
 HEAD_REFUSED = {400, 408, 413, 414, 431}
 STREAM_FLOODED = {1003, 1006, 1008, 1009}  # unsupported data, no close frame (reset), policy, too big

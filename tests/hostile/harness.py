@@ -1,6 +1,7 @@
 """The hostile suite's harness: real servers (a bare `deepviz serve --workers 2`, and two
-instances behind nginx with deploy/nginx.conf rendered for them), what is measured of them
-(resident memory and CPU time of their process trees), and run_attack(), which runs one
+instances behind nginx with deploy/nginx.conf rendered for them; each setup has a redis-server
+of its own, so that classroom mode is on), what is measured of them (resident memory and CPU
+time of their process trees), and run_attack(), which runs one
 attack while the honest clients measure, and says what went wrong.
 
 Used by tests/hostile and bench/hostile.py. Everything listens on loopback; every loop is
@@ -29,6 +30,7 @@ from tests.services import (
     PYTHON,
     ROOT,
     Nginx,
+    RedisServer,
     Server,
     cpu_seconds,
     is_healthy,
@@ -42,6 +44,7 @@ RSS_SLACK_MB = 50  # ... plus 50 MB: allocator arenas and caches warmed by the f
 MAX_P99_MS = 1000  # honest clients' 99th percentile latency, HTTP and WebSocket frames
 SETTLE_SECONDS = 10  # after an attack the server is idle again within this, or it is restarted
 IDLE_CORES = 0.15  # "idle": the tree uses less than this many cores
+CLASSROOM_SECRET = "the-hostile-suite-signs-class-tokens-with-this"
 
 
 # --- the two setups the attacks run against --------------------------------------------------
@@ -53,7 +56,8 @@ class Setup:
     name = ""
 
     def __init__(self, env: dict[str, str] | None = None):
-        self.env = env or {}
+        self.redis = RedisServer()
+        self.env = {"DEEPVIZ_REDIS_URL": self.redis.url, "DEEPVIZ_CLASSROOM_SECRET": CLASSROOM_SECRET, **(env or {})}
         self.workdir = Path(tempfile.mkdtemp(prefix=f"deepviz-hostile-{self.name}-"))
         self.workdir.chmod(0o755)
         self.restarts = 0
@@ -117,14 +121,16 @@ class Bare(Setup):
 
     @property
     def roots(self) -> list[int]:
-        return [self.server.process.pid]
+        return [self.server.process.pid, self.redis.process.pid]
 
     def start(self) -> Bare:
+        self.redis.start()
         self.server.start()
         return self
 
     def stop(self) -> None:
         self.server.stop()
+        self.redis.stop()
 
 
 class Front(Setup):
@@ -143,7 +149,7 @@ class Front(Setup):
 
     @property
     def roots(self) -> list[int]:
-        return [s.process.pid for s in self.servers] + [self.nginx.process.pid]
+        return [s.process.pid for s in self.servers] + [self.nginx.process.pid, self.redis.process.pid]
 
     def context(self, seconds: float) -> Context:
         """nginx meets the client: its client_header_timeout bounds a head; its body timeout
@@ -153,6 +159,7 @@ class Front(Setup):
         return Context(self.name, seconds, header, None, self.app_settings().ws_idle_timeout)
 
     def start(self) -> Front:
+        self.redis.start()
         for s in self.servers:
             s.start(wait=False)
         for s in self.servers:
@@ -165,6 +172,7 @@ class Front(Setup):
             self.nginx.stop()
         for s in self.servers:
             s.stop()
+        self.redis.stop()
 
 
 SETUPS = {"bare": Bare, "nginx": Front}

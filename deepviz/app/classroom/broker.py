@@ -106,6 +106,23 @@ class Broker(ABC):
         "missing" (no such poll) or "gone" (no such class)."""
 
     @abstractmethod
+    async def draw(
+        self, code: str, class_id: str, poll_id: str, student_id: str, key: str, ink: str, max_drawings: int
+    ) -> str:
+        """A student's drawing for a drawing poll: its reading (`key`) counted as an answer is,
+        one per student, and the drawing (`ink`) kept beside it, both replacing the student's
+        earlier ones. "ok", "full" (the class keeps `max_drawings`, over all its polls), or as
+        `answer`: "closed", "missing", "gone"."""
+
+    @abstractmethod
+    async def drawings(self, code: str, class_id: str, poll_id: str) -> dict[str, tuple[str, str]] | str:
+        """A poll's drawings: student_id -> (reading key, ink); or "missing" or "gone"."""
+
+    @abstractmethod
+    async def tallies(self, code: str, class_id: str) -> list[tuple[dict, dict[str, int]]] | None:
+        """Every poll of the class as asked, with its counts (answer key -> students), or None."""
+
+    @abstractmethod
     async def reveal(self, code: str, class_id: str, poll_id: str, body: dict) -> int | str:
         """Close a poll and publish its answer: the seq, "closed", "missing" or "gone"."""
 

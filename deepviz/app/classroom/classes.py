@@ -148,19 +148,27 @@ class Classroom:
 
     # --- polls ---------------------------------------------------------------------------------
 
-    async def add_poll(self, code: str, token: Token, question: str, kind: str, options: list[str]) -> dict:
+    async def add_poll(
+        self, code: str, token: Token, question: str, kind: str, options: list[str], target: int | None = None
+    ) -> dict:
         s = self.settings
         if len(question) > s.max_question_length:
             raise InputError(["body", "question"], f"a question is at most {s.max_question_length} characters")
         if kind == "choice" and not 2 <= len(options) <= s.max_poll_options:
             raise InputError(["body", "options"], f"a choice has 2 to {s.max_poll_options} options, not {len(options)}")
-        if kind == "number" and options:
-            raise InputError(["body", "options"], "a number question has no options")
+        if kind != "choice" and options:
+            raise InputError(["body", "options"], f"a {kind} question has no options")
+        if (kind == "drawing") != (target is not None):
+            drawing = kind == "drawing"
+            raise InputError(["body", "target"], "a drawing names the digit to draw (0 to 9)" if drawing
+                             else "only a drawing question has a target")  # fmt: skip
         for i, option in enumerate(options):
             if not option.strip() or len(option) > s.max_question_length or not option.isprintable():
                 raise InputError(["body", "options", i], f"an option is 1 to {s.max_question_length} printable "
                                  "characters")  # fmt: skip
         body = {"question": question, "kind": kind, "options": options}
+        if kind == "drawing":
+            body["target"] = target  # the digit asked: LeNet-5's readings are compared with it
         added = await self.broker.add_poll(code, token.class_id, body, s.max_polls_per_class)
         if added is None:
             raise self.not_found()
@@ -187,10 +195,17 @@ class Classroom:
             if value != math.floor(value) or not 0 <= value < len(poll["options"]):
                 raise InputError(loc, f"the index of an option: a whole number from 0 to {len(poll['options']) - 1}")
             return str(int(value))
+        if poll["kind"] == "drawing":  # a digit: LeNet-5's reading, or the digit asked
+            if value != math.floor(value) or not 0 <= value <= 9:
+                raise InputError(loc, "a digit: a whole number from 0 to 9")
+            return str(int(value))
         return repr(float(value) + 0.0)  # -0.0 counts as 0.0
 
     async def answer(self, code: str, token: Token, poll_id: str, value: float) -> dict:
         poll = await self._poll(code, token, poll_id)
+        if poll["kind"] == "drawing":
+            msg = "this poll takes a drawing: POST it to …/drawings (the /lenet page's Send my drawing)"
+            raise InputError(["path", "poll_id"], msg, "wrong_kind", status=409)
         key = self._key(poll, value, ["body", "value"])
         done = await self.broker.answer(code, token.class_id, poll_id, token.student_id, key)
         if done == "gone":

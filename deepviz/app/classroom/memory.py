@@ -23,6 +23,7 @@ class Room:
     revealed: set[str] = field(default_factory=set)
     answers: dict[tuple[str, str], str] = field(default_factory=dict)  # (poll_id, student_id) -> key
     counts: Counter = field(default_factory=Counter)  # (poll_id, key) -> students
+    drawings: dict[tuple[str, str], str] = field(default_factory=dict)  # (poll_id, student_id) -> ink
     latest: dict[str, tuple[int, str, str]] = field(default_factory=dict)  # "state"/"mode"/"poll"/"reveal" -> event
     poll_id: str | None = None  # the latest poll's
 
@@ -117,21 +118,61 @@ class InProcessBroker(Broker):
         room.latest.pop("reveal", None)
         return poll_id, seq
 
-    async def answer(self, code: str, class_id: str, poll_id: str, student_id: str, key: str) -> str:
+    def _open_poll(self, code: str, class_id: str, poll_id: str) -> Room | str:
         room = self._room(code, class_id)
         if room is None:
             return "gone"
         if poll_id not in room.polls:
             return "missing"
-        if poll_id in room.revealed:
-            return "closed"
+        return "closed" if poll_id in room.revealed else room
+
+    @staticmethod
+    def _count(room: Room, poll_id: str, student_id: str, key: str) -> None:
+        """One answer per student: the new one replaces the old."""
         old = room.answers.get((poll_id, student_id))
         if old is not None:
             room.counts[poll_id, old] -= 1
         room.answers[poll_id, student_id] = key
         room.counts[poll_id, key] += 1
+
+    async def answer(self, code: str, class_id: str, poll_id: str, student_id: str, key: str) -> str:
+        room = self._open_poll(code, class_id, poll_id)
+        if isinstance(room, str):
+            return room
+        self._count(room, poll_id, student_id, key)
         room.expires = self.clock() + self.ttl
         return "ok"
+
+    async def draw(
+        self, code: str, class_id: str, poll_id: str, student_id: str, key: str, ink: str, max_drawings: int
+    ) -> str:
+        room = self._open_poll(code, class_id, poll_id)
+        if isinstance(room, str):
+            return room
+        if (poll_id, student_id) not in room.drawings and len(room.drawings) >= max_drawings:
+            return "full"
+        self._count(room, poll_id, student_id, key)
+        room.drawings[poll_id, student_id] = ink
+        room.expires = self.clock() + self.ttl
+        return "ok"
+
+    async def drawings(self, code: str, class_id: str, poll_id: str) -> dict[str, tuple[str, str]] | str:
+        room = self._room(code, class_id)
+        if room is None:
+            return "gone"
+        if poll_id not in room.polls:
+            return "missing"
+        return {s: (room.answers[p, s], ink) for (p, s), ink in room.drawings.items() if p == poll_id}
+
+    async def tallies(self, code: str, class_id: str) -> list[tuple[dict, dict[str, int]]] | None:
+        room = self._room(code, class_id)
+        if room is None:
+            return None
+        counts: dict[str, dict[str, int]] = {poll_id: {} for poll_id in room.polls}
+        for (poll_id, key), n in room.counts.items():
+            if n > 0:
+                counts[poll_id][key] = n
+        return [(poll, counts[poll_id]) for poll_id, poll in room.polls.items()]
 
     async def reveal(self, code: str, class_id: str, poll_id: str, body: dict) -> int | str:
         room = self._room(code, class_id)

@@ -8,6 +8,7 @@ Keys (a class's keys share the hash tag {CODE}; see redis_scripts.py for their f
     deepviz:class:{CODE}:polls     poll_id -> the poll's event; r:<poll_id> once revealed
     deepviz:class:{CODE}:answers   <poll_id>|<student_id> -> answer
     deepviz:class:{CODE}:counts    <poll_id>|<answer> -> students
+    deepviz:class:{CODE}:drawings  <poll_id>|<student_id> -> a drawing (its reading is the answer)
     deepviz:class:{CODE}:ended     tombstone of an ended class (its id), for `ttl`
     deepviz:classes                sorted set of open codes by expiry time (bounds max_classes)
     deepviz:hits:<name>            rate-limit counters (failed joins, classes created)
@@ -52,7 +53,7 @@ SUBSCRIBE_TIMEOUT = 5.0  # seconds for Redis to confirm a SUBSCRIBE
 def class_keys(code: str) -> list[str]:
     base = f"deepviz:class:{{{code}}}"
     return [base, f"{base}:names", f"{base}:polls", f"{base}:answers", f"{base}:counts", f"{base}:ended",
-            "deepviz:classes", f"{base}:online"]  # fmt: skip
+            "deepviz:classes", f"{base}:online", f"{base}:drawings"]  # fmt: skip
 
 
 def channel(code: str) -> str:
@@ -134,6 +135,18 @@ class RedisBroker(Broker):
     async def answer(self, code: str, class_id: str, poll_id: str, student_id: str, key: str) -> str:
         return _text(await self._run("answer", code, class_id, poll_id, student_id, key))
 
+    async def draw(
+        self, code: str, class_id: str, poll_id: str, student_id: str, key: str, ink: str, max_drawings: int
+    ) -> str:
+        return _text(await self._run("draw", code, class_id, poll_id, student_id, key, ink, max_drawings))
+
+    async def drawings(self, code: str, class_id: str, poll_id: str) -> dict[str, tuple[str, str]] | str:
+        found = await self._run("drawings", code, class_id, poll_id)
+        if not isinstance(found, list):
+            return _text(found)
+        texts = [_text(x) for x in found]
+        return {texts[i]: (texts[i + 1], texts[i + 2]) for i in range(0, len(texts), 3)}
+
     async def reveal(self, code: str, class_id: str, poll_id: str, body: dict) -> int | str:
         found = await self._run("reveal", code, class_id, poll_id, body_text(body))
         return found if isinstance(found, int) else _text(found)
@@ -185,6 +198,19 @@ class RedisBroker(Broker):
             {k[len(head) :].decode(): int(n) for k, n in counts.items() if k.startswith(head) and int(n) > 0},
             {k[len(head) :].decode(): v.decode() for k, v in answers.items() if k.startswith(head)},
         )
+
+    async def tallies(self, code: str, class_id: str) -> list[tuple[dict, dict[str, int]]] | None:
+        found, polls, counts = await self._read(code, ("hget", 0, "id"), ("hgetall", 2), ("hgetall", 4))
+        if found is None or found.decode() != class_id:
+            return None
+        tallied: dict[str, dict[str, int]] = {}
+        for name, n in counts.items():
+            poll_id, key = name.decode().split("|", 1)
+            if int(n) > 0:
+                tallied.setdefault(poll_id, {})[key] = int(n)
+        asked = [json.loads(event) for poll_id, event in polls.items() if not poll_id.startswith(b"r:")]
+        return [({k: v for k, v in e.items() if k not in ("type", "seq")}, tallied.get(e["poll_id"], {}))
+                for e in sorted(asked, key=lambda e: e["seq"])]  # fmt: skip
 
     async def info(self, code: str, class_id: str) -> dict | None:
         meta, names, _, connected = await self._read(

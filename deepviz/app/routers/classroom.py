@@ -12,7 +12,9 @@ from fastapi import APIRouter, Body, Depends, Path, Request, Response, WebSocket
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from deepviz.app import frames
 from deepviz.app import questions as ready_made
+from deepviz.app.classroom import drawings as hall
 from deepviz.app.classroom.classes import Classroom
 from deepviz.app.classroom.follow import follow as follow_session
 from deepviz.app.classroom.tokens import normal_code
@@ -24,7 +26,10 @@ from deepviz.app.schemas import (
     AnswerRequest,
     ClassInfoOut,
     ClassOut,
+    DrawingOut,
+    DrawingRequest,
     ErrorOut,
+    GalleryOut,
     JoinOut,
     JoinRequest,
     ModeRequest,
@@ -146,10 +151,11 @@ async def end(code: Code, auth: InstructorAuth, classroom: ClassroomDep) -> dict
     "/{code}/polls", response_model=PollOut, status_code=201, responses={**AS_INSTRUCTOR, 409: _error("too many polls")}
 )
 async def add_poll(code: Code, body: PollRequest, auth: InstructorAuth, classroom: ClassroomDep) -> dict:
-    """Ask the class a question: a choice among options, or a number. Followers get it as
-    {"type": "poll", "poll_id", "question", "kind", "options"}."""
+    """Ask the class a question: a choice among options, a number, or a drawing of the digit
+    `target` (students answer it from /lenet: POST …/drawings). Followers get it as {"type":
+    "poll", "poll_id", "question", "kind", "options"} (and "target" for a drawing)."""
     found, token = classroom.instructor(code, _token(auth))
-    return await classroom.add_poll(found, token, body.question, body.kind, body.options)
+    return await classroom.add_poll(found, token, body.question, body.kind, body.options, body.target)
 
 
 @router.post("/{code}/questions", response_model=list[QuestionOut], responses=AS_INSTRUCTOR)
@@ -183,6 +189,40 @@ async def answer(code: Code, poll_id: PollId, body: AnswerRequest, auth: Student
     """A student's answer (one per student: a new one replaces the old), until the reveal."""
     found, token = classroom.student(code, _token(auth))
     return await classroom.answer(found, token, poll_id, body.value)
+
+
+DRAWING_ERRORS = {
+    409: _error("the poll is closed (revealed), is not a drawing poll, or the class keeps max_drawings_per_class")
+}
+
+
+@router.post("/{code}/polls/{poll_id}/drawings", response_model=DrawingOut, responses={**AS_STUDENT, **DRAWING_ERRORS})
+async def send_drawing(
+    code: Code, poll_id: PollId, body: DrawingRequest, auth: StudentAuth, classroom: ClassroomDep
+) -> dict:
+    """A student's drawing for a drawing poll: the 28×28 image LeNet-5 saw on /lenet, as grey
+    levels 0–255 (nothing else: no strokes, no name). The served LeNet-5 reads it; the reading
+    counts as the student's answer and the drawing is kept for the instructor's gallery (one
+    per student: a new drawing replaces the old), until the reveal."""
+    found, token = classroom.student(code, _token(auth))
+    await hall.drawing_poll(classroom, found, token, poll_id)
+    image = hall.image_of(body.pixels)
+    reading = await run_in_threadpool(frames.reading, image)
+    return await hall.draw(classroom, found, token, poll_id, reading, frames.ink(image))
+
+
+@router.get(
+    "/{code}/polls/{poll_id}/gallery",
+    response_model=GalleryOut,
+    responses={**AS_INSTRUCTOR, 409: _error("not a drawing poll")},
+)
+async def gallery(code: Code, poll_id: PollId, auth: InstructorAuth, classroom: ClassroomDep) -> dict:
+    """For the instructor: a drawing poll's drawings (each with LeNet-5's reading and the
+    student's name, if given), its accuracy, and the class's confusion matrix over all its
+    drawing polls (row: the digit asked; column: the digit read). A drawing's `ink` shown on
+    /lenet (`/lenet?ink=…`) puts it on the projector."""
+    found, token = classroom.instructor(code, _token(auth))
+    return await hall.gallery(classroom, found, token, poll_id)
 
 
 @router.post("/{code}/polls/{poll_id}/reveal", response_model=SeqOut, responses={**AS_INSTRUCTOR, **CLOSED})

@@ -19,6 +19,7 @@ from deepviz.app.streams import admitted
 from deepviz.lessons import lenet
 
 router = APIRouter(prefix="/api/v1/lenet", tags=["lenet"])
+BINARY = "deepviz.lenet.bin1"  # the stream's subprotocol for binary frames, both ways
 
 
 def predict_frame(request: PredictRequest, settings: Settings) -> dict:
@@ -68,17 +69,21 @@ def mistakes() -> list[dict]:
 @router.websocket("/stream")
 async def stream(socket: WebSocket) -> None:
     """Frames in, frames out, while the student draws. Each message is a JSON predict request
-    (plus an optional "id", echoed back). Frames from all connections are computed together
-    in micro-batches; a connection's frame that is still waiting is replaced by its newer one,
-    so nothing queues without bound. A bad frame gets {"error": …} and the stream goes on.
+    (plus an optional "id", echoed back). A client that offers the subprotocol
+    "deepviz.lenet.bin1" may also send binary frames (the 28×28 input it made itself: 788
+    bytes) and gets binary answers (frames.py's layout, docs/lenet-stream.md); errors stay
+    JSON. Frames from all connections are computed together in micro-batches; a
+    connection's frame that is still waiting is replaced by its newer one, so nothing
+    queues without bound. A bad frame gets {"error": …} and the stream goes on.
     Limits: sessions per worker and per client address (else close 1013, "try again later"),
     message size (1009), frame rate (over it a frame is skipped; far over it, close 1008),
     and idleness (close 1000 after ws_idle_timeout seconds without a frame)."""
+    binary = BINARY in socket.scope.get("subprotocols", [])
     app, settings = socket.app, socket.app.state.settings
-    async with admitted(socket) as admit:
+    async with admitted(socket, subprotocol=BINARY if binary else None) as admit:
         if not admit:
             return
-        slot, closing = Slot(), {}
+        slot, closing = Slot(binary=binary), {}
         receiver = asyncio.create_task(receive(socket, slot, closing, app.state.batcher, settings))
         try:
             while True:
@@ -86,7 +91,7 @@ async def stream(socket: WebSocket) -> None:
                 slot.ready.clear()
                 if slot.answer is not None:
                     answer, slot.answer = slot.answer, None
-                    await socket.send_text(answer)
+                    await (socket.send_bytes(answer) if isinstance(answer, bytes) else socket.send_text(answer))
                 if closing:
                     if closing.get("code"):
                         await socket.close(code=closing["code"], reason=closing["reason"])
@@ -128,20 +133,31 @@ async def receive(socket: WebSocket, slot: Slot, closing: dict, batcher: Batcher
                 METRICS.count("deepviz_websocket_rejected_total", reason="rate")
                 closing.update(code=1008, reason=f"more than {rate:g} frames a second")
                 break
-            text = message.get("text")
-            if text is None:
-                _error(slot, "frames are JSON text messages")
-            elif len(text) > settings.max_ws_message_bytes:
-                _error(slot, f"a frame is at most {settings.max_ws_message_bytes} bytes")
+            frame = message["text"] if message.get("text") is not None else message.get("bytes") or b""
+            refused = _refused(frame, slot.binary, settings)
+            if refused:
+                _error(slot, refused)
             elif tokens < 0:  # over the rate: skipped, and said so, so that the client sends its next one
                 METRICS.count("deepviz_frames_dropped_total")
                 _error(slot, f"more than {rate:g} frames a second: frame skipped")
             else:
-                batcher.submit(slot, text)
+                batcher.submit(slot, frame)
     except (WebSocketDisconnect, RuntimeError):
         pass
     closing.setdefault("done", True)
     slot.ready.set()
+
+
+def _refused(frame: str | bytes, binary: bool, settings: Settings) -> str | None:
+    """Why a frame is refused before it is parsed, if it is."""
+    if isinstance(frame, str):
+        too_long = len(frame) > settings.max_ws_message_bytes
+        return f"a frame is at most {settings.max_ws_message_bytes} bytes" if too_long else None
+    if not binary:
+        return f"frames are JSON text messages (binary ones need the subprotocol {BINARY})"
+    if len(frame) != frames.INPUT_BYTES:
+        return f"a binary frame is {frames.INPUT_BYTES} bytes (4 of header, then 28×28), not {len(frame)}"
+    return None
 
 
 FRAME_CPU = 0.001  # seconds of preprocessing that count as one more frame against the rate

@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field, field_validator
 from deepviz.app.schemas.common import Finite, Strict
 
 __all__ = ["JoinRequest", "StateRequest", "ModeRequest", "PollRequest", "AnswerRequest", "RevealRequest", "ClassOut",
-           "JoinOut", "SeqOut", "PollOut", "AnswerOut", "PollResultOut", "ClassInfoOut", "QuestionOut"]  # fmt: skip
+           "JoinOut", "SeqOut", "PollOut", "AnswerOut", "PollResultOut", "ClassInfoOut", "QuestionOut",
+           "DrawingRequest", "DrawingOut", "GalleryOut"]  # fmt: skip
 
 Text = Annotated[str, Field(max_length=5000)]
 
@@ -57,10 +58,13 @@ class ModeRequest(Strict):
 
 class PollRequest(Strict):
     question: Text = Field(min_length=1, description="at most max_question_length characters")
-    kind: Literal["choice", "number"] = Field(description="choose an option, or give a number")
+    kind: Literal["choice", "number", "drawing"] = Field(
+        description="choose an option, give a number, or draw the digit `target` on /lenet"
+    )
     options: list[Text] = Field(
         default_factory=list, max_length=100, description="for a choice: 2 to max_poll_options options"
     )
+    target: int | None = Field(None, ge=0, le=9, description="for a drawing: the digit asked", examples=[7])
 
     @field_validator("question")
     @classmethod
@@ -126,8 +130,9 @@ class StudentAnswerOut(BaseModel):
 class PollResultOut(BaseModel):
     poll_id: str
     question: str
-    kind: Literal["choice", "number"]
+    kind: Literal["choice", "number", "drawing"]
     options: list[str]
+    target: int | None = Field(None, description="a drawing poll's digit (its answers are LeNet-5's readings)")
     revealed: bool
     total: int = Field(description="students who answered")
     counts: list[CountOut] = Field(description="for each answer given, how many gave it (every option of a choice)")
@@ -149,3 +154,45 @@ class ClassInfoOut(BaseModel):
     page: str | None = Field(description="the instructor's page, None before their first state")
     state: dict[str, str] | None
     names: list[StudentOut] = Field(description="the students who gave a name")
+
+
+Level = Annotated[int, Field(ge=0, le=255)]
+
+
+class DrawingRequest(Strict):
+    pixels: list[Annotated[list[Level], Field(min_length=28, max_length=28)]] = Field(
+        min_length=28,
+        max_length=28,
+        description="the 28×28 image LeNet-5 saw on /lenet (light ink on black, MNIST's format): 28 rows of 28 "
+        "grey levels, whole numbers 0 to 255; nothing else of the drawing is sent",
+    )
+
+
+class DrawingOut(BaseModel):
+    poll_id: str
+    reading: int = Field(description="the digit the served LeNet-5 reads in the drawing")
+
+
+class DrawingItemOut(BaseModel):
+    student_id: str
+    name: str = Field(description="as typed ('' for none): show it as text, never as HTML")
+    reading: int
+    ink: str = Field(description="the 28×28 levels 0..255, base64url without padding: /lenet?ink=… shows it")
+
+
+class ConfusionOut(BaseModel):
+    matrix: list[list[int]] = Field(description="10×10: row = the digit asked, column = LeNet-5's reading")
+    total: int
+    correct: int = Field(description="drawings read as the digit asked (the diagonal)")
+    accuracy: float | None = Field(description="correct / total; None before the first drawing")
+
+
+class GalleryOut(BaseModel):
+    poll_id: str
+    question: str
+    target: int
+    total: int = Field(description="drawings sent for this poll (one per student)")
+    correct: int = Field(description="of them, read as the target")
+    accuracy: float | None = Field(description="correct / total; None before the first drawing")
+    drawings: list[DrawingItemOut]
+    confusion: ConfusionOut = Field(description="over all the class's drawing polls")

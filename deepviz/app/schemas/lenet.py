@@ -42,6 +42,11 @@ class PredictOut(BaseModel):
     probabilities: list[float]
     target: int | None = None
     input: QuantizedMap | None = Field(None, description="the 28×28 image the network sees")
+    ink: str | None = Field(
+        None,
+        description="the same image as bytes 0..255 (value · 255, rounded), base64url without padding: "
+        "what /lenet's URL parameter `ink` and a class's drawings carry",
+    )
     layers: list[QuantizedMap] = Field(default_factory=list, description="conv1, pool1, conv2, pool2, fc1, fc2, fc3")
     saliency: QuantizedMap | None = None
 

@@ -175,6 +175,9 @@ export const api = {
     request("POST", classPath(code, "polls", pollId, "answers"), body, options),
   classReveal: (code, pollId, body, options) =>
     request("POST", classPath(code, "polls", pollId, "reveal"), body, options),
+  classDrawing: (code, pollId, body, options) => // a student's 28×28 for a drawing poll
+    request("POST", classPath(code, "polls", pollId, "drawings"), body, options),
+  classGallery: (code, pollId, options) => request("GET", classPath(code, "polls", pollId, "gallery"), undefined, options),
   classQr: (code) => classPath(code, "qr.svg"), // an image's src
   classJoinPage: (code) => `${location.origin}/join?code=${encodeURIComponent(code)}`,
   // the student token goes in the query (browsers cannot set a WebSocket's headers); nginx

@@ -5,6 +5,7 @@
 import { api, errorText } from "./api.js";
 import { el, fmt } from "./format.js";
 import { NOT_A_LESSON, forget, load, save, secretLink, takeSecret, urlOf } from "./classroom.js";
+import { drawingPolls } from "./class_drawings.js";
 import { modeSwitch } from "./pace.js";
 import { STEP } from "./state.js";
 
@@ -20,6 +21,10 @@ let pace = null; // the switch: paced, locked, released
 const stepsShown = (text, at) => `lesson step ${at || 0} of ${text.split(STEP).length}`; // not the steps' text
 const said = (box, text) => { box.hidden = !text; box.textContent = text || ""; };
 const options = { get token() { return record.token; } };
+const drawings = drawingPolls({ get record() { return record; }, options }, (pollId) => {
+  poll = { poll_id: pollId };
+  look();
+});
 
 function open(fresh) {
   record = fresh;
@@ -63,8 +68,9 @@ async function look() {
     $("class-connected").textContent = d.connected;
     $("class-page").textContent = d.page || "no page yet";
     $("class-page").href = d.page ? urlOf(d) : "/";
+    const brief = (v) => (v.length > 40 ? `${v.slice(0, 20)}…` : v); // a drawing's ink is 1,046 characters
     $("class-state").textContent = Object.entries(d.state || {}).filter(([k]) => k !== "at")
-      .map(([k, v]) => (k === "steps" ? stepsShown(v, d.state.at) : `${k}=${v}`)).join(" · ");
+      .map(([k, v]) => (k === "steps" ? stepsShown(v, d.state.at) : `${k}=${brief(v)}`)).join(" · ");
     $("class-name-count").textContent = d.names.length;
     $("class-names").replaceChildren(...d.names.map((s) => el("li", {}, s.name))); // text, never HTML
     if (d.polls > 0 && poll?.poll_id !== `p${d.polls}`) poll = { poll_id: `p${d.polls}` }; // reopened dashboard
@@ -93,6 +99,7 @@ async function lookAtPoll() {
   if (fresh) revealControl();
   $("reveal-form").hidden = poll.revealed;
   if (poll.revealed) said($("poll-revealed"), "Revealed: the poll is closed.");
+  await drawings.look(poll);
 }
 
 // -- ready-made questions: the server computes them and their answers for the class's page --
@@ -126,6 +133,7 @@ function revealControl() {
     : el("input", { id: "reveal-answer", type: "number", step: "any", placeholder: "(none)" });
   $("reveal-slot").replaceChildren(control);
   if (ready?.poll_id === poll.poll_id) control.value = String(ready.answer); // the server's answer
+  if (poll.kind === "drawing") control.value = String(poll.target);
   said($("poll-revealed"), "");
 }
 

@@ -111,6 +111,10 @@ function follow(record) {
       mine === undefined ? "" : ` Yours: ${label(mine)}.`));
       return pollBox.replaceChildren(...parts);
     }
+    if (poll.kind === "drawing") {
+      parts.push(drawingAnswer(mine));
+      return pollBox.replaceChildren(...parts);
+    }
     if (poll.kind === "choice") {
       parts.push(el("div", { class: "class-options", role: "group", "aria-label": "Your answer" },
         ...poll.options.map((option, i) => button(option, () => answer(i), { "aria-pressed": String(mine === i) }))));
@@ -126,6 +130,32 @@ function follow(record) {
     parts.push(el("p", { class: "help class-answered" },
       mine === undefined ? "Your answer is anonymous to the other students." : `Your answer: ${label(mine)} (you may change it).`));
     pollBox.replaceChildren(...parts);
+  }
+
+  // A drawing poll ("Draw a 7") is answered from /lenet: the page hands over the 28×28 its
+  // network saw (the deepviz:drawing event), LeNet-5's reading comes back.
+  function drawingAnswer(mine) {
+    const said = el("p", { class: "help class-answered" }, mine === undefined
+      ? "Only your instructor sees your drawing." : `Sent: LeNet-5 reads it as a ${mine}. Draw again and send to replace it.`);
+    if (location.pathname !== "/lenet") {
+      return el("p", {}, el("a", { href: "/lenet" }, "Open the LeNet-5 page to draw"), " ", said);
+    }
+    const sendIt = button("Send my drawing", async () => {
+      const drawing = {};
+      window.dispatchEvent(new CustomEvent("deepviz:drawing", { detail: drawing }));
+      if (!drawing.pixels) return (said.textContent = "Draw the digit on the pad first, then send it.");
+      const pollId = poll.poll_id;
+      const sent = await api.classDrawing(record.code, pollId, { pixels: drawing.pixels }, { token: record.token });
+      if (sent.ok) {
+        record.answers = { [pollId]: sent.data.reading };
+        save("student", record);
+        drawPoll();
+      } else {
+        said.textContent = errorText(sent.data);
+        said.classList.add("error");
+      }
+    });
+    return el("div", { class: "class-options" }, sendIt, said);
   }
 
   async function answer(value) {

@@ -1,9 +1,12 @@
 // The LeNet-5 page: draw, stream frames over a WebSocket (latest frame wins), and show
-// the prediction, every layer, receptive fields, saliency, kernels and mistakes.
+// the prediction, every layer, receptive fields, saliency, kernels and mistakes. The URL
+// carries the drawing as the network saw it (`ink`), so a link, a class's gallery or the
+// instructor's pad shows it here; a class followed is rendered in place (deepviz:follow).
 import { api, errorText, latest, serverAnswered } from "./api.js";
 import { el } from "./format.js";
 import { drawingPad } from "./render/draw.js";
 import { heatmap } from "./render/heatmap.js";
+import { inkLevels, inkRows } from "./render/ink.js";
 import { decode, drawLayers } from "./render/maps.js";
 import { bindControls, param, readState, refuse, writeState } from "./state.js";
 import { statusLine } from "./status.js";
@@ -15,6 +18,10 @@ const TABLE = { // the page's parameters: the URL and the controls
     if (!/^\d{1,6}$/.test(text)) throw new Error("expected the index of a test digit");
     return text;
   }, ""),
+  ink: param.custom((text) => { // the 28×28 the network saw (render/ink.js)
+    if (!inkLevels(text)) throw new Error("expected a 28×28 drawing: 784 levels in base64url, 1,046 characters");
+    return text;
+  }, ""),
 };
 const { state } = readState(TABLE);
 let geometry = null; // the conv and pool layers, for receptive fields, once the model has loaded
@@ -23,6 +30,8 @@ let titles = {}; // each layer's caption, by name
 let frame = null; // the last answer
 let field = null; // the clicked unit's region on the input
 let source = null; // what was last sent: {image} or {pixels}
+let under = null; // the levels of the drawing from the URL, under the student's strokes
+let mistakeList = null; // the mistakes gallery, once loaded
 
 const model = latest(api.lenetModel, statusLine($("model-status"), "the model"), { persist: true });
 const mistakes = latest(api.lenetMistakes, statusLine($("mistakes-status"), "the mistakes"), { persist: true });
@@ -137,15 +146,48 @@ function send() {
 let scheduled = false;
 function drawingChanged() {
   state.mistake = "";
+  if (pad.empty()) keepInk("");
   writeState(state);
   if (scheduled) return;
   scheduled = true;
   requestAnimationFrame(() => {  // at most one frame per animation frame
     scheduled = false;
     if (pad.empty()) return showEmpty();
-    source = { image: pad.dataURL() };
+    // the image from the URL alone is sent as its levels: read exactly as the class's gallery read it
+    source = pad.drawn() ? { image: pad.dataURL() } : { pixels: inkRows(under, 1 / 255) };
     send();
   });
+}
+
+// -- the drawing in the URL (`ink`): from a link, the class's gallery, or the instructor's pad --
+const INK_EVERY = 250; // ms: the URL (and a driven class) gets the drawing at most this often
+let inkTimer = null;
+let nextInk = "";
+
+function showInk(ink) {
+  under = inkLevels(ink);
+  pad.show(under);
+  state.ink = ink;
+  state.mistake = "";
+  source = { pixels: inkRows(under, 1 / 255) };
+  send();
+}
+
+// The drawing as the network saw it goes into the URL ("" at once; a drawing at most every INK_EVERY ms).
+function keepInk(ink) {
+  nextInk = ink;
+  if (ink === "") {
+    clearTimeout(inkTimer);
+    inkTimer = null;
+    state.ink = "";
+  }
+  if (inkTimer || state.ink === ink) return;
+  inkTimer = setTimeout(() => {
+    inkTimer = null;
+    if (state.ink === nextInk || !source) return;
+    state.ink = nextInk;
+    writeState(state);
+  }, INK_EVERY);
 }
 
 // -- drawing the answer -----------------------------------------------------------------
@@ -167,6 +209,7 @@ function show(answer) {
   $("confidence").textContent = `(${(100 * answer.probabilities[answer.prediction]).toFixed(1)}%)`;
   showNote(answer.note ?? "");
   drawProbabilities(answer.probabilities, answer.prediction);
+  if (state.mistake === "" && source) keepInk(answer.ink); // a mistake is in the URL by its index
   drawInput();
   drawLayers($("layers"), answer.layers, titles, unitClicked);
   heatmap($("saliency"), decode(answer.saliency), { cell: 8, signed: true });
@@ -228,6 +271,7 @@ function drawMistakes(list) {
 
 function loadMistake(m, pixels) {
   pad.clear();
+  keepInk("");
   state.mistake = String(m.index);
   writeState(state);
   source = { pixels: pixels.map((row) => row.map((v) => Math.min(1, Math.max(0, v)))) };
@@ -260,6 +304,7 @@ async function loadMistakes() {
   const answer = await mistakes();
   if (!answer) return;
   const list = answer.data;
+  mistakeList = list;
   drawMistakes(list);
   if (state.mistake === "") return;
   const m = list.find((x) => String(x.index) === state.mistake);
@@ -271,3 +316,38 @@ async function loadMistakes() {
 
 loadModel();
 loadMistakes();
+if (state.ink !== "") showInk(state.ink); // a link's drawing (the mistake, if both, is left out)
+
+// -- classroom mode (classbar.js) -------------------------------------------------------------
+// The class this tab follows moved on /lenet: render its state here, without a reload.
+window.addEventListener("deepviz:follow", (event) => {
+  event.preventDefault();
+  const next = {};
+  for (const [key, p] of Object.entries(TABLE)) {
+    try {
+      next[key] = p.read(event.detail.state?.[key] ?? p.fallback);
+    } catch {
+      next[key] = p.fallback; // as a link's refused value: left out
+    }
+  }
+  const retarget = next.target !== state.target;
+  state.target = next.target;
+  $("target").value = next.target;
+  if (next.ink !== "") {
+    if (next.ink !== state.ink || pad.drawn()) showInk(next.ink);
+  } else if (next.mistake !== "") {
+    const m = mistakeList?.find((x) => String(x.index) === next.mistake);
+    if (m && next.mistake !== state.mistake) loadMistake(m, decode(m.pixels));
+    if (!mistakeList) state.mistake = next.mistake; // loadMistakes shows it
+  } else if (!pad.empty() || state.mistake !== "") {
+    pad.clear();
+  }
+  if (retarget) send();
+  writeState(state);
+});
+
+// The bar's "Send my drawing" (a drawing poll) takes the 28×28 the network saw: 784 levels, nothing else.
+window.addEventListener("deepviz:drawing", (event) => {
+  const levels = frame && source ? inkLevels(frame.ink) : null;
+  if (levels) event.detail.pixels = inkRows(levels);
+});

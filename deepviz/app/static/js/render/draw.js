@@ -1,13 +1,19 @@
 // A drawing pad: pointer events (mouse, pen and touch alike), strokes kept for undo. The
 // canvas stays transparent where nothing is drawn; the server reads the ink from alpha.
+// A 28×28 image may lie under the strokes (show(levels): a drawing from a link, 0..255 each).
 
 export function drawingPad(canvas, onChange) {
   const ctx = canvas.getContext("2d");
   const strokes = [];
   let current = null;
+  let under = null; // the 28×28 image under the strokes, as a small canvas, or null
 
   function paint() {
     ctx.clearRect(0, 0, canvas.width, canvas.height);
+    if (under) {
+      ctx.imageSmoothingEnabled = false; // its 784 pixels as squares: what the network saw
+      ctx.drawImage(under, 0, 0, canvas.width, canvas.height);
+    }
     ctx.lineCap = "round";
     ctx.lineJoin = "round";
     ctx.strokeStyle = "#111";
@@ -43,9 +49,21 @@ export function drawingPad(canvas, onChange) {
   canvas.addEventListener("pointercancel", end);
 
   return {
-    clear() { strokes.length = 0; paint(); onChange(); },
-    undo() { strokes.pop(); paint(); onChange(); },
-    empty: () => strokes.length === 0,
+    clear() { strokes.length = 0; under = null; paint(); onChange(); },
+    undo() { if (strokes.length) strokes.pop(); else under = null; paint(); onChange(); },
+    empty: () => strokes.length === 0 && !under,
+    drawn: () => strokes.length > 0, // strokes of the student's own, beyond the image shown
+    // show a 28×28 image (784 levels, light ink on black as MNIST's) as ink, without strokes
+    show(levels) {
+      strokes.length = 0;
+      under = document.createElement("canvas");
+      under.width = under.height = 28;
+      const small = under.getContext("2d");
+      const image = small.createImageData(28, 28);
+      levels.forEach((level, i) => image.data.set([17, 17, 17, level], 4 * i)); // the strokes' ink, as opaque as bright
+      small.putImageData(image, 0, 0);
+      paint();
+    },
     // sent at 84×84: three times what the network's 28×28 needs, a tenth of the pixels to decode
     dataURL: () => {
       const small = document.createElement("canvas");

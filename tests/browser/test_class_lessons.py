@@ -9,6 +9,7 @@ through a lesson link, and a name the page does not know is refused as every URL
 from __future__ import annotations
 
 import re
+import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -113,10 +114,13 @@ def test_an_instructor_hides_steps_releases_and_locks_and_the_students_follow(in
         expect(page.locator("#step-counter")).to_contain_text("step 7 of", timeout=WAIT)
         page.evaluate("window.notReloaded = true")
     for k, step in ((2, 5), (1, 2)):
+        started = time.monotonic()
         bar.get_by_role("button", name="◀ Previous").click()
         expect(bar.locator(".lesson-where")).to_have_text(f"Step {k} of 3")
         for page in (teacher, *students):
             expect(page.locator("#step-counter")).to_contain_text(f"step {step} of", timeout=WAIT)
+        print(f"\nlesson step {k} on both students' pages {1000 * (time.monotonic() - started):.0f} ms after a click")
+        for page in (teacher, *students):
             expect(page.locator("#expression")).to_be_hidden()
     assert all(page.evaluate("window.notReloaded") for page in students)  # the steps shown in place
     screenshot(teacher, "lesson-driving-bar", full_page=False)

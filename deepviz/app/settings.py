@@ -129,13 +129,15 @@ class Settings(BaseSettings):
     # with 32⁶ codes and max_classes open, a guess finds a class with odds max_classes / 10⁹
     max_name_length: int = Field(40, ge=1, le=200)  # a student's display name (optional)
     max_class_state_bytes: int = Field(16_384, ge=256)  # the instructor's page and state, as JSON
+    max_lesson_steps: int = Field(20, ge=1, le=200)  # states in a lesson link's guided sequence (its bytes are
+    # bounded by max_class_state_bytes, as it travels with the class's state)
     max_polls_per_class: int = Field(100, ge=1)
     max_drawings_per_class: int = Field(1000, ge=1)  # drawings kept (one per student per drawing poll; ~1 KB each)
     max_poll_options: int = Field(10, ge=2, le=100)
     max_question_length: int = Field(300, ge=1)  # characters, question and each option alike
     class_send_timeout: float = Field(10.0, gt=0)  # seconds a follower may take to take a message; then closed
     max_follower_backlog: int = Field(64, ge=1)  # events waiting for a slow follower; past it, only the latest
-    # state is kept (with every poll, reveal and end)
+    # state and mode are kept (with every poll, reveal and end)
 
     @field_validator("classroom_secret")
     @classmethod

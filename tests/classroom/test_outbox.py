@@ -51,3 +51,13 @@ async def test_a_lost_feed_wakes_the_sender():
     box.take()
     box.lost()
     assert box.broken and box.ready.is_set()
+
+
+async def test_a_follower_behind_keeps_the_latest_mode_as_it_keeps_the_latest_state():
+    box = Outbox(backlog=3)
+    box.start(Snapshot("id", 0, [(0, "state", "s")]))
+    box.take()
+    kinds = ["mode", "state", "mode", "poll", "mode", "state", "mode"]
+    for seq, kind in enumerate(kinds, start=1):
+        box.deliver(seq, kind, f"event {seq}")
+    assert box.take() == [(4, "poll", "event 4"), (6, "state", "event 6"), (7, "mode", "event 7")]

@@ -7,10 +7,11 @@ keep to this one contract (tests/classroom/test_broker.py runs it against both):
   pub/sub channel per class; any number of workers and instances serve one class.
 
 Every change is an *event*, a JSON object {"type", "seq", ...}: "state", "poll", "reveal",
-"ended". `seq` counts the class's events from 1, assigned atomically with the change, and
-events reach every follower in seq order. A follower subscribes, then reads the snapshot (the
-latest state, the latest poll and its reveal, with their seqs) and is sent it at once; of the
-events that arrive afterwards it drops those the snapshot already holds (seq ≤ snapshot.seq).
+"mode" (paced, locked or released: whether the pages follow), "ended". `seq` counts the
+class's events from 1, assigned atomically with the change, and events reach every follower
+in seq order. A follower subscribes, then reads the snapshot (the latest state and mode, the
+latest poll and its reveal, with their seqs) and is sent it at once; of the events that
+arrive afterwards it drops those the snapshot already holds (seq ≤ snapshot.seq).
 Followers need the current state, not the history, which is why the Redis broker uses pub/sub
 and a snapshot key rather than streams (see redis_broker.py).
 
@@ -91,6 +92,11 @@ class Broker(ABC):
         """Publish the instructor's state {"page", "state"}: its seq, or None (no such class)."""
 
     @abstractmethod
+    async def mode(self, code: str, class_id: str, body: dict) -> int | None:
+        """Publish the class's mode {"mode": "paced" | "locked" | "released"}, kept for the
+        snapshot as the latest state is: its seq, or None (no such class)."""
+
+    @abstractmethod
     async def add_poll(self, code: str, class_id: str, body: dict, max_polls: int) -> tuple[str, int] | str | None:
         """Publish a new poll: (poll_id, seq), "full" (max_polls asked), or None."""
 
@@ -134,7 +140,7 @@ class Broker(ABC):
 
     @abstractmethod
     async def info(self, code: str, class_id: str) -> dict | None:
-        """{"seq", "students", "polls", "state" (the latest state event or None), "names"
+        """{"seq", "students", "polls", "state" and "mode" (the latest such events or None), "names"
         (student_id -> name), "connected" (follower connections present)} for the
         instructor, or None."""
 

@@ -18,6 +18,7 @@ from deepviz.app.classroom.tokens import Signer, Token, new_class_id, new_code, 
 from deepviz.app.errors import InputError
 from deepviz.app.settings import Settings
 
+PACED = "paced"  # a class's mode until its instructor changes it: the pages follow
 POLL_ID = re.compile(r"^p[0-9]{1,6}$")
 JOIN_WINDOW = 60.0  # seconds: max_join_failures are counted per minute
 CREATE_WINDOW = 3600.0  # seconds: max_classes_per_address are counted per hour
@@ -120,6 +121,14 @@ class Classroom:
             raise self.not_found()
         return seq
 
+    async def mode(self, code: str, token: Token, mode: str) -> int:
+        """Pace ("paced": the pages follow, a student may explore alone), lock ("locked": every
+        page follows) or release ("released": every page explores freely) the class."""
+        seq = await self.broker.mode(code, token.class_id, {"mode": mode})
+        if seq is None:
+            raise self.not_found()
+        return seq
+
     async def end(self, code: str, token: Token) -> int:
         seq = await self.broker.end(code, token.class_id)
         if seq is None:
@@ -131,9 +140,10 @@ class Classroom:
         if found is None:
             raise self.not_found()
         state = json.loads(found["state"]) if found["state"] else {}
+        mode = json.loads(found["mode"])["mode"] if found.get("mode") else PACED
         names = [{"student_id": s, "name": n} for s, n in sorted(found["names"].items(), key=lambda x: x[1])]
         return {"code": code, "seq": found["seq"], "students": found["students"], "connected": found["connected"],
-                "polls": found["polls"],
+                "polls": found["polls"], "mode": mode,
                 "page": state.get("page"), "state": state.get("state"), "names": names}  # fmt: skip
 
     # --- polls ---------------------------------------------------------------------------------

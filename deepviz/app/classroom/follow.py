@@ -5,7 +5,7 @@ state, or {"type": "state", "seq": 0, "page": null, "state": null} before the in
 first; then the latest poll and its reveal, if any), then every later event, in seq order.
 Every event is sent, but a follower that falls behind is never queued without bound: past
 `max_follower_backlog` pending events, the pending states but the latest are dropped (the page
-renders one state; polls, reveals and the end are all kept: a class has few of them), and a
+renders one state, and obeys one mode; polls, reveals and the end are all kept: a class has few of them), and a
 message that cannot be sent within `class_send_timeout` closes the connection.
 
 How it closes: 1000 after {"type": "ended"}; 4401 without a token; 4404 for a code or a token
@@ -59,9 +59,9 @@ class Outbox:
         if self.floor is not None and seq <= self.floor:
             return
         self.items.append((seq, kind, text))
-        if len(self.items) > self.backlog:  # behind: only the latest state still matters
-            latest = max((item[0] for item in self.items if item[1] == "state"), default=None)
-            self.items = [item for item in self.items if item[1] != "state" or item[0] == latest]
+        if len(self.items) > self.backlog:  # behind: only the latest state and mode still matter
+            latest = {item[1]: item[0] for item in self.items if item[1] in ("state", "mode")}
+            self.items = [item for item in self.items if item[1] not in latest or item[0] == latest[item[1]]]
         self.ready.set()
 
     def lost(self) -> None:

@@ -24,7 +24,7 @@ class Room:
     answers: dict[tuple[str, str], str] = field(default_factory=dict)  # (poll_id, student_id) -> key
     counts: Counter = field(default_factory=Counter)  # (poll_id, key) -> students
     drawings: dict[tuple[str, str], str] = field(default_factory=dict)  # (poll_id, student_id) -> ink
-    latest: dict[str, tuple[int, str, str]] = field(default_factory=dict)  # "state"/"poll"/"reveal" -> event
+    latest: dict[str, tuple[int, str, str]] = field(default_factory=dict)  # "state"/"mode"/"poll"/"reveal" -> event
     poll_id: str | None = None  # the latest poll's
 
 
@@ -94,6 +94,14 @@ class InProcessBroker(Broker):
             return None
         seq, text = self._emit(code, room, "state", body)
         room.latest["state"] = (seq, "state", text)
+        return seq
+
+    async def mode(self, code: str, class_id: str, body: dict) -> int | None:
+        room = self._room(code, class_id)
+        if room is None:
+            return None
+        seq, text = self._emit(code, room, "mode", body)
+        room.latest["mode"] = (seq, "mode", text)
         return seq
 
     async def add_poll(self, code: str, class_id: str, body: dict, max_polls: int) -> tuple[str, int] | str | None:
@@ -211,7 +219,7 @@ class InProcessBroker(Broker):
         room = self._room(code, class_id)
         if room is None:
             return None
-        state = room.latest.get("state")
+        state, mode = room.latest.get("state"), room.latest.get("mode")
         now = self.clock()
         return {
             "connected": sum(until > now for until in self.online.get(code, {}).values()),
@@ -219,6 +227,7 @@ class InProcessBroker(Broker):
             "students": room.students,
             "polls": len(room.polls),
             "state": state[2] if state else None,
+            "mode": mode[2] if mode else None,
             "names": dict(room.names),
         }
 

@@ -2,7 +2,7 @@
 
 Keys (a class's keys share the hash tag {CODE}; see redis_scripts.py for their fields):
 
-    deepviz:class:{CODE}           meta: class id, seq, counts, the latest state/poll/reveal
+    deepviz:class:{CODE}           meta: class id, seq, counts, the latest state/mode/poll/reveal
     deepviz:class:{CODE}:names     student_id -> display name (only names given)
     deepviz:class:{CODE}:online    follower connection -> until when it counts as connected
     deepviz:class:{CODE}:polls     poll_id -> the poll's event; r:<poll_id> once revealed
@@ -123,6 +123,9 @@ class RedisBroker(Broker):
     async def state(self, code: str, class_id: str, body: dict) -> int | None:
         return await self._run("state", code, class_id, body_text(body))
 
+    async def mode(self, code: str, class_id: str, body: dict) -> int | None:
+        return await self._run("mode", code, class_id, body_text(body))
+
     async def add_poll(self, code: str, class_id: str, body: dict, max_polls: int) -> tuple[str, int] | str | None:
         found = await self._run("poll", code, class_id, max_polls, body_text(body))
         if isinstance(found, list):
@@ -211,7 +214,7 @@ class RedisBroker(Broker):
 
     async def info(self, code: str, class_id: str) -> dict | None:
         meta, names, _, connected = await self._read(
-            code, ("hmget", 0, "id", "seq", "students", "polls", "state"), ("hgetall", 1),
+            code, ("hmget", 0, "id", "seq", "students", "polls", "state", "mode"), ("hgetall", 1),
             ("zremrangebyscore", 7, "-inf", time.time()), ("zcard", 7),
         )  # fmt: skip
         if meta[0] is None or meta[0].decode() != class_id:
@@ -222,6 +225,7 @@ class RedisBroker(Broker):
             "students": int(meta[2]),
             "polls": int(meta[3]),
             "state": meta[4].decode() if meta[4] else None,
+            "mode": meta[5].decode() if meta[5] else None,
             "names": {k.decode(): v.decode() for k, v in names.items()},
         }
 
@@ -267,7 +271,7 @@ class RedisBroker(Broker):
             sub.listeners.discard(listener)
             raise Unavailable("Redis did not confirm the subscription")
         try:
-            meta = (await self._read(code, ("hmget", 0, "id", "seq", "state", "poll", "reveal")))[0]
+            meta = (await self._read(code, ("hmget", 0, "id", "seq", "state", "mode", "poll", "reveal")))[0]
         except Unavailable:
             sub.listeners.discard(listener)  # nobody is left behind listening
             raise

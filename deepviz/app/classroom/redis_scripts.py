@@ -2,8 +2,8 @@
 atomic (Redis runs a script alone) and its event is published in the order of its seq.
 
 Every script gets the same KEYS and leading ARGV:
-  KEYS  1 meta (hash: id, seq, students, polls, poll_id, and the latest "state", "poll",
-          "reveal" events' texts)  2 names (student_id -> name)  3 polls (poll_id -> its event;
+  KEYS  1 meta (hash: id, seq, students, polls, poll_id, and the latest "state", "mode",
+          "poll", "reveal" events' texts)  2 names (student_id -> name)  3 polls (poll_id -> its event;
           "r:<poll_id>" once revealed)  4 answers ("<poll_id>|<student_id>" -> answer key)
           5 counts ("<poll_id>|<key>" -> students)  6 ended (the tombstone: the class id)
           7 the set of open classes (code, scored by the time it expires)  8 online
@@ -74,6 +74,15 @@ STATE = """
 if not mine() then return false end
 local seq, event = emit('state', ARGV[6])
 redis.call('HSET', KEYS[1], 'state', event)
+touch()
+return seq
+"""
+
+MODE = """
+-- ARGV 6 body
+if not mine() then return false end
+local seq, event = emit('mode', ARGV[6])
+redis.call('HSET', KEYS[1], 'mode', event)
 touch()
 return seq
 """
@@ -155,6 +164,7 @@ SCRIPTS = {
         "create": CREATE,
         "join": JOIN,
         "state": STATE,
+        "mode": MODE,
         "poll": POLL,
         "answer": ANSWER,
         "draw": DRAW,

@@ -32,6 +32,7 @@ from deepviz.app.schemas import (
     GalleryOut,
     JoinOut,
     JoinRequest,
+    ModeRequest,
     PollOut,
     PollRequest,
     PollResultOut,
@@ -106,7 +107,8 @@ async def join(
     Following is a WebSocket (not listed in OpenAPI): `WS /api/v1/classes/{code}/follow?student_token=…`
     sends the class's events as JSON, in order, the current ones at once: `{"type": "state",
     "seq", "page", "state"}`, `{"type": "poll", "seq", "poll_id", "question", "kind", "options"}`,
-    `{"type": "reveal", "seq", "poll_id", "answer"}`, `{"type": "ended", "seq"}`. It closes with
+    `{"type": "reveal", "seq", "poll_id", "answer"}`, `{"type": "mode", "seq", "mode"}`,
+    `{"type": "ended", "seq"}`. It closes with
     1000 after "ended", 4401 without a token, 4404 for a wrong code or token, 1012 to reconnect
     (the server's feed was reset), 1013 to try again later (full, or the class store unreachable),
     1008 for a client that sends too much (docs/classroom.md)."""
@@ -119,6 +121,16 @@ async def state(code: Code, body: StateRequest, auth: InstructorAuth, classroom:
     server lost (a Redis restart) is restored by its instructor's next state."""
     found, token = classroom.instructor(code, _token(auth))
     return {"seq": await classroom.state(found, token, body.page, body.state)}
+
+
+@router.post("/{code}/mode", response_model=SeqOut, responses=AS_INSTRUCTOR)
+async def mode(code: Code, body: ModeRequest, auth: InstructorAuth, classroom: ClassroomDep) -> dict:
+    """Pace, lock or release the class. Followers get {"type": "mode", "seq", "mode"}: "paced",
+    their pages follow (each student may explore alone); "locked", every page follows and
+    none may leave; "released", every page explores freely. Back from "released", and on
+    "locked", every page jumps to the instructor's current state."""
+    found, token = classroom.instructor(code, _token(auth))
+    return {"seq": await classroom.mode(found, token, body.mode)}
 
 
 @router.get("/{code}", response_model=ClassInfoOut, responses=AS_INSTRUCTOR)

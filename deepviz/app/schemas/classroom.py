@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field, field_validator
 
 from deepviz.app.schemas.common import Finite, Strict
 
-__all__ = ["JoinRequest", "StateRequest", "PollRequest", "AnswerRequest", "RevealRequest", "ClassOut", "JoinOut",
-           "SeqOut", "PollOut", "AnswerOut", "PollResultOut", "ClassInfoOut", "QuestionOut", "DrawingRequest",
-           "DrawingOut", "GalleryOut"]  # fmt: skip
+__all__ = ["JoinRequest", "StateRequest", "ModeRequest", "PollRequest", "AnswerRequest", "RevealRequest", "ClassOut",
+           "JoinOut", "SeqOut", "PollOut", "AnswerOut", "PollResultOut", "ClassInfoOut", "QuestionOut",
+           "DrawingRequest", "DrawingOut", "GalleryOut"]  # fmt: skip
 
 Text = Annotated[str, Field(max_length=5000)]
 
@@ -42,6 +42,17 @@ class StateRequest(Strict):
         description="the page's URL state, parameter by parameter (at most max_class_state_bytes as JSON, "
         "with the page)",
         examples=[{"preset": "notes", "phase": "backward"}],
+    )
+
+
+Mode = Literal["paced", "locked", "released"]
+
+
+class ModeRequest(Strict):
+    mode: Mode = Field(
+        description="paced: the students' pages follow (each may explore alone); locked: every page follows; "
+        "released: every page explores freely",
+        examples=["released"],
     )
 
 
@@ -139,6 +150,7 @@ class ClassInfoOut(BaseModel):
     students: int = Field(description="students who joined")
     connected: int = Field(description="pages following the class now (a student's tab each), on every instance")
     polls: int
+    mode: Mode = Field(description="paced, locked or released (see POST /classes/{code}/mode)")
     page: str | None = Field(description="the instructor's page, None before their first state")
     state: dict[str, str] | None
     names: list[StudentOut] = Field(description="the students who gave a name")

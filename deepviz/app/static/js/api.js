@@ -166,6 +166,7 @@ export const api = {
   classJoin: (code, body, options) => request("POST", classPath(code, "join"), body, options),
   classInfo: (code, options) => request("GET", classPath(code), undefined, options),
   classState: (code, body, options) => request("POST", classPath(code, "state"), body, options),
+  classMode: (code, body, options) => request("POST", classPath(code, "mode"), body, options),
   classEnd: (code, options) => request("POST", classPath(code, "end"), undefined, options),
   classPoll: (code, body, options) => request("POST", classPath(code, "polls"), body, options),
   classQuestions: (code, body, options) => request("POST", classPath(code, "questions"), body, options),

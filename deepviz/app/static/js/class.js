@@ -4,9 +4,11 @@
 // tab's sessionStorage; the "secret instructor link" carries it in a fragment (classroom.js).
 import { api, errorText, latest } from "./api.js";
 import { el, fmt } from "./format.js";
-import { forget, load, save, secretLink, takeSecret, urlOf } from "./classroom.js";
+import { NOT_A_LESSON, forget, load, save, secretLink, takeSecret, urlOf } from "./classroom.js";
 import { drawingPolls } from "./class_drawings.js";
 import { statusLine } from "./status.js";
+import { modeSwitch } from "./pace.js";
+import { STEP } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 const EVERY = 1000; // ms between two looks at the class and its poll
@@ -15,7 +17,9 @@ let poll = null; // the current poll: {poll_id, kind, options, revealed}
 let ready = null; // the ready-made question asked as the current poll: {poll_id, answer, show}
 let offered = null; // the page and state whose ready-made questions are listed (JSON)
 let timer = null;
+let pace = null; // the switch: paced, locked, released
 
+const stepsShown = (text, at) => `lesson step ${at || 0} of ${text.split(STEP).length}`; // not the steps' text
 const said = (box, text) => { box.hidden = !text; box.textContent = text || ""; };
 const options = { get token() { return record.token; } };
 const drawings = drawingPolls({ get record() { return record; }, options }, (pollId) => {
@@ -41,6 +45,8 @@ function open(fresh) {
   $("class-join-link").textContent = link;
   $("class-qr").src = api.classQr(record.code);
   $("class-secret").value = secretLink("/class", record.code, record.token);
+  pace = modeSwitch(record);
+  $("class-pace").replaceChildren(pace);
   look();
 }
 
@@ -84,11 +90,13 @@ async function lookOnce() {
   if (answer.ok) {
     const d = answer.data;
     $("class-students").textContent = d.students;
+    pace.shown(d.mode);
     $("class-connected").textContent = d.connected;
     $("class-page").textContent = d.page || "no page yet";
     $("class-page").href = d.page ? urlOf(d) : "/";
     const brief = (v) => (v.length > 40 ? `${v.slice(0, 20)}…` : v); // a drawing's ink is 1,046 characters
-    $("class-state").textContent = Object.entries(d.state || {}).map(([k, v]) => `${k}=${brief(v)}`).join(" · ");
+    $("class-state").textContent = Object.entries(d.state || {}).filter(([k]) => k !== "at")
+      .map(([k, v]) => (k === "steps" ? stepsShown(v, d.state.at) : `${k}=${brief(v)}`)).join(" · ");
     $("class-name-count").textContent = d.names.length;
     $("class-names").replaceChildren(...d.names.map((s) => el("li", {}, s.name))); // text, never HTML
     if (d.polls > 0 && poll?.poll_id !== `p${d.polls}`) poll = { poll_id: `p${d.polls}` }; // reopened dashboard
@@ -170,6 +178,19 @@ for (const link of document.querySelectorAll("a[data-drive]")) {
     link.href = secretLink(link.getAttribute("href").split("#")[0], record.code, record.token);
   });
 }
+
+$("drive-lesson").addEventListener("submit", (e) => { // a lesson link of this server, opened to drive
+  e.preventDefault();
+  let url;
+  try {
+    url = new URL($("lesson-link").value.trim(), location.origin);
+  } catch {
+    url = null;
+  }
+  const fine = url && url.origin === location.origin && !NOT_A_LESSON.has(url.pathname);
+  said($("lesson-error"), fine ? "" : `Paste a link to one of this site's pages (${location.origin}/…).`);
+  if (fine) window.open(secretLink(`${url.pathname}${url.search}`, record.code, record.token), "_blank");
+});
 
 $("poll-kind").addEventListener("change", () => { $("poll-options").disabled = $("poll-kind").value !== "choice"; });
 

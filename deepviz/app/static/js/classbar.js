@@ -6,10 +6,16 @@
 // (a page that can render a state in place handles the cancelable "deepviz:follow" event and
 // calls preventDefault(); the others are reloaded at the new URL). The student may explore
 // alone and rejoin (the page jumps back to the instructor's state), and answers the polls here.
-// An instructor's "driving" tab sends its page's state (state.js's writeState) to the class.
+// The class's mode (pace.js) decides: "paced", as above; "locked", the page follows and may
+// not leave; "released", the page explores freely. Locked, or paced again after a release,
+// every page jumps to the instructor's state.
+// An instructor's "driving" tab sends its page's state (state.js's writeState) to the class,
+// paces it, and steps through a lesson link's sequence (lesson.js).
 import { api, backoff, errorText, latest } from "./api.js";
 import { el, fmt } from "./format.js";
-import { NOT_A_LESSON, forget, here, load, save, secretLink, showing, takeSecret, urlOf } from "./classroom.js";
+import { NOT_A_LESSON, forget, here, load, save, secretLink, showing, takeSecret } from "./classroom.js";
+import { lessonBar, lessonPanel, render, stepper } from "./lesson.js";
+import { keepCurrent, modeSwitch } from "./pace.js";
 
 const bar = document.getElementById("class-bar");
 const button = (text, onClick, attrs = {}) => {
@@ -26,15 +32,18 @@ function show(...children) {
 // -- the instructor's tab: its state goes to the class (latest wins, one request at a time) --
 function drive(record) {
   const status = el("span", { class: "class-status" }, "");
+  const pace = modeSwitch(record, "The class:");
   const stop = () => {
     forget("drive");
+    stopWatching();
     window.removeEventListener("deepviz:state", send);
     bar.hidden = true;
   };
   const dashboard = el("a", { href: "/class", target: "_blank" }, "Dashboard");
   dashboard.addEventListener("click", () => { dashboard.href = secretLink("/class", record.code, record.token); });
   show(el("strong", {}, `Class ${record.code}`), el("span", {}, " you drive: the students follow this page."),
-    status, dashboard, button("Stop driving", stop));
+    status, dashboard, button("Stop driving", stop), pace, stepper(), lessonPanel());
+  const stopWatching = keepCurrent(pace, record);
   const post = latest((body, options) => api.classState(record.code, body, { ...options, token: record.token }));
   async function send() {
     const answer = await post(here());
@@ -50,8 +59,11 @@ function drive(record) {
 function follow(record) {
   let latestState = null; // the instructor's last {page, state}, applied or not
   let poll = null, reveal = null, ended = false, attempt = 0, socket = null;
+  let mode = record.mode || "paced"; // kept across pages: a released page does not follow the snapshot's state
   const line = el("span", { class: "class-status" });
   const toggle = el("button", { type: "button" });
+  const why = el("small", { class: "class-why" });
+  const steps = stepper(); // a lesson's steps, for a student on their own
   const pollBox = el("div", { class: "class-poll", "aria-live": "polite" });
   toggle.addEventListener("click", () => {
     record.following = !record.following;
@@ -59,15 +71,21 @@ function follow(record) {
     draw();
     if (record.following && latestState) apply(latestState);
   });
-  show(el("strong", {}, `Class ${record.code}`), line, toggle, button("Leave", leave), pollBox);
+  show(el("strong", {}, `Class ${record.code}`), line, toggle, why, button("Leave", leave), steps, pollBox);
 
   function draw() {
     if (ended) return;
-    line.textContent = record.following
-      ? (latestState?.page ? " Following the instructor." : " Following the instructor: waiting for their first page.")
-      : " Exploring alone.";
+    const free = mode === "released";
+    line.textContent = free ? " Explore freely: the instructor has released the class."
+      : record.following
+        ? (latestState?.page ? " Following the instructor." : " Following the instructor: waiting for their first page.")
+        : " Exploring alone.";
     toggle.textContent = record.following ? "Explore alone" : "Rejoin the instructor";
-    bar.classList.toggle("exploring", !record.following);
+    toggle.hidden = free;
+    toggle.disabled = mode === "locked";
+    why.textContent = mode === "locked" ? "locked by the instructor" : "";
+    steps.classList.toggle("lesson-following", record.following && !free); // a follower does not step
+    bar.classList.toggle("exploring", free || !record.following);
   }
 
   function leave() {
@@ -78,11 +96,8 @@ function follow(record) {
   }
 
   function apply(event) {
-    if (!event.page || NOT_A_LESSON.has(event.page) || showing(event)) return;
-    const target = urlOf(event);
-    if (event.page !== location.pathname) return location.assign(target);
-    const followed = new CustomEvent("deepviz:follow", { cancelable: true, detail: { state: event.state } });
-    if (window.dispatchEvent(followed)) location.replace(target); // nobody rendered it in place
+    if (mode === "released" || !event.page || NOT_A_LESSON.has(event.page) || showing(event)) return;
+    render(event);
   }
 
   function drawPoll() {
@@ -163,6 +178,13 @@ function follow(record) {
       latestState = message;
       draw();
       if (record.following) apply(message);
+    } else if (message.type === "mode") {
+      const before = mode;
+      mode = record.mode = message.mode;
+      if (mode === "locked" || (mode === "paced" && before === "released")) record.following = true; // everyone
+      save("student", record);
+      draw();
+      if (record.following && latestState) apply(latestState);
     } else if (message.type === "poll") {
       poll = message;
       reveal = null;
@@ -208,6 +230,7 @@ if (!NOT_A_LESSON.has(location.pathname)) {
 const driving = load("drive"), student = load("student");
 if (driving && !NOT_A_LESSON.has(location.pathname)) drive(driving);
 else if (student && location.pathname !== "/class") follow(student);
+else if (!NOT_A_LESSON.has(location.pathname)) lessonBar(); // outside a class: a lesson link's steps
 
 // The /join page calls this once the student has joined.
 export function joined() {

@@ -4,7 +4,7 @@
 //
 //   instructor  {code, token}             the dashboard (/class) of this tab
 //   drive       {code, token}             this tab's pages are sent to the class
-//   student     {code, token, following, answers: {poll_id: value}}
+//   student     {code, token, following, mode, answers: {poll_id: value}}   (mode: the class's, pace.js)
 
 const KEYS = { instructor: "deepviz.class.instructor", drive: "deepviz.class.drive", student: "deepviz.class.student" };
 

@@ -75,7 +75,9 @@ export function forget(key) {
 // The state from the URL: every parameter of `table`, read by its kind or refused.
 export function readState(table) {
   const params = new URLSearchParams(window.location.search);
-  return { state: readParams(table, params), params };
+  const state = readParams(table, params);
+  readLesson();
+  return { state, params };
 }
 
 function readParams(table, params) {
@@ -90,19 +92,106 @@ function readParams(table, params) {
       refuse(key, text, error.message, p.fallback);
     }
   }
-  const unknown = [...params.keys()].filter((key) => !(key in table));
+  const unknown = [...params.keys()].filter((key) => !(key in table) && !LESSON.includes(key));
   for (const key of unknown) refuse(key, params.get(key), "this page has no such setting");
   return state;
 }
 
+// The page's state in the URL, with the lesson link's parameters as read (readLesson).
 export function writeState(state) {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(state)) {
     if (value !== undefined && value !== null && value !== "") params.set(key, String(value));
   }
+  writeUrl(params);
+}
+
+function writeUrl(params) {
+  for (const [key, text] of Object.entries(lessonParams())) params.set(key, text);
   const url = `${window.location.pathname}?${params}${window.location.hash}`;
   window.history.replaceState(null, "", url);
   window.dispatchEvent(new Event("deepviz:state")); // classbar.js sends an instructor's state to the class
+}
+
+// -- a lesson link: parameters every page takes besides its own (lesson.js acts on them) ----
+//   hide=expression,check   controls hidden (the data-control names of the page's template)
+//   steps=step=3|step=5     a guided sequence: each step the page's state as a query string
+//   at=2                    the step shown, 1 to the number of steps (0, or none: before the first)
+// Bounded by the server's settings (templates/base.html): at most max_lesson_steps steps,
+// and the steps at most max_class_state_bytes long (they travel with the class's state).
+export const LESSON = ["hide", "steps", "at"];
+export const STEP = "|"; // between two steps (a query string writes "|" as %7C)
+let lesson = null; // {hide: [name], steps: [{param: text}], at}: as read, and as changed since
+
+// The names of the controls a lesson link may hide on this page, in the page's order.
+export function controlNames() {
+  return [...new Set([...document.querySelectorAll("[data-control]")].map((node) => node.dataset.control))];
+}
+
+export function readLesson() {
+  if (lesson) return lesson;
+  lesson = { hide: [], steps: [], at: 0 };
+  const params = new URLSearchParams(window.location.search);
+  if (params.has("hide")) {
+    const names = [...new Set(params.get("hide").split(",").map((name) => name.trim()).filter(Boolean))];
+    const known = controlNames();
+    const unknown = names.filter((name) => !known.includes(name));
+    lesson.hide = names.filter((name) => known.includes(name));
+    if (unknown.length) {
+      const which = unknown.map((name) => `“${name}”`).join(", ");
+      refuse("hide", params.get("hide"), `this page has no control called ${which} (it has ${known.join(", ") || "none"})`,
+        lesson.hide.join(","));
+    }
+  }
+  if (params.has("steps")) {
+    try {
+      lesson.steps = readSteps(params.get("steps"));
+    } catch (error) {
+      refuse("steps", params.get("steps"), error.message);
+    }
+  }
+  if (params.has("at")) {
+    const text = params.get("at"), n = lesson.steps.length;
+    if (/^\d+$/.test(text) && Number(text) <= n) lesson.at = Number(text);
+    else refuse("at", text, n ? `expected a step from 1 to ${n}` : "this link has no steps", n ? "0" : "");
+  }
+  return lesson;
+}
+
+function readSteps(text) {
+  const limits = document.body.dataset;
+  const most = Number(limits.maxLessonSteps), bytes = Number(limits.maxStateBytes);
+  const size = new TextEncoder().encode(text).length;
+  if (size > bytes) throw new Error(`the steps are ${size} bytes long; the limit is ${bytes}`);
+  const steps = text.split(STEP).map((query) => Object.fromEntries(new URLSearchParams(query)));
+  if (steps.length > most) throw new Error(`${steps.length} steps; a lesson link has at most ${most}`);
+  for (const [i, step] of steps.entries()) {
+    const inner = Object.keys(step).find((key) => LESSON.includes(key));
+    if (inner) throw new Error(`step ${i + 1} sets ${inner}, which is the lesson link's own`);
+  }
+  return steps;
+}
+
+// The lesson's parameters as a URL writes them: {hide?, steps?, at?} (`changes` first applied
+// to a copy of the lesson: {at: 2} for the second step's).
+export function lessonParams(changes = {}) {
+  const { hide, steps, at } = { ...readLesson(), ...changes };
+  const params = {};
+  if (hide.length) params.hide = hide.join(",");
+  if (steps.length) params.steps = steps.map((step) => new URLSearchParams(step)).join(STEP);
+  if (steps.length && at) params.at = String(at);
+  return params;
+}
+
+// Change the lesson's parameters ({hide}, {steps, at}, …): the URL follows (and so does the
+// class, when this tab drives), the page's own parameters untouched.
+export function changeLesson(changes, write = true) {
+  Object.assign(readLesson(), changes);
+  for (const key of LESSON) forget(key);
+  if (!write) return;
+  const params = new URLSearchParams(window.location.search);
+  for (const key of LESSON) params.delete(key);
+  writeUrl(params);
 }
 
 // Fill each parameter's control from the state, and keep the state in step with it: on the
@@ -130,7 +219,9 @@ export function onFollow(apply) {
   window.addEventListener("deepviz:follow", (event) => {
     event.preventDefault();
     const followed = event.detail.state || {};
-    const query = new URLSearchParams(followed).toString();
+    const params = new URLSearchParams(followed);
+    for (const [key, text] of Object.entries(lessonParams())) params.set(key, text); // the lesson's, as read
+    const query = params.toString();
     window.history.replaceState(null, "", `${window.location.pathname}${query ? `?${query}` : ""}${window.location.hash}`);
     apply(followed);
   });

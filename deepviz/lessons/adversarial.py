@@ -17,9 +17,11 @@ attack (Kurakin et al., 2017; "projected gradient descent" in Madry et al., 2018
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -202,3 +204,34 @@ def robust_accuracy(model: nn.Module, images: np.ndarray, labels: np.ndarray, ep
         adversarial = attack(model, x, y, epsilon, steps) if epsilon > 0 else x
         correct += int(np.sum(probabilities(model, adversarial).argmax(axis=1) == y))
     return correct / len(images)
+
+
+def grid(top: float, resolution: float) -> np.ndarray:
+    """The ε the smallest-ε search tries: resolution, 2·resolution, … up to top."""
+    return np.arange(1, int(np.floor(top / resolution + 1e-9)) + 1) * resolution
+
+
+DIGITS = lenet.WEIGHTS.with_name("adversarial_digits.npz")
+
+
+def save_digits(images: np.ndarray, labels: np.ndarray, per_class: int = 2) -> None:
+    """The first ``per_class`` test digits of each class that both models read right: the
+    page's gallery of digits to attack (as bytes)."""
+    right = np.ones(len(images), dtype=bool)
+    for name in WEIGHTS:
+        read = [probabilities(load(name), images[i : i + 1000]).argmax(axis=1) for i in range(0, len(images), 1000)]
+        right &= np.concatenate(read) == labels
+    index = np.concatenate([np.flatnonzero(right & (labels == c))[:per_class] for c in range(10)])
+    np.savez_compressed(DIGITS, index=index, images=np.round(images[index, 0] * 255).astype(np.uint8),
+                        labels=labels[index])  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def digits() -> dict[str, np.ndarray]:
+    with np.load(DIGITS) as found:
+        return {k: found[k] for k in found.files}
+
+
+def curves() -> dict:
+    """What bench/robustness.py measured (see CURVES)."""
+    return json.loads(CURVES.read_text())

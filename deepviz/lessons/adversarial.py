@@ -18,6 +18,8 @@ attack (Kurakin et al., 2017; "projected gradient descent" in Madry et al., 2018
 from __future__ import annotations
 
 import json
+import math
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -165,33 +167,53 @@ def attack_one(model: nn.Module, pixels: np.ndarray, epsilon: float, steps: int,
                   succeeded(read, prediction, target))  # fmt: skip
 
 
+@dataclass
+class Search:
+    """What the smallest-ε search found: ``epsilon`` succeeds (None: not even the grid's
+    largest), ``below`` (the largest ε tried that fails, 0 if none) does not; ``exact`` when
+    they are neighbours on the grid, False when time ran out first (``epsilon`` is then an
+    upper bound)."""
+
+    epsilon: float | None
+    below: float
+    exact: bool
+    attacks: int  # how many attacks were run
+
+
 def smallest_epsilon(model: nn.Module, pixels: np.ndarray, steps: int, target: int | None, grid: np.ndarray,
-                     between: Callable[[], None] | None = None) -> float | None:  # fmt: skip
-    """The smallest ε of the increasing ``grid`` at which the attack succeeds, found by
-    bisection (about log₂ of the grid's length attacks): None when even the grid's largest
-    ε fails. ``between`` is called before each attack's step. Bisection assumes that a larger box
-    succeeds whenever a smaller one does: nearly always, not a theorem (a larger ε also
-    means larger steps), so the answer is an ε that flips, with the one below it that does not."""
+                     between: Callable[[], None] | None = None, seconds: float = math.inf) -> Search:  # fmt: skip
+    """The smallest ε of the increasing ``grid`` at which the attack succeeds, by bisection
+    (about log₂ of the grid's length attacks). Bisection assumes that a larger box succeeds
+    whenever a smaller one does: nearly always, not a theorem (a larger ε also means larger
+    steps), so the answer is an ε that succeeds beside one that does not. ``between`` is
+    called before each attack's step; once the next attack would end past ``seconds`` (judged
+    by the slowest so far), the search stops with the bracket it has."""
     x = np.asarray(pixels, dtype=np.float32).reshape(1, 1, 28, 28)
     read = int(probabilities(model, x)[0].argmax())
     if target is not None and read == target:
-        return 0.0
+        return Search(0.0, 0.0, True, 0)
+    labels = np.array([read if target is None else target])
+    began, slowest, attacks = time.perf_counter(), 0.0, 0
 
     def flips(eps: float) -> bool:
+        nonlocal slowest, attacks
         if between:
             between()  # FGSM has one step and no loop: the budget is checked here too
-        labels = np.array([read if target is None else target])
+        start = time.perf_counter()
         adversarial = attack(model, x, labels, eps, steps, target is not None, between)
-        return succeeded(read, int(probabilities(model, adversarial)[0].argmax()), target)
+        found = succeeded(read, int(probabilities(model, adversarial)[0].argmax()), target)
+        slowest, attacks = max(slowest, time.perf_counter() - start), attacks + 1
+        return found
 
-    top = flips(float(grid[-1]))
-    if not top:
-        return None
-    lo, hi = -1, len(grid) - 1  # grid[hi] flips; every index ≤ lo is known not to (lo = -1: ε = 0)
+    if not flips(float(grid[-1])):
+        return Search(None, float(grid[-1]), True, attacks)
+    lo, hi = -1, len(grid) - 1  # grid[hi] succeeds; grid[lo] fails (lo = -1: ε = 0)
     while hi - lo > 1:
+        if time.perf_counter() - began + slowest > seconds:
+            break
         mid = (lo + hi) // 2
         lo, hi = (lo, mid) if flips(float(grid[mid])) else (mid, hi)
-    return float(grid[hi])
+    return Search(float(grid[hi]), float(grid[lo]) if lo >= 0 else 0.0, hi - lo == 1, attacks)
 
 
 def robust_accuracy(model: nn.Module, images: np.ndarray, labels: np.ndarray, epsilon: float, steps: int,

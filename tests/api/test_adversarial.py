@@ -76,7 +76,7 @@ def test_the_smallest_epsilon_flips_and_one_step_less_does_not(client, seven, ta
     out = r.json()
     eps, (resolution, top) = out["epsilon"], out["grid"]
     assert resolution == 0.005 and top == pytest.approx(0.5) and out["original_prediction"] == 7
-    assert eps is not None and 0 < eps <= top
+    assert eps is not None and 0 < eps <= top and out["exact"] and out["below"] == pytest.approx(eps - resolution)
     at = client.post(ATTACK, json={"pixels": seven.tolist(), "target": target, "steps": 5, "epsilon": eps}).json()
     below = {"pixels": seven.tolist(), "target": target, "steps": 5, "epsilon": eps - resolution}
     assert at["flipped"] and not client.post(ATTACK, json=below).json()["flipped"]

@@ -111,20 +111,27 @@ def test_the_iterated_attack_beats_fgsm_at_the_same_epsilon(model, mnist):
 @pytest.mark.parametrize("target", [None, 3])
 def test_the_smallest_epsilon_flips_and_the_one_below_does_not(model, mnist, target):
     image = mnist.test.images[0, 0]  # a 7
-    grid = np.arange(1, 101) / 200  # 0.005 … 0.5
-    eps = adversarial.smallest_epsilon(model, image, 5, target, grid)
-    assert eps is not None and 0 < eps <= 0.5
-    assert adversarial.attack_one(model, image, eps, 5, target).flipped
-    assert not adversarial.attack_one(model, image, eps - 0.005, 5, target).flipped
+    grid = adversarial.grid(0.5, 0.005)
+    assert len(grid) == 100 and grid[0] == 0.005 and grid[-1] == pytest.approx(0.5)
+    found = adversarial.smallest_epsilon(model, image, 5, target, grid)
+    assert found.exact and found.attacks <= 8 and found.epsilon is not None and 0 < found.epsilon <= 0.5
+    assert found.below == pytest.approx(found.epsilon - 0.005)
+    assert adversarial.attack_one(model, image, found.epsilon, 5, target).flipped
+    assert not adversarial.attack_one(model, image, found.below, 5, target).flipped
+
+
+def test_out_of_time_the_search_gives_its_bracket(model, mnist):
+    found = adversarial.smallest_epsilon(model, mnist.test.images[0, 0], 5, 3, adversarial.grid(0.5, 0.005), seconds=0)
+    assert found == adversarial.Search(0.5, 0.0, False, 1)  # the largest ε only: it succeeds
 
 
 def test_the_smallest_epsilon_is_none_when_the_grid_is_too_small(model, mnist):
-    grid = np.array([0.001, 0.002])
-    assert adversarial.smallest_epsilon(model, mnist.test.images[0, 0], 3, 3, grid) is None
+    found = adversarial.smallest_epsilon(model, mnist.test.images[0, 0], 3, 3, np.array([0.001, 0.002]))
+    assert found.epsilon is None and found.below == 0.002 and found.exact
 
 
 def test_the_smallest_epsilon_is_0_when_the_target_is_already_read(model, mnist):
-    assert adversarial.smallest_epsilon(model, mnist.test.images[0, 0], 3, 7, np.array([0.1])) == 0.0
+    assert adversarial.smallest_epsilon(model, mnist.test.images[0, 0], 3, 7, np.array([0.1])).epsilon == 0.0
 
 
 def test_the_budget_stops_an_attack(model, mnist):

@@ -4,6 +4,7 @@ adversarially trained one."""
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 
 import numpy as np
@@ -68,15 +69,20 @@ def attack(request: AdversarialRequest, settings: SettingsDep, budget: BudgetDep
 @router.post("/adversarial/smallest-epsilon", response_model=SmallestEpsilonOut, responses=BAD_INPUT)
 def smallest_epsilon(request: SmallestEpsilonRequest, settings: SettingsDep, budget: BudgetDep) -> dict:
     """The smallest ε (on a grid of adversarial_search_resolution up to
-    adversarial_search_max_epsilon) at which the attack succeeds, by bisection."""
+    adversarial_search_max_epsilon) at which the attack succeeds, by bisection; when the
+    request's time runs short, the bracket found so far (``exact`` false)."""
     image = _digit(request, settings)
     model = adversarial.load(request.model)
     top, resolution = settings.adversarial_search_max_epsilon, settings.adversarial_search_resolution
     grid = adversarial.grid(top, resolution)
-    eps = adversarial.smallest_epsilon(model, image, request.steps, request.target, grid, budget.check)
+    time_left = max(0.0, 0.9 * budget.seconds - (time.monotonic() - budget.deadline + budget.seconds))
+    # 0.9: a tenth of the request's time is kept for the answer (as /train/race keeps it)
+    found = adversarial.smallest_epsilon(model, image, request.steps, request.target, grid, budget.check, time_left)
     return {
         "model": request.model,
-        "epsilon": eps,
+        "epsilon": found.epsilon,
+        "below": found.below,
+        "exact": found.exact,
         "grid": [resolution, float(grid[-1])],
         "steps": request.steps,
         "target": request.target,

@@ -58,6 +58,8 @@ class SmallestEpsilonRequest(AttackSource):
 class SmallestEpsilonOut(BaseModel):
     model: ModelName
     epsilon: float | None = Field(description="the smallest ε of the grid at which the attack succeeds; None: none")
+    below: float = Field(description="the largest ε tried at which it fails (0: none tried)")
+    exact: bool = Field(description="epsilon and below are neighbours on the grid; false: time ran out first")
     grid: list[float] = Field(description="[resolution, largest ε]: the ε tried are the multiples of the first")
     steps: int
     target: int | None

@@ -76,14 +76,18 @@ async function findSmallest() {
   const answer = await search({ ...source, ...settings() });
   if (!answer) return;
   if (!answer.ok) return ($("smallest").textContent = errorText(answer.data));
-  const { epsilon, grid, steps } = answer.data;
+  const { epsilon, below, exact, grid, steps } = answer.data;
   const with_ = steps === 1 ? "FGSM" : `${steps} steps`;
   $("smallest").dataset.epsilon = epsilon === null ? "" : String(epsilon);
-  $("smallest").textContent = epsilon === null
-    ? `No ε up to ${fmt(grid[1], 3)} makes it read ${wanted()} (${with_}).`
-    : epsilon === 0
-      ? `It already reads ${wanted()}.`
-      : `Smallest ε that makes it read ${wanted()} (${with_}): ${fmt(epsilon, 3)}, ${pct(epsilon)} of the brightness range.`;
+  if (epsilon === null) $("smallest").textContent = `No ε up to ${fmt(grid[1], 3)} makes it read ${wanted()} (${with_}).`;
+  else if (epsilon === 0) $("smallest").textContent = `It already reads ${wanted()}.`;
+  else if (!exact) {
+    $("smallest").textContent = `Smallest ε that makes it read ${wanted()} (${with_}): between ${fmt(below, 3)} and `
+      + `${fmt(epsilon, 3)} (the server ran out of time to narrow it: try fewer steps).`;
+  } else {
+    $("smallest").textContent = `Smallest ε that makes it read ${wanted()} (${with_}): ${fmt(epsilon, 3)}, `
+      + `${pct(epsilon)} of the brightness range (${fmt(below, 3)} does not).`;
+  }
 }
 
 function attackAll() {

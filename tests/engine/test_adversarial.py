@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from deepviz.lessons import adversarial, lenet
 from deepviz.lessons.mnist import load
-from deepviz.lessons.train import with_adversarial
+from deepviz.lessons.train import accuracy, with_adversarial
 from tests.engine.oracle import torch_lenet
 
 
@@ -155,3 +155,20 @@ def test_an_adversarial_batch_holds_the_clean_images_then_their_fgsm_examples(mn
     assert moved.max() <= 0.1 + 1e-6 and batch.min() >= 0 and batch.max() <= 1
     assert np.mean(moved > 0.05) > 0.1  # a real perturbation, not the image again
     assert all(p.requires_grad and p.grad is None for p in model.parameters())
+
+
+def test_the_adversarially_trained_model_ships_with_its_manifest_and_its_clean_accuracy(mnist):
+    robust = adversarial.load("robust")
+    m = adversarial.manifest("robust")
+    assert m["config"]["adversarial_epsilon"] == 0.1 and m["adversarial"] and "engine" in m["trained_by"]
+    assert len(m["epochs"]) == m["config"]["epochs"]
+    assert accuracy(robust, mnist.test) == m["test_accuracy"] >= 0.985
+    assert adversarial.manifest("standard")["config"].get("adversarial_epsilon", 0.0) == 0.0
+
+
+def test_the_adversarially_trained_model_resists_where_the_standard_one_falls(mnist):
+    x, y = mnist.test.images[:300], mnist.test.labels[:300]
+    for steps in (1, 10):
+        standard = adversarial.robust_accuracy(adversarial.load("standard"), x, y, 0.1, steps)
+        robust = adversarial.robust_accuracy(adversarial.load("robust"), x, y, 0.1, steps)
+        assert robust > 0.8 > standard, (steps, robust, standard)

@@ -32,7 +32,7 @@ def test_a_targeted_attack_makes_a_gallery_seven_read_as_a_3(page):
     expect(page.locator("#verdict")).to_contain_text("7 is now read as 3")
     expect(page.locator("#after li.best")).to_have_attribute("data-digit", "3")
     expect(page.locator("#before li.best")).to_have_attribute("data-digit", "7")
-    expect(page.locator("#scale")).to_contain_text("±0.2")
+    expect(page.locator("#scale")).to_contain_text("±0.2 (the largest change)")
     smallest = re.compile(r"Smallest ε that makes it read a 3 \(20 steps\): 0\.\d+")
     expect(page.locator("#smallest")).to_contain_text(smallest)
     for key in ("target=3", "eps=0.2", "steps=20", "model=standard", f"digit={seven.get_attribute('data-index')}"):

@@ -58,7 +58,7 @@ function show(a) {
   $("after-read").textContent = `read as ${a.prediction} (${pct(a.probabilities[a.prediction])})`;
   $("after-read").dataset.flipped = String(a.flipped);
   $("scale").textContent = a.perturbation_linf > 0
-    ? `colours span ±${fmt(a.perturbation_linf, 3)}: the largest change of a pixel`
+    ? `colour scale ±${fmt(a.perturbation_linf, 3)} (the largest change)`
     : "no pixel changed";
   probabilityBars($("before"), a.original_probabilities, { best: a.original_prediction, marked: target });
   probabilityBars($("after"), a.probabilities, { best: a.prediction, marked: target });
@@ -158,7 +158,7 @@ function drawTable() {
   const rows = [];
   for (const [name, found] of Object.entries(curves.models)) {
     for (const [attackName, [label]] of Object.entries(ATTACKS)) {
-      rows.push(el("tr", {}, el("th", { scope: "row" }, `${name}, ${label}`),
+      rows.push(el("tr", {}, el("th", { scope: "row" }, `${name === "robust" ? "adversarially trained" : name}, ${label}`),
         ...found[attackName].map((a) => el("td", {}, `${(100 * a).toFixed(1)}`))));
     }
   }

@@ -104,5 +104,7 @@ def test_the_api_and_the_shipped_model_work(server):
     assert status == 200 and b'"gradients":{"x":-4.0,"y":-4.0,"z":3.0}' in body
     status, body = _get(server + "/api/v1/lenet/model")
     assert status == 200 and b"test_accuracy" in body
+    status, body = _get(server + "/api/v1/lenet/robustness")  # the adversarially trained model and its curves
+    assert status == 200 and b'"robust"' in body and b'"iterated"' in body
     status, _ = _get(server + "/api/v1/conv", b'{"image": {"preset": "camera", "size": 32}, "kernels": ["sobel_x"]}')
     assert status == 200  # the photographs come from scikit-image's wheel

@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> None:
     train.add_argument("--lr", type=float, default=recipe.lr, help="Adam's step size")
     train.add_argument("--seed", type=int, default=recipe.seed)
     train.add_argument("--shift", type=int, default=recipe.shift, help="random translations of up to ±shift pixels")
+    train.add_argument("--adversarial-epsilon", type=float, default=recipe.adversarial_epsilon,
+                       help="mix FGSM examples within this ε (pixels in [0, 1]) into each batch (0: none)")  # fmt: skip
     train.add_argument("--out", default=None, help="where to write the weights (default: the packaged ones)")
     args = parser.parse_args(argv)
 
@@ -132,7 +134,8 @@ def train_lenet(args) -> None:
     from deepviz.lessons.mnist import load
     from deepviz.lessons.train import predictions, train
 
-    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, shift=args.shift)
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, shift=args.shift,
+                         adversarial_epsilon=args.adversarial_epsilon)  # fmt: skip
     batches = (50_000 + config.batch_size - 1) // config.batch_size
 
     def on_batch(epoch: int, batch: int, loss: float) -> None:

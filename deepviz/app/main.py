@@ -31,7 +31,7 @@ from deepviz.app.errors import (
 from deepviz.app.mathml import tex
 from deepviz.app.metrics import CONTENT_TYPE, METRICS
 from deepviz.app.middleware import AccessLog, HeadAsGet, RequestLimits, SecurityHeaders, Work
-from deepviz.app.routers import backprop, classroom, cnn, lenet, optimize, pages, training
+from deepviz.app.routers import backprop, classroom, cnn, lenet, optimize, pages, robustness, training
 from deepviz.app.settings import Settings, get_settings
 from deepviz.lessons.expr import ExprError
 
@@ -115,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(backprop.router)
     app.include_router(cnn.router)
     app.include_router(lenet.router)
+    app.include_router(robustness.router)
     app.include_router(optimize.router)
     app.include_router(classroom.router)
     app.include_router(training.router)

@@ -26,6 +26,7 @@ FIELDS = {
     "custom": "the custom points",
     "target_loss": "the target loss",
     "max_steps": "the number of steps",
+    "epsilon": "ε",
 }
 TYPE_NAMES = {"float", "int", "str", "bool", "list", "dict"}  # union members pydantic puts in a location
 

@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     max_ws_per_address: int = Field(50, ge=1)  # open WebSocket sessions of one client address, per worker
     ws_idle_timeout: float = Field(300.0, gt=0)  # seconds without a frame before a stream is closed
     max_batch: int = Field(64, ge=1, le=4096)  # frames computed together in one micro-batch
+    # adversarial examples (/api/v1/lenet/adversarial...): an attack step is one forward and one backward pass
+    # of LeNet-5 on one digit (~2 ms)
+    max_adversarial_steps: int = Field(50, ge=1, le=1000)  # steps of the iterated attack
+    adversarial_search_max_epsilon: float = Field(0.5, gt=0, le=1)  # the smallest-ε search looks up to this ε,
+    adversarial_search_resolution: float = Field(0.005, ge=0.001, le=0.5)  # in steps of this: with 100 grid points a
+    # bisection makes 8 attacks, so a search costs at most 8 × max_adversarial_steps passes
     # the training lab (/api/v1/train/...): every session trains on the server, so each is bounded, and the
     # sessions of a worker take turns on its training threads, each for at most train_frame_cpu a frame
     max_train_points: int = Field(1000, ge=10)  # a dataset's points, generated or the student's own

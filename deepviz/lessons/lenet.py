@@ -108,7 +108,7 @@ def save(model: LeNet5, manifest: dict, path: Path = WEIGHTS) -> None:
     path.with_suffix(".json").write_text(json.dumps(manifest, indent=2) + "\n")
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=2)  # the standard model and the adversarially trained one (lessons/adversarial.py)
 def load_pretrained(path: Path = WEIGHTS) -> LeNet5:
     """LeNet-5 with the weights that ship with deepviz (see ``manifest()``), frozen: its
     parameters require no gradient, so a saliency backward pass computes gradients for the

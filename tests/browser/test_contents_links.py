@@ -196,6 +196,23 @@ def figure_2_2_race(page):  # Newton against first-order methods
     expect(page.locator("#race")).to_be_visible()
 
 
+def figure_8_a(page):  # an attack on a gallery digit, the standard model
+    expect(page.locator('#digits button[aria-pressed="true"]')).to_have_count(1)
+    expect(page.locator("#verdict")).to_contain_text("the standard LeNet-5")
+    expect(page.locator("#after li.best")).to_have_count(1)
+
+
+def figure_8_b(page):  # the same attack on the adversarially trained model
+    expect(page.locator("#model")).to_have_value("robust")
+    expect(page.locator("#verdict")).to_contain_text("the adversarially trained LeNet-5")
+
+
+def figure_8_c(page):  # both models' accuracy against ε
+    in_view(page, "#curves-title")
+    expect(page.locator("#curves .main-svg").first).to_be_visible()
+    expect(page.locator("#curves-table tbody tr")).to_have_count(4)
+
+
 def api_docs(page):
     expect(page.locator("#swagger-ui .information-container")).to_contain_text("deepviz")
 
@@ -233,6 +250,9 @@ LINKS = {
     "/optimizers?surface=rosenbrock": figure_4_a,
     "/optimizers?surface=quadratic&k=100&racers=gd,momentum,newton": figure_4_b,
     "/optimizers?surface=saddle&racers=gd,newton,newton_safeguarded": figure_4_c,
+    "/adversarial": figure_8_a,
+    "/adversarial?model=robust": figure_8_b,
+    "/adversarial#curves-title": figure_8_c,
     "/docs": api_docs,
 }
 

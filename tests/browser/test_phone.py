@@ -50,6 +50,7 @@ PAGES = {
     "/lenet": ("#kernels1 canvas", "#pad", "#prediction"),
     "/optimizers": ("#contour .main-svg", "#surface", "#contour"),
     "/training": ("#network svg", "#play", "#test-accuracy"),
+    "/adversarial": ("#digits canvas", "#digits button", "#verdict"),
     "/docs": ("#swagger-ui .opblock", "#swagger-ui .opblock-summary", "#swagger-ui .information-container"),
 }
 

@@ -18,6 +18,7 @@ PAGES = {  # path -> template (the page's name is the template's)
     "/lenet": "lenet.html",
     "/optimizers": "optimizers.html",
     "/training": "training.html",
+    "/adversarial": "adversarial.html",
     "/class": "class.html",  # classroom mode: the instructor's dashboard
     "/join": "join.html",  # classroom mode: a student joins
 }

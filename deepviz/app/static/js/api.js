@@ -157,6 +157,10 @@ export const api = {
   optimizeOptions: get("/api/v1/optimize/options"),
   lenetModel: get("/api/v1/lenet/model"),
   lenetMistakes: get("/api/v1/lenet/mistakes"),
+  adversarial: post("/api/v1/lenet/adversarial"),
+  adversarialSmallest: post("/api/v1/lenet/adversarial/smallest-epsilon"),
+  adversarialDigits: get("/api/v1/lenet/adversarial/digits"),
+  robustness: get("/api/v1/lenet/robustness"),
   lenetStream: () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/v1/lenet/stream`,
   trainRace: post("/api/v1/train/race"),
   trainProgram: post("/api/v1/train/program"), // answers {text}: the program

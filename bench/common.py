@@ -28,6 +28,21 @@ def median_us(fn: Callable[[], object], repeat: int = 50, warmup: int = 3) -> fl
     return statistics.median(times) * 1e6
 
 
+def interleaved_us(fns: list[Callable[[], object]], repeat: int = 50, warmup: int = 3) -> list[float]:
+    """The median wall time of each of ``fns``, in microseconds, timed in turns (one call of
+    each, then again): on a shared machine, a slow spell then weighs on all of them alike."""
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeat):
+        for fn, samples in zip(fns, times):
+            start = time.perf_counter()
+            fn()
+            samples.append(time.perf_counter() - start)
+    return [statistics.median(samples) * 1e6 for samples in times]
+
+
 def percentile_ms(samples: list[float], q: float) -> float:
     """The q-th percentile of durations in seconds, in milliseconds (nan if none)."""
     if not samples:

@@ -1,7 +1,7 @@
 """A workload to profile, alone in its process (no torch: its import would fill the profile):
 
-    .venv/bin/py-spy record -r 500 -o docs/perf/trace.svg -- .venv/bin/python bench/profile.py trace
-    .venv/bin/py-spy record -r 500 -o docs/perf/lenet.svg -- .venv/bin/python bench/profile.py lenet
+    .venv/bin/py-spy record -r 500 -o docs/perf/trace.svg -- .venv/bin/python bench/workload.py trace
+    .venv/bin/py-spy record -r 500 -o docs/perf/lenet.svg -- .venv/bin/python bench/workload.py lenet
 
 ``trace``: parse, evaluate + trace, serialize and encode the 1,000-node expression of
 ``bench_trace.py``. ``lenet``: batch-1 inference and saliency (the draw loop), then

@@ -2,6 +2,8 @@
 random shapes, strides, paddings and dilations, including sizes where the stride does not
 divide W - K + 2P."""
 
+from unittest import mock
+
 import numpy as np
 import pytest
 import torch
@@ -9,7 +11,7 @@ import torch.nn.functional as TF
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from deepviz.engine import Tensor
+from deepviz.engine import Tensor, cnn_ops
 from deepviz.engine import functional as F
 from tests.engine.oracle import check
 
@@ -21,7 +23,7 @@ def rand(rng, *shape):
 @given(data=st.data())
 def test_conv2d(data):
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
-    n, c_in, c_out = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)), data.draw(st.integers(1, 4))
+    n, c_in, c_out = data.draw(st.integers(1, 5)), data.draw(st.integers(1, 3)), data.draw(st.integers(1, 4))
     k, stride, padding, dilation = (data.draw(st.integers(1, 4)), data.draw(st.integers(1, 3)),
                                     data.draw(st.integers(0, 2)), data.draw(st.integers(1, 2)))  # fmt: skip
     h, w = data.draw(st.integers(1, 9)), data.draw(st.integers(1, 9))
@@ -29,8 +31,11 @@ def test_conv2d(data):
     bias = data.draw(st.booleans())
     x, weight, b = rand(rng, n, c_in, h, w), rand(rng, c_out, c_in, k, k), rand(rng, c_out)
     inputs = [x, weight, b] if bias else [x, weight]
-    check(lambda *t: F.conv2d(*t, stride=stride, padding=padding, dilation=dilation),
-          lambda *t: TF.conv2d(*t, stride=stride, padding=padding, dilation=dilation), inputs)  # fmt: skip
+    # the batch in chunks of one image, of a few, or whole (cnn_ops._chunks): the same result
+    chunk_values = data.draw(st.sampled_from([1, 100, 400, cnn_ops.CHUNK_VALUES]))
+    with mock.patch.object(cnn_ops, "CHUNK_VALUES", chunk_values):
+        check(lambda *t: F.conv2d(*t, stride=stride, padding=padding, dilation=dilation),
+              lambda *t: TF.conv2d(*t, stride=stride, padding=padding, dilation=dilation), inputs)  # fmt: skip
 
 
 def test_conv2d_where_the_stride_does_not_divide():

@@ -22,7 +22,7 @@ import torch.nn.functional as TF  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import interleaved_us  # noqa: E402
+from bench.common import interleaved_us, settle  # noqa: E402
 from deepviz.engine import Tensor, no_grad  # noqa: E402
 from deepviz.engine import functional as F  # noqa: E402
 
@@ -42,6 +42,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=50)
     args = parser.parse_args()
     torch.set_num_threads(1)
+    settle()
     rng = np.random.default_rng(0)
     print(f"numpy {np.__version__}, torch {torch.__version__} (both on 1 thread), float32, medians of {args.repeat}")
     head = f"{'case':36} {'fwd engine':>11} {'fwd torch':>10} {'ratio':>6}"

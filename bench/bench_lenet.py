@@ -34,7 +34,7 @@ from PIL import Image  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import interleaved_us, percentile_ms, server  # noqa: E402
+from bench.common import interleaved_us, percentile_ms, server, settle  # noqa: E402
 from deepviz.app import frames  # noqa: E402
 from deepviz.app.images import decode_data_url  # noqa: E402
 from deepviz.app.preprocess import mnist_style, to_ink  # noqa: E402
@@ -166,6 +166,7 @@ def main() -> None:
     model = lenet.load_pretrained()
     test = load().test
     urls = [drawing_url(test.images[i % 1000, 0]) for i in range(args.frames)]
+    settle()
     stages(urls, model)
     websocket(urls)
     ratios(model, test.images)

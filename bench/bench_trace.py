@@ -22,7 +22,7 @@ import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import interleaved_us, median_us  # noqa: E402
+from bench.common import interleaved_us, median_us, settle  # noqa: E402
 from deepviz.app import serialize  # noqa: E402
 from deepviz.lessons.expr import evaluate, parse  # noqa: E402
 from deepviz.lessons.expr.check import gradient_check  # noqa: E402
@@ -113,6 +113,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=50)
     args = parser.parse_args()
     torch.set_num_threads(1)
+    settle()
     print(f"numpy {np.__version__}, torch {torch.__version__} (1 thread), medians of {args.repeat} runs")
     bench("1,000-node expression", *thousand_node_expression(), args.repeat)
     bench("softmax regression (figure 2.2)", *SOFTMAX, args.repeat)

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.bench_conv import CASES, time_case  # noqa: E402
 from bench.bench_lenet import ratio_timings  # noqa: E402
 from bench.bench_trace import measure, thousand_node_expression  # noqa: E402
-from bench.common import interleaved_us  # noqa: E402
+from bench.common import interleaved_us, settle  # noqa: E402
 from bench.train_torch import TorchLeNet, torch_train  # noqa: E402
 from deepviz.engine import Tensor, optim  # noqa: E402
 from deepviz.engine import functional as F  # noqa: E402
@@ -132,6 +132,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repeats, training steps instead of an epoch")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    lenet.load_pretrained(), load()  # loaded (and cached) before the collector is settled
+    settle()
     began = time.perf_counter()
     repeat = 40 if args.quick else 200
     rows = [

@@ -36,6 +36,11 @@ def _tap(h_out: int, w_out: int, i: int, j: int, stride: int, dilation: int) -> 
     return (slice(top, top + stride * (h_out - 1) + 1, stride), slice(left, left + stride * (w_out - 1) + 1, stride))
 
 
+def _row_width(wp: int, w_out: int, stride: int) -> int:
+    """How many positions a row of ``_im2col``'s columns holds: Wp with stride 1 (wide rows), else Wo."""
+    return wp if stride == 1 else w_out
+
+
 def _im2col(xp: np.ndarray, kh: int, kw: int, h_out: int, w_out: int, stride: int, dilation: int):
     """The columns (N, C·K·K, Ho·Wg) of the padded input xp (N, C, Hp, Wp): row (c, i, j) holds
     what kernel tap (i, j) of channel c sees at every output position, Wg positions a row.
@@ -58,13 +63,13 @@ def _im2col(xp: np.ndarray, kh: int, kw: int, h_out: int, w_out: int, stride: in
         cols = np.empty((n, c, kh, kw, h_out * wp), dtype=xp.dtype)
         cols[..., :run] = taps
         cols[..., run:] = 0
-        return cols.reshape(n, c * kh * kw, h_out * wp), wp
+        return cols.reshape(n, c * kh * kw, h_out * wp), _row_width(wp, w_out, stride)
     # every K×K window (N, C, Ho, Wo, K, K), as a view; one copy puts the taps first
     span = (dilation * (kh - 1) + 1, dilation * (kw - 1) + 1)
     windows = np.lib.stride_tricks.sliding_window_view(xp, span, axis=(2, 3))
     windows = windows[:, :, ::stride, ::stride, ::dilation, ::dilation]
     cols = np.ascontiguousarray(windows.transpose(0, 1, 4, 5, 2, 3))  # (N, C, K, K, Ho, Wo)
-    return cols.reshape(n, c * kh * kw, h_out * w_out), w_out
+    return cols.reshape(n, c * kh * kw, h_out * w_out), _row_width(wp, w_out, stride)
 
 
 def _col2im(dcols: np.ndarray, dxp: np.ndarray, kh: int, kw: int, h_out: int, w_out: int, stride: int, dilation: int):
@@ -162,14 +167,15 @@ class Conv2d(Function):
         need_x, need_w, *has_bias = self.needs_grad
         dw_t = np.zeros((c * kh * kw, o), dtype=upstream.dtype) if need_w else None  # (C·K·K, O)
         dxp = np.zeros(xp.shape, dtype=upstream.dtype) if need_x else None
+        width = _row_width(xp.shape[3], w_out, stride)
         for batch in _chunks(n, c * kh * kw * h_out * xp.shape[3]):
-            cols, width = _im2col(xp[batch], kh, kw, h_out, w_out, stride, dilation)  # (B, C·K·K, Ho·Wg)
             # upstream on the wide rows, 0 where the outputs were dropped, laid out (B, Ho·Wg, O):
             # the orientation in which OpenBLAS sums window × upstream fastest (measured)
-            g = np.zeros((len(cols), h_out, width, o), dtype=upstream.dtype)
+            g = np.zeros((len(upstream[batch]), h_out, width, o), dtype=upstream.dtype)
             g[:, :, :w_out] = upstream[batch].transpose(0, 2, 3, 1)
-            g = g.reshape(len(cols), h_out * width, o)
+            g = g.reshape(-1, h_out * width, o)
             if need_w:  # Σ over positions of window × upstream: (C·K·K, Ho·Wg) @ (Ho·Wg, O) per image
+                cols, _ = _im2col(xp[batch], kh, kw, h_out, w_out, stride, dilation)  # (B, C·K·K, Ho·Wg)
                 dw_t += (cols @ g).sum(axis=0)
             if need_x:  # what each window position receives, (B, C·K·K, Ho·Wg), added back in place
                 _col2im(w2.T @ g.transpose(0, 2, 1), dxp[batch], kh, kw, h_out, w_out, stride, dilation)

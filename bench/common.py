@@ -16,6 +16,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# What median_us and interleaved_us time with: wall time; bench/report.py switches to the
+# process's CPU time (both libraries run on one thread) on a machine shared with other work,
+# where being preempted adds milliseconds to whichever call it falls on.
+clock: Callable[[], float] = time.perf_counter
+
 
 def settle() -> None:
     """Call once, after the imports and the data: the objects made so far (torch's modules
@@ -33,9 +38,9 @@ def median_us(fn: Callable[[], object], repeat: int = 50, warmup: int = 3) -> fl
         fn()
     times = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = clock()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return statistics.median(times) * 1e6
 
 
@@ -48,9 +53,9 @@ def interleaved_us(fns: list[Callable[[], object]], repeat: int = 50, warmup: in
     times: list[list[float]] = [[] for _ in fns]
     for _ in range(repeat):
         for fn, samples in zip(fns, times):
-            start = time.perf_counter()
+            start = clock()
             fn()
-            samples.append(time.perf_counter() - start)
+            samples.append(clock() - start)
     return [statistics.median(samples) * 1e6 for samples in times]
 
 

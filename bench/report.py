@@ -1,12 +1,13 @@
 """The benchmark table of the README (issue 13), regenerated: every row measured now, with
 torch's time for the same work measured in the same run, both on one thread. Prints markdown.
 
-    .venv/bin/python bench/report.py            # about three minutes (one training epoch each)
-    .venv/bin/python bench/report.py --quick    # about a minute: 60 training steps, fewer repeats
+    .venv/bin/python bench/report.py            # about two minutes (one training epoch each)
+    .venv/bin/python bench/report.py --quick    # about half a minute: 60 training steps, fewer repeats
 
 The rows come from the benches themselves (bench_lenet, bench_conv, bench_trace, train_torch);
 each ratio is engine time / torch time (below 1: the engine is faster). No thresholds: this is
-a shared, noisy machine, so each pair is timed in turns and the medians are compared.
+a shared, noisy machine, so each pair is timed in turns, in CPU time unless ``--wall``, and the
+medians are compared.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import torch.nn.functional as TF  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import common  # noqa: E402
 from bench.bench_conv import CASES, time_case  # noqa: E402
 from bench.bench_lenet import ratio_timings  # noqa: E402
 from bench.bench_trace import measure, thousand_node_expression  # noqa: E402
@@ -130,7 +132,10 @@ def trace_row(repeat: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repeats, training steps instead of an epoch")
+    parser.add_argument("--wall", action="store_true", help="time with the wall clock, not the CPU time")
     args = parser.parse_args()
+    if not args.wall:
+        common.clock = time.process_time
     torch.set_num_threads(1)
     lenet.load_pretrained(), load()  # loaded (and cached) before the collector is settled
     settle()
@@ -145,9 +150,10 @@ def main() -> None:
     print("| what | engine | torch | engine/torch | goal |")
     print("|---|---|---|---|---|")
     print("\n".join(rows))
-    command = "python bench/report.py" + " --quick" * args.quick
+    command = "python bench/report.py" + " --quick" * args.quick + " --wall" * args.wall
+    clock = "wall time" if args.wall else "CPU time (the epoch: wall time)"
     print(f"\nnumpy {np.__version__}, torch {torch.__version__}, both on one thread, Python "
-          f"{platform.python_version()}, {platform.machine()}; medians, each pair timed in turns; "
+          f"{platform.python_version()}, {platform.machine()}; medians of {clock}, each pair timed in turns; "
           f"measured in {time.perf_counter() - began:.0f} s by `{command}`.")  # fmt: skip
 
 

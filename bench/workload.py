@@ -4,7 +4,7 @@
     .venv/bin/py-spy record -r 500 -o docs/perf/lenet.svg -- .venv/bin/python bench/workload.py lenet
 
 ``trace``: parse, evaluate + trace, serialize and encode the 1,000-node expression of
-``bench_trace.py``. ``lenet``: batch-1 inference and saliency (the draw loop), then
+``bench_trace.py``. ``lenet``: batch-1 inference and saliency (the draw loop). ``train``:
 batch-64 forward + backward (a training step without the optimizer).
 """
 
@@ -21,6 +21,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import settle  # noqa: E402
 from deepviz.app import serialize  # noqa: E402
 from deepviz.engine import Tensor, no_grad  # noqa: E402
 from deepviz.engine import functional as F  # noqa: E402
@@ -37,32 +38,36 @@ def thousand_node_expression() -> tuple[str, dict]:
 
 def trace(repeat: int) -> None:
     source, values = thousand_node_expression()
+    settle()
     for _ in range(repeat):
         run = evaluate(parse(source, max_nodes=5000, max_length=20000), values)
         json.dumps(serialize.trace_json(run.trace))
 
 
 def lenet_loop(repeat: int) -> None:
-    model = lenet.load_pretrained()
-    images = load().test.images
-    trainable = lenet.LeNet5()
-    trainable.load_state_dict(model.state_dict())
-    labels = [i % 10 for i in range(64)]
+    model, images = lenet.load_pretrained(), load().test.images
+    settle()
     for _ in range(repeat):
         with no_grad():
             model(Tensor(images[:1]))
         lenet.infer(model, images[:1, 0])
-    for _ in range(repeat // 20):
-        trainable.zero_grad()
-        F.cross_entropy(trainable(Tensor(images[:64])), labels).backward()
+
+
+def train_loop(repeat: int) -> None:
+    model, images = lenet.LeNet5(), load().test.images
+    labels = [i % 10 for i in range(64)]
+    settle()
+    for _ in range(repeat // 10):
+        model.zero_grad()
+        F.cross_entropy(model(Tensor(images[:64])), labels).backward()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("workload", choices=["trace", "lenet"])
+    parser.add_argument("workload", choices=["trace", "lenet", "train"])
     parser.add_argument("--repeat", type=int, default=300)
     args = parser.parse_args()
-    {"trace": trace, "lenet": lenet_loop}[args.workload](args.repeat)
+    {"trace": trace, "lenet": lenet_loop, "train": train_loop}[args.workload](args.repeat)
 
 
 if __name__ == "__main__":

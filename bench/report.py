@@ -1,8 +1,8 @@
 """The benchmark table of the README (issue 13), regenerated: every row measured now, with
 torch's time for the same work measured in the same run, both on one thread. Prints markdown.
 
-    .venv/bin/python bench/report.py            # about two minutes (one training epoch each)
-    .venv/bin/python bench/report.py --quick    # about half a minute: 60 training steps, fewer repeats
+    .venv/bin/python bench/report.py            # under a minute when the machine is quiet (an epoch each)
+    .venv/bin/python bench/report.py --quick    # seconds: 60 training steps, fewer repeats
 
 The rows come from the benches themselves (bench_lenet, bench_conv, bench_trace, train_torch);
 each ratio is engine time / torch time (below 1: the engine is faster). No thresholds: this is

@@ -22,7 +22,7 @@ import torch.nn.functional as TF  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import median_us  # noqa: E402
+from bench.common import interleaved_us, settle  # noqa: E402
 from deepviz.engine import Tensor, no_grad  # noqa: E402
 from deepviz.engine import functional as F  # noqa: E402
 
@@ -42,6 +42,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=50)
     args = parser.parse_args()
     torch.set_num_threads(1)
+    settle()
     rng = np.random.default_rng(0)
     print(f"numpy {np.__version__}, torch {torch.__version__} (both on 1 thread), float32, medians of {args.repeat}")
     head = f"{'case':36} {'fwd engine':>11} {'fwd torch':>10} {'ratio':>6}"
@@ -51,6 +52,12 @@ def main() -> None:
 
 
 def bench_case(name, x_shape, w_shape, padding, stride, rng, repeat) -> str:
+    ef, tf, eb_, tb_ = time_case(x_shape, w_shape, padding, stride, rng, repeat)
+    return f"{name:36} {ef:9.0f}µs {tf:8.0f}µs {ef / tf:6.2f}   {eb_:12.0f}µs {tb_:6.0f}µs {eb_ / tb_:6.2f}"
+
+
+def time_case(x_shape, w_shape, padding, stride, rng, repeat) -> tuple[float, float, float, float]:
+    """Median µs of (engine forward, torch forward, engine forward + backward, torch's), timed in turns."""
     x = rng.standard_normal(x_shape).astype(np.float32)
     w = rng.standard_normal(w_shape).astype(np.float32)
     b = rng.standard_normal(w_shape[0]).astype(np.float32)
@@ -73,9 +80,9 @@ def bench_case(name, x_shape, w_shape, padding, stride, rng, repeat) -> str:
     def torch_both():
         TF.conv2d(tx, tw, tb, stride=stride, padding=padding).backward(tup)
 
-    ef, tf = median_us(engine_forward, repeat), median_us(torch_forward, repeat)
-    eb_, tb_ = median_us(engine_both, repeat), median_us(torch_both, repeat)
-    return f"{name:36} {ef:9.0f}µs {tf:8.0f}µs {ef / tf:6.2f}   {eb_:12.0f}µs {tb_:6.0f}µs {eb_ / tb_:6.2f}"
+    ef, tf = interleaved_us([engine_forward, torch_forward], repeat)
+    eb_, tb_ = interleaved_us([engine_both, torch_both], repeat)
+    return ef, tf, eb_, tb_
 
 
 if __name__ == "__main__":

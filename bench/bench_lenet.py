@@ -35,7 +35,7 @@ from PIL import Image  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import median_us, percentile_ms, server  # noqa: E402
+from bench.common import interleaved_us, percentile_ms, server, settle  # noqa: E402
 from deepviz.app import frames  # noqa: E402
 from deepviz.app.batcher import compute  # noqa: E402
 from deepviz.app.images import decode_data_url  # noqa: E402
@@ -138,7 +138,8 @@ def websocket(urls: list[str], binaries: list[bytes]) -> None:
     print(f"  binary {percentiles(binary_times)}   {len(binaries[0])} B sent (28×28), {binary_size} B received")
 
 
-def ratios(model, images: np.ndarray) -> None:
+def ratio_timings(model, images: np.ndarray, repeat: int = 200) -> list[tuple[str, float, float]]:
+    """(what, engine µs, torch µs), medians, for the three LeNet-5 rows of the ratio table."""
     frozen, _ = torch_lenet(model, trainable=False)  # inference and saliency: input gradients only
     forward, params = torch_lenet(model, trainable=True)
     x1, x64 = images[:1], images[:64]
@@ -173,11 +174,15 @@ def ratios(model, images: np.ndarray) -> None:
             p.grad = None
         TF.cross_entropy(forward(t64), tl).backward()
 
+    pairs = [("batch-1 inference", engine_infer, torch_infer),
+             ("batch-1 forward + saliency", engine_saliency, torch_saliency),
+             ("batch-64 forward + backward", engine_train, torch_train)]  # fmt: skip
+    return [(name, *interleaved_us([ours, theirs], repeat, 10)) for name, ours, theirs in pairs]
+
+
+def ratios(model, images: np.ndarray) -> None:
     print("engine/torch, both on one thread (median µs):")
-    for name, ours, theirs in [("batch-1 inference", engine_infer, torch_infer),
-                               ("batch-1 forward + saliency", engine_saliency, torch_saliency),
-                               ("batch-64 forward + backward", engine_train, torch_train)]:  # fmt: skip
-        a, b = median_us(ours, 200, 10), median_us(theirs, 200, 10)
+    for name, a, b in ratio_timings(model, images):
         print(f"  {name:28} engine {a:8.0f}   torch {b:8.0f}   ratio {a / b:5.2f}")
 
 
@@ -189,6 +194,7 @@ def main() -> None:
     model = lenet.load_pretrained()
     test = load().test
     urls = [drawing_url(test.images[i % 1000, 0]) for i in range(args.frames)]
+    settle()
     stages(urls, model)
     binaries = batcher_paths(urls)
     websocket(urls, binaries)

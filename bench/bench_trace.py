@@ -22,7 +22,7 @@ import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import median_us  # noqa: E402
+from bench.common import interleaved_us, median_us, settle  # noqa: E402
 from deepviz.app import serialize  # noqa: E402
 from deepviz.lessons.expr import evaluate, parse  # noqa: E402
 from deepviz.lessons.expr.check import gradient_check  # noqa: E402
@@ -72,28 +72,40 @@ SOFTMAX = (
 )
 
 
-def bench(name: str, source: str, values: dict, repeat: int) -> None:
+def measure(source: str, values: dict, repeat: int, check: bool = True) -> dict[str, float]:
+    """Median µs of each stage of /api/v1/graph on ``source``, and of torch.autograd on the
+    same graph, in the same run; also the sizes (nodes, backward steps, bytes of JSON)."""
     limits = {"max_nodes": 5000, "max_length": 20000}
     parsed = parse(source, **limits)
     run = evaluate(parsed, values)
     payload = serialize.trace_json(run.trace)
-    nodes = len(run.trace.nodes)
-    parse_us = median_us(lambda: parse(source, **limits), repeat)
-    trace_us = median_us(lambda: evaluate(parsed, values), repeat)
-    torch_us = median_us(lambda: torch_forward_backward(parsed, values), repeat)
-    serialize_us = median_us(lambda: serialize.trace_json(evaluate(parsed, values).trace), repeat) - trace_us
-    encode_us = median_us(lambda: json.dumps(payload), repeat)
-    check_us = median_us(lambda: gradient_check(evaluate(parsed, values)), max(3, repeat // 10)) - trace_us
-    size = len(json.dumps(payload))
-    print(f"\n{name}: {nodes} nodes, {len(run.trace.backward)} backward steps, {size / 1024:.1f} KiB of JSON")
-    print(f"  parse                              {parse_us:10.0f} µs")
-    print(f"  evaluate + trace (fwd + bwd)       {trace_us:10.0f} µs   ({trace_us / nodes:.1f} µs a node)")
-    print(f"  torch.autograd, same graph         {torch_us:10.0f} µs   engine/torch = {trace_us / torch_us:.2f}")
-    print(f"  serialize the trace                {serialize_us:10.0f} µs")
-    print(f"  json.dumps                         {encode_us:10.0f} µs")
-    print(f"  gradient check (numeric+symbolic)  {check_us:10.0f} µs")
-    total = parse_us + trace_us + serialize_us + encode_us
-    print(f"  parse + trace + serialize + encode {total:10.0f} µs   (what /api/v1/graph does before its check)")
+    trace_us, torch_us = interleaved_us(
+        [lambda: evaluate(parsed, values), lambda: torch_forward_backward(parsed, values)], repeat
+    )
+    m = {
+        "nodes": len(run.trace.nodes), "steps": len(run.trace.backward), "bytes": len(json.dumps(payload)),
+        "parse": median_us(lambda: parse(source, **limits), repeat), "trace": trace_us, "torch": torch_us,
+        "serialize": median_us(lambda: serialize.trace_json(run.trace), repeat),
+        "encode": median_us(lambda: json.dumps(payload), repeat),
+    }  # fmt: skip
+    if check:
+        m["check"] = median_us(lambda: gradient_check(evaluate(parsed, values)), max(3, repeat // 10)) - trace_us
+    return m
+
+
+def bench(name: str, source: str, values: dict, repeat: int) -> None:
+    m = measure(source, values, repeat)
+    nodes = m["nodes"]
+    print(f"\n{name}: {nodes} nodes, {m['steps']} backward steps, {m['bytes'] / 1024:.1f} KiB of JSON")
+    print(f"  parse                              {m['parse']:10.0f} µs")
+    print(f"  evaluate + trace (fwd + bwd)       {m['trace']:10.0f} µs   ({m['trace'] / nodes:.1f} µs a node)")
+    print(f"  torch.autograd, same graph         {m['torch']:10.0f} µs   engine/torch = {m['trace'] / m['torch']:.2f}")
+    print(f"  serialize the trace                {m['serialize']:10.0f} µs")
+    print(f"  json.dumps                         {m['encode']:10.0f} µs")
+    print(f"  gradient check (numeric+symbolic)  {m['check']:10.0f} µs")
+    total = m["parse"] + m["trace"] + m["serialize"]
+    print(f"  parse + trace + serialize          {total:10.0f} µs")
+    print(f"  ... + json.dumps                   {total + m['encode']:10.0f} µs   (/api/v1/graph, before its check)")
 
 
 def main() -> None:
@@ -101,6 +113,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=50)
     args = parser.parse_args()
     torch.set_num_threads(1)
+    settle()
     print(f"numpy {np.__version__}, torch {torch.__version__} (1 thread), medians of {args.repeat} runs")
     bench("1,000-node expression", *thousand_node_expression(), args.repeat)
     bench("softmax regression (figure 2.2)", *SOFTMAX, args.repeat)

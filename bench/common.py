@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import socket
 import statistics
@@ -15,6 +16,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# What median_us and interleaved_us time with: wall time; bench/report.py switches to the
+# process's CPU time (both libraries run on one thread) on a machine shared with other work,
+# where being preempted adds milliseconds to whichever call it falls on.
+clock: Callable[[], float] = time.perf_counter
+
+
+def settle() -> None:
+    """Call once, after the imports and the data: the objects made so far (torch's modules
+    included: 230,000 of them) are set aside from the cyclic garbage collector, as the server
+    sets aside its own at startup (``gc.freeze()`` in ``app.main.lifespan``). Otherwise every
+    full collection rescans them all, and a benchmark that allocates (a trace) pays for what
+    the baseline library imported."""
+    gc.collect()
+    gc.freeze()
+
 
 def median_us(fn: Callable[[], object], repeat: int = 50, warmup: int = 3) -> float:
     """The median wall time of ``fn()``, in microseconds, after a few warm-up calls."""
@@ -22,10 +38,25 @@ def median_us(fn: Callable[[], object], repeat: int = 50, warmup: int = 3) -> fl
         fn()
     times = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = clock()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return statistics.median(times) * 1e6
+
+
+def interleaved_us(fns: list[Callable[[], object]], repeat: int = 50, warmup: int = 3) -> list[float]:
+    """The median wall time of each of ``fns``, in microseconds, timed in turns (one call of
+    each, then again): on a shared machine, a slow spell then weighs on all of them alike."""
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeat):
+        for fn, samples in zip(fns, times):
+            start = clock()
+            fn()
+            samples.append(clock() - start)
+    return [statistics.median(samples) * 1e6 for samples in times]
 
 
 def percentile_ms(samples: list[float], q: float) -> float:

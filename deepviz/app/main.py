@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -56,6 +57,13 @@ VENDOR = {
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
+    # The objects made at startup (modules, the app, the model) live as long as the process:
+    # set aside, the cyclic garbage collector stops scanning them at every full collection
+    # (a 1,000-node trace allocates enough to trigger one; scanning 100,000 objects cost more
+    # than the trace itself: docs/perf/README.md). Once a process: a test that makes many
+    # apps leaves the later ones to the collector.
+    if not gc.get_freeze_count():
+        gc.freeze()
     yield
     app.state.train_pool.shutdown(wait=False, cancel_futures=True)
     if app.state.classroom is not None:

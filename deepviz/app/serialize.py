@@ -3,7 +3,9 @@ the strings "NaN", "Infinity" and "-Infinity", and the page shows them as such."
 
 from __future__ import annotations
 
+import math
 import re
+from functools import lru_cache
 
 import numpy as np
 
@@ -11,15 +13,18 @@ from deepviz.engine.trace import BackwardStep, Trace
 
 
 def number(x: float) -> float | str:
-    if np.isfinite(x):
-        return float(x)
-    return "NaN" if np.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
+    x = float(x)
+    if math.isfinite(x):  # math's test on a Python float: a tenth of np.isfinite's cost
+        return x
+    return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
 
 
 def values(a) -> float | str | list | None:
     """A scalar or array as a number or nested lists, with non-finite values as strings."""
     if a is None:
         return None
+    if type(a) is float or (type(a) is np.ndarray and a.ndim == 0) or isinstance(a, np.generic | int):
+        return number(a)  # one number (most of a traced expression's values): no array made
     a = np.asarray(a, dtype=np.float64)
     if a.ndim == 0:
         return number(a.item())
@@ -28,10 +33,17 @@ def values(a) -> float | str | list | None:
     return [values(row) for row in a]
 
 
+@lru_cache(maxsize=256)
+def _rule_template(rule: str) -> str:
+    """A rule with its placeholders a and b as {0} and {1}, for str.format (a rule is one of
+    the ops' few fixed strings: each is turned into its template once)."""
+    escaped = rule.replace("{", "{{").replace("}", "}}")
+    return re.sub(r"\b[ab]\b", lambda m: "{0}" if m.group(0) == "a" else "{1}", escaped)
+
+
 def rule_text(rule: str, names: list[str]) -> str:
     """A local-gradient rule with its placeholders a and b replaced by the inputs' labels."""
-    mapping = dict(zip("ab", names, strict=False))
-    return re.sub(r"\b[ab]\b", lambda m: mapping.get(m.group(0), m.group(0)), rule)
+    return _rule_template(rule).format(*names, *("a", "b")[len(names) :])
 
 
 def trace_json(trace: Trace) -> dict:

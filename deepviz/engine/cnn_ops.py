@@ -1,15 +1,15 @@
 """The primitive operations of CNNs: linear, conv2d, max_pool2d, avg_pool2d.
 
-All are vectorized: convolution copies the image once into a matrix (im2col: one copy of a
-strided view, see ``_im2col``) and multiplies, one product per image; pooling takes one
-strided slice per tap; backward passes loop over the K×K kernel positions (25 for LeNet),
-never over pixels. Padding writes into a preallocated
+All are vectorized: convolution copies the image into a matrix (im2col: one copy of a
+strided view, see ``_im2col``) and multiplies, one product per image, a cache-sized chunk
+of images at a time; pooling takes one strided slice per tap; backward passes loop over the
+K×K kernel positions (25 for LeNet), never over pixels. Padding writes into a preallocated
 array rather than calling ``np.pad``. These are the engine's hot paths: LeNet-5's
 draw-to-activation loop runs through them on every frame.
 
 ``linear``'s backward is written for arrays and Tensors alike, so a gradient through it can
 be differentiated again; convolution and pooling compute theirs from arrays saved in forward
-(the columns, the padded input): first order only (``twice_differentiable = False``).
+(the padded input): first order only (``twice_differentiable = False``).
 """
 
 from __future__ import annotations
@@ -36,6 +36,11 @@ def _tap(h_out: int, w_out: int, i: int, j: int, stride: int, dilation: int) -> 
     return (slice(top, top + stride * (h_out - 1) + 1, stride), slice(left, left + stride * (w_out - 1) + 1, stride))
 
 
+def _row_width(wp: int, w_out: int, stride: int) -> int:
+    """How many positions a row of ``_im2col``'s columns holds: Wp with stride 1 (wide rows), else Wo."""
+    return wp if stride == 1 else w_out
+
+
 def _im2col(xp: np.ndarray, kh: int, kw: int, h_out: int, w_out: int, stride: int, dilation: int):
     """The columns (N, C·K·K, Ho·Wg) of the padded input xp (N, C, Hp, Wp): row (c, i, j) holds
     what kernel tap (i, j) of channel c sees at every output position, Wg positions a row.
@@ -52,27 +57,27 @@ def _im2col(xp: np.ndarray, kh: int, kw: int, h_out: int, w_out: int, stride: in
         image = np.ascontiguousarray(xp).reshape(n, c, hp * wp)
         run = (h_out - 1) * wp + w_out  # up to the last valid output; the rest is never read back
         sn, sc, item = image.strides[0], image.strides[1], image.itemsize
-        taps = np.lib.stride_tricks.as_strided(
-            image, (n, c, kh, kw, run), (sn, sc, wp * dilation * item, dilation * item, item), writeable=False
-        )
+        # (np.ndarray over image's memory rather than as_strided: it checks that every tap
+        # stays inside the image, and it is made in a fifth of the time)
+        strides = (sn, sc, wp * dilation * item, dilation * item, item)
+        taps = np.ndarray((n, c, kh, kw, run), image.dtype, image, 0, strides)
         cols = np.empty((n, c, kh, kw, h_out * wp), dtype=xp.dtype)
         cols[..., :run] = taps
         cols[..., run:] = 0
-        return cols.reshape(n, c * kh * kw, h_out * wp), wp
+        return cols.reshape(n, c * kh * kw, h_out * wp), _row_width(wp, w_out, stride)
     # every K×K window (N, C, Ho, Wo, K, K), as a view; one copy puts the taps first
     span = (dilation * (kh - 1) + 1, dilation * (kw - 1) + 1)
     windows = np.lib.stride_tricks.sliding_window_view(xp, span, axis=(2, 3))
     windows = windows[:, :, ::stride, ::stride, ::dilation, ::dilation]
     cols = np.ascontiguousarray(windows.transpose(0, 1, 4, 5, 2, 3))  # (N, C, K, K, Ho, Wo)
-    return cols.reshape(n, c * kh * kw, h_out * w_out), w_out
+    return cols.reshape(n, c * kh * kw, h_out * w_out), _row_width(wp, w_out, stride)
 
 
-def _col2im(dcols: np.ndarray, xp_shape, kh: int, kw: int, h_out: int, w_out: int, stride: int, dilation: int):
+def _col2im(dcols: np.ndarray, dxp: np.ndarray, kh: int, kw: int, h_out: int, w_out: int, stride: int, dilation: int):
     """The adjoint of ``_im2col``: each tap's row of dcols (N, C·K·K, Ho·Wg) added back where it
-    was read, into a zero (N, C, Hp, Wp)."""
-    n, c, hp, wp = xp_shape
+    was read, into dxp (N, C, Hp, Wp)."""
+    n, c, hp, wp = dxp.shape
     dcols = dcols.reshape(n, c, kh, kw, -1)
-    dxp = np.zeros(xp_shape, dtype=dcols.dtype)
     if stride == 1:
         image = dxp.reshape(n, c, hp * wp)
         run = (h_out - 1) * wp + w_out
@@ -84,7 +89,37 @@ def _col2im(dcols: np.ndarray, xp_shape, kh: int, kw: int, h_out: int, w_out: in
         for i in range(kh):
             for j in range(kw):
                 dxp[:, :, *_tap(h_out, w_out, i, j, stride, dilation)] += dcols[:, :, i, j].reshape(n, c, h_out, w_out)
-    return dxp
+
+
+# How many numbers of columns a batch is cut into: a chunk's columns, product and gradient
+# stay in the CPU's cache, and a few hundred kB are reused by the allocator from one chunk to
+# the next, where one (N, C·K·K, Ho·Wg) array of megabytes is given fresh pages by the OS every
+# time (page faults cost more than the copy: measured in docs/perf/README.md).
+CHUNK_VALUES = 1 << 18
+
+
+def _chunks(n: int, per_image: int) -> list[slice]:
+    """The batch 0..n in slices of as many images as CHUNK_VALUES numbers hold (at least one)."""
+    size = max(1, CHUNK_VALUES // per_image)
+    return [slice(start, min(n, start + size)) for start in range(0, n, size)]
+
+
+# Below this many numbers a kernel tap (B·C·Ho·Wp for a chunk of B images), conv2d's input gradient is one
+# convolution rather than K·K adds: LeNet's single images (~900 numbers a tap) are, batches
+# are not (measured: 74 -> 38 µs for conv2 at batch 1, 3.2 -> 7.7 ms at batch 64).
+SMALL_TAP = 4096
+
+
+def _full_correlation(upstream: np.ndarray, weight: np.ndarray, hw_padded: tuple[int, int]) -> np.ndarray:
+    """conv2d's input gradient (stride 1, dilation 1) as a convolution: the upstream gradient
+    padded by K - 1 on every side, correlated with the kernels flipped in both directions,
+    their in and out channels swapped. Each input position receives from every output
+    position whose window covered it, weighted by the tap that saw it: dxp (N, C, Hp, Wp)."""
+    o, c, kh, kw = weight.shape
+    hp, wp = hw_padded
+    flipped = np.ascontiguousarray(weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(c, o * kh * kw)
+    cols, width = _im2col(pad2d(upstream, kh - 1), kh, kw, hp, wp, 1, 1)  # (N, O·K·K, Hp·(Wp + K - 1))
+    return (flipped @ cols).reshape(-1, c, hp, width)[..., :wp]
 
 
 class Linear(Function):
@@ -110,10 +145,14 @@ class Linear(Function):
 
 class Conv2d(Function):
     """Cross-correlation, as CNN layers (and torch) compute it:
-    out[n, o, i, j] = b[o] + Σ_c,u,v x[n, c, i·S + u·D - P, j·S + v·D - P] · w[o, c, u, v]."""
+    out[n, o, i, j] = b[o] + Σ_c,u,v x[n, c, i·S + u·D - P, j·S + v·D - P] · w[o, c, u, v].
+
+    A batch is computed a chunk of images at a time (``_chunks``): the columns of a chunk are
+    made, multiplied and dropped. Backward makes them again from the saved padded input (one
+    copy, cheaper than keeping N·C·K·K·Ho·Wg numbers alive between the two passes)."""
 
     name, local_rules = "conv2d", ("conv_transpose(upstream, w)", "Σ upstream ⋆ windows(x)", "Σ upstream")
-    twice_differentiable = False  # its backward reads the columns saved by forward
+    twice_differentiable = False  # its backward reads the padded input saved by forward
 
     def forward(self, x, weight, bias=None, stride=1, padding=0, dilation=1):
         n, c, h, w = x.shape
@@ -125,34 +164,47 @@ class Conv2d(Function):
         w_out = conv_output_size(w, kw, padding, stride, dilation)
         if h_out < 1 or w_out < 1:
             raise ValueError(f"conv2d: a {kh}×{kw} kernel does not fit in a {h}×{w} input padded by {padding}")
-        cols, width = _im2col(xp, kh, kw, h_out, w_out, stride, dilation)  # (N, C·K·K, Ho·Wg)
         w2 = weight.reshape(o, c * kh * kw)  # (O, C·K·K)
-        # one product per image, (O, C·K·K) @ (C·K·K, Ho·Wg): it lands in (N, O, ...) order
-        # and each image's columns stay in cache while BLAS reads them
-        wide = (w2 @ cols).reshape(n, o, h_out, width)
-        out = wide[..., :w_out] + bias.reshape(1, o, 1, 1) if bias is not None else wide[..., :w_out].copy()
-        self.save_for_backward(cols, w2, width, xp.shape, weight.shape, stride, padding, dilation)
+        dtype = np.result_type(x, weight, *([] if bias is None else [bias]))
+        out = np.empty((n, o, h_out, w_out), dtype=dtype)  # (N, O, Ho, Wo)
+        for batch in _chunks(n, c * kh * kw * h_out * xp.shape[3]):
+            cols, width = _im2col(xp[batch], kh, kw, h_out, w_out, stride, dilation)  # (B, C·K·K, Ho·Wg)
+            # one product per image, (O, C·K·K) @ (C·K·K, Ho·Wg): it lands in (B, O, ...) order
+            wide = (w2 @ cols).reshape(-1, o, h_out, width)
+            if bias is None:
+                out[batch] = wide[..., :w_out]
+            else:  # the bias added as the valid outputs are copied out of the wide rows
+                np.add(wide[..., :w_out], bias.reshape(1, o, 1, 1), out=out[batch])
+        self.save_for_backward(xp, w2, stride, padding, dilation)
         return out
 
-    def backward(self, upstream, x, *rest):  # computed from the saved columns instead
-        cols, w2, width, xp_shape, w_shape, stride, padding, dilation = self.saved
+    def backward(self, upstream, x, weight, *bias_and_out):  # from the saved padded input
+        xp, w2, stride, padding, dilation = self.saved
         n, c, h, w = x.shape
-        o, _, kh, kw = w_shape
+        o, _, kh, kw = weight.shape
         h_out, w_out = upstream.shape[2:]
         need_x, need_w, *has_bias = self.needs_grad
-        # upstream on the wide rows, 0 where the outputs were dropped, laid out (N, Ho·Wg, O):
-        # the orientation in which OpenBLAS sums window × upstream fastest (measured)
-        g = np.zeros((n, h_out, width, o), dtype=upstream.dtype)
-        g[:, :, :w_out] = upstream.transpose(0, 2, 3, 1)
-        g = g.reshape(n, h_out * width, o)
-        # Σ over positions of window × upstream: one (C·K·K, Ho·Wg) @ (Ho·Wg, O) per image, summed
-        dw = (cols @ g).sum(axis=0).T.reshape(w_shape) if need_w else None
+        dw_t = np.zeros((c * kh * kw, o), dtype=upstream.dtype) if need_w else None  # (C·K·K, O)
+        dxp = np.zeros(xp.shape, dtype=upstream.dtype) if need_x else None
+        width = _row_width(xp.shape[3], w_out, stride)
+        for batch in _chunks(n, c * kh * kw * h_out * xp.shape[3]):
+            # upstream on the wide rows, 0 where the outputs were dropped, laid out (B, Ho·Wg, O):
+            # the orientation in which OpenBLAS sums window × upstream fastest (measured)
+            g = np.zeros((len(upstream[batch]), h_out, width, o), dtype=upstream.dtype)
+            g[:, :, :w_out] = upstream[batch].transpose(0, 2, 3, 1)
+            g = g.reshape(-1, h_out * width, o)
+            if need_w:  # Σ over positions of window × upstream: (C·K·K, Ho·Wg) @ (Ho·Wg, O) per image
+                cols, _ = _im2col(xp[batch], kh, kw, h_out, w_out, stride, dilation)  # (B, C·K·K, Ho·Wg)
+                dw_t += (cols @ g).sum(axis=0)
+            if need_x and stride == dilation == 1 and kh == kw and len(g) * c * h_out * width < SMALL_TAP:
+                # few numbers a tap: the K·K adds of col2im would cost a numpy call each, so
+                # the gradient is computed as what it is, a convolution (see _full_correlation)
+                dxp[batch] = _full_correlation(upstream[batch], weight, xp.shape[2:])
+            elif need_x:  # what each window position receives, (B, C·K·K, Ho·Wg), added back in place
+                _col2im(w2.T @ g.transpose(0, 2, 1), dxp[batch], kh, kw, h_out, w_out, stride, dilation)
+        dw = dw_t.T.reshape(weight.shape) if need_w else None
+        dx = dxp[:, :, padding : padding + h, padding : padding + w] if need_x else None
         db = [upstream.sum(axis=(0, 2, 3)) if has_bias[0] else None] if has_bias else []
-        dx = None
-        if need_x:
-            dcols = w2.T @ g.transpose(0, 2, 1)  # (N, C·K·K, Ho·Wg): what each window position receives
-            dxp = _col2im(dcols, xp_shape, kh, kw, h_out, w_out, stride, dilation)
-            dx = dxp[:, :, padding : padding + h, padding : padding + w]
         return (dx, dw, *db)
 
 

@@ -94,9 +94,11 @@ class Tensor:
         """Run ``fn_class`` forward on ``inputs`` and, unless in ``no_grad``, remember how
         the result was made. Numbers among the inputs become constant tensors."""
         tensors = inputs
-        if not all(isinstance(x, Tensor) for x in inputs):
-            like = next((x.data for x in inputs if isinstance(x, Tensor)), None)
-            tensors = tuple(x if isinstance(x, Tensor) else _constant(x, like) for x in inputs)
+        for x in inputs:  # (a loop, not all(…): a generator costs more than most ops on a number)
+            if not isinstance(x, Tensor):
+                like = next((x.data for x in inputs if isinstance(x, Tensor)), None)
+                tensors = tuple(x if isinstance(x, Tensor) else _constant(x, like) for x in inputs)
+                break
         needs_grad = tuple([t.requires_grad for t in tensors])
         fn = fn_class(needs_grad)
         fn.params = params

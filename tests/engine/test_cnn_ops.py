@@ -2,6 +2,8 @@
 random shapes, strides, paddings and dilations, including sizes where the stride does not
 divide W - K + 2P."""
 
+from unittest import mock
+
 import numpy as np
 import pytest
 import torch
@@ -9,7 +11,7 @@ import torch.nn.functional as TF
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from deepviz.engine import Tensor
+from deepviz.engine import Tensor, cnn_ops
 from deepviz.engine import functional as F
 from tests.engine.oracle import check
 
@@ -21,7 +23,7 @@ def rand(rng, *shape):
 @given(data=st.data())
 def test_conv2d(data):
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
-    n, c_in, c_out = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)), data.draw(st.integers(1, 4))
+    n, c_in, c_out = data.draw(st.integers(1, 5)), data.draw(st.integers(1, 3)), data.draw(st.integers(1, 4))
     k, stride, padding, dilation = (data.draw(st.integers(1, 4)), data.draw(st.integers(1, 3)),
                                     data.draw(st.integers(0, 2)), data.draw(st.integers(1, 2)))  # fmt: skip
     h, w = data.draw(st.integers(1, 9)), data.draw(st.integers(1, 9))
@@ -29,8 +31,24 @@ def test_conv2d(data):
     bias = data.draw(st.booleans())
     x, weight, b = rand(rng, n, c_in, h, w), rand(rng, c_out, c_in, k, k), rand(rng, c_out)
     inputs = [x, weight, b] if bias else [x, weight]
-    check(lambda *t: F.conv2d(*t, stride=stride, padding=padding, dilation=dilation),
-          lambda *t: TF.conv2d(*t, stride=stride, padding=padding, dilation=dilation), inputs)  # fmt: skip
+    # the batch in chunks of one image, of a few, or whole (cnn_ops._chunks), and the input's
+    # gradient by col2im's adds (SMALL_TAP 0) or as a convolution: the same result
+    chunk_values = data.draw(st.sampled_from([1, 100, 400, cnn_ops.CHUNK_VALUES]))
+    small_tap = data.draw(st.sampled_from([0, cnn_ops.SMALL_TAP]))
+    with mock.patch.object(cnn_ops, "CHUNK_VALUES", chunk_values), mock.patch.object(cnn_ops, "SMALL_TAP", small_tap):
+        check(lambda *t: F.conv2d(*t, stride=stride, padding=padding, dilation=dilation),
+              lambda *t: TF.conv2d(*t, stride=stride, padding=padding, dilation=dilation), inputs)  # fmt: skip
+
+
+@pytest.mark.parametrize("small_tap", [0, cnn_ops.SMALL_TAP, 10**9])  # col2im's adds, per shape, a convolution
+@pytest.mark.parametrize(
+    "x_shape, w_shape, padding", [((1, 1, 28, 28), (6, 1, 5, 5), 2), ((3, 6, 14, 14), (16, 6, 5, 5), 0)]
+)
+def test_lenets_convolutions_by_either_input_gradient(small_tap, x_shape, w_shape, padding):
+    rng = np.random.default_rng(2)
+    with mock.patch.object(cnn_ops, "SMALL_TAP", small_tap):
+        check(lambda x, w, b: F.conv2d(x, w, b, padding=padding), lambda x, w, b: TF.conv2d(x, w, b, padding=padding),
+              [rand(rng, *x_shape), rand(rng, *w_shape), rand(rng, w_shape[0])])  # fmt: skip
 
 
 def test_conv2d_where_the_stride_does_not_divide():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -168,28 +169,36 @@ def evaluate(
         if name in values
     }
     output = compute(parsed, env, max_values)
-    _label_intermediates(parsed, output, graph_order(output))
+    order = graph_order(output)
+    _label_intermediates(parsed, output, order)
     note = ""
     if backward and output.data.size != 1:
         note = f"the output has shape {output.shape}: gradients need a scalar (try sum(…))"
         backward = False
     with np.errstate(all="ignore"):
-        trace = record(output, backward=backward)
+        trace = record(output, backward=backward, order=order)
     return Evaluation(parsed, output, env, trace, note, not_finite(trace))
 
 
 def not_finite(trace: Trace) -> list[str]:
     """Where the forward pass first overflowed or left a function's domain: the nodes whose
     value is not finite although every input's is (what follows only inherits it)."""
+    finite = [_finite(node.value) for node in trace.nodes]  # once a node, read by its users
     found = []
-    for node in trace.nodes:
-        value = np.asarray(node.value, dtype=np.float64)
-        inputs = [np.asarray(trace.nodes[i].value, dtype=np.float64) for i in node.inputs]
-        if node.kind != "op" or np.all(np.isfinite(value)) or not all(np.all(np.isfinite(x)) for x in inputs):
+    for node, ok in zip(trace.nodes, finite, strict=True):
+        if node.kind != "op" or ok or not all(finite[i] for i in node.inputs):
             continue
+        value = np.asarray(node.value, dtype=np.float64)
         if np.any(np.isnan(value)):
             why = "is not a number: outside the function's domain (the log or the square root of a negative, 0/0)"
         else:
             why = "overflowed: beyond the largest float64 number (about 1.8·10³⁰⁸)"
         found.append(f"{node.label} = {node.formula} {why}")
     return found
+
+
+def _finite(value) -> bool:
+    """Whether every number of ``value`` is finite (one number: math's test, no array made)."""
+    if type(value) is np.ndarray and value.ndim == 0 or type(value) is float:
+        return math.isfinite(value)
+    return bool(np.all(np.isfinite(np.asarray(value, dtype=np.float64))))

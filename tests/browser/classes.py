@@ -171,6 +171,17 @@ CHANGES = [
         query=lambda there: "data=sine" if there else "data=xor",
     ),
     Change(
+        "adversarial: model",
+        "/adversarial?model=standard&target=3&eps=0.1&steps=10",
+        [("#verdict", "textContent", "the standard LeNet-5", True)],
+        act=lambda page, there: page.select_option("#model", "robust" if there else "standard"),
+        shown=lambda there: [
+            ("#verdict", "textContent", "adversarially trained" if there else "the standard LeNet-5", True),
+            ("#model", "value", "robust" if there else "standard", True),
+        ],
+        query=lambda there: "model=robust" if there else "model=standard",
+    ),
+    Change(
         "backprop: expression",
         "/backprop?preset=notes",
         [("#step-counter", "textContent", "step 0 of", True)],

@@ -2,7 +2,7 @@
 follower's page, which renders it itself, without a reload. One class, an instructor's driving
 tab and two students (one on a phone) on one deepviz (the in-process broker); on each page the
 instructor uses a real control (padding, a unit, the kernel, the surface, the dataset, the
-expression) there and back, and both students' pages show it with a mark set before the change
+model attacked, the expression) there and back, and both students' pages show it with a mark set before the change
 still there (a reload would wipe it) and the URL holding it (a reload shows the same). The time
 from the instructor's action to each student's page drawn is printed, not asserted (one
 machine's wall clock: tests/browser/classes.py)."""

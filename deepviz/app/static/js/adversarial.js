@@ -8,7 +8,7 @@ import { probabilityBars } from "./render/bars.js";
 import { drawingPad } from "./render/draw.js";
 import { heatmap } from "./render/heatmap.js";
 import { decode } from "./render/maps.js";
-import { bindControls, param, readState, refuse, writeState } from "./state.js";
+import { adopt, bindControls, onFollow, param, readState, refuse, writeState } from "./state.js";
 import { statusLine } from "./status.js";
 
 const $ = (id) => document.getElementById(id);
@@ -206,6 +206,20 @@ bindControls(TABLE, state, (key) => {
   if (key === "eps") {
     drawCurves();
     return run(); // the smallest ε does not depend on ε
+  }
+  attackAll();
+});
+// Classroom mode: the instructor's digit, model, target, ε or steps, rendered in place (a
+// drawing of the instructor's own is not in the URL: the student's page keeps what it shows).
+onFollow((followed) => {
+  const changed = adopt(TABLE, state, followed);
+  if (!changed.size) return;
+  labels();
+  const chosen = changed.has("digit") && gallery.find((d) => String(d.index) === state.digit);
+  if (chosen) return pick(chosen);
+  if (changed.size === 1 && changed.has("eps")) {
+    drawCurves();
+    return run();
   }
   attackAll();
 });

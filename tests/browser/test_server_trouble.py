@@ -103,6 +103,21 @@ def test_pooling_with_the_server_unreachable(offline_page):
     expect_calm(page, "pool-status", "photo-status")
 
 
+def test_adversarial_with_the_server_unreachable(offline_page):
+    page = offline_page
+    gate = Gate(page, "refuse")
+    page.goto("/adversarial?target=3")
+    expect(page.locator("#digits-status")).to_contain_text(NOT_ANSWERING)
+    expect(page.locator("#curves-status")).to_contain_text(NOT_ANSWERING)
+    page.locator("#eps").fill("0.2")  # the controls work meanwhile
+    expect(page.locator("#eps-value")).to_contain_text("0.2")
+    assert "eps=0.2" in page.url
+    gate.open()
+    expect(page.locator("#verdict")).to_contain_text("read as", timeout=BACK)
+    expect(page.locator("#verdict")).to_contain_text("ε = 0.2")
+    expect_calm(page, "digits-status", "curves-status", "attack-status", "search-status")
+
+
 def test_lenet_with_the_server_unreachable(offline_page):
     page = offline_page
     gate = Gate(page, "refuse", stream=True)
@@ -254,6 +269,7 @@ SLOW = [
     ("/receptive-field?stack=c3,c3,c3&n=16", ["rf-status", "maps-status"], "#rf-formula", "= 7"),
     ("/pooling", ["pool-status", "photo-status"], "#pool-output-caption", "Output, 3×3"),
     ("/optimizers", ["race-status", "map-status"], "#step-counter", "step 100 of 100"),
+    ("/adversarial?target=3", ["digits-status", "curves-status"], "#verdict", "read as"),
 ]
 
 

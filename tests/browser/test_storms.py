@@ -135,6 +135,27 @@ def test_pooling_requests_per_action(page):
     assert 1 <= len(log["started"]) <= 2, log
 
 
+def test_adversarial_requests_per_action(page):
+    """A new model: the attack and the smallest ε, one each; ε dragged: attacks only (the
+    smallest ε does not depend on ε), at most one in flight."""
+    count_requests(page)
+    page.goto("/adversarial?target=3")
+    expect(page.locator("#verdict")).to_contain_text("read as")
+    expect(page.locator("#smallest")).not_to_be_empty()
+    settle(page)
+    reset_requests(page)
+    page.select_option("#model", "robust")
+    settle(page, 1500)
+    attack, search = "/api/v1/lenet/adversarial", "/api/v1/lenet/adversarial/smallest-epsilon"
+    assert sorted(requests(page)["started"]) == [attack, search]
+    reset_requests(page)
+    page.evaluate(DRAG, ["#eps", [0.12, 0.14, 0.16, 0.18, 0.2]])
+    settle(page, 1000)
+    log = requests(page)
+    assert set(log["started"]) == {attack} and 1 <= len(log["started"]) <= 2, log
+    assert log["most"][attack] == 1, log
+
+
 def test_lenet_requests_per_action(page):
     count_requests(page)
     frames = {"sent": 0, "answered": 0, "most": 0}

@@ -171,9 +171,10 @@ def _access_log_lines(front, marker: str, seconds: float = 10) -> list[str]:
 
 
 def test_a_class_follower_passes_through_nginx_and_its_token_stays_out_of_the_access_log(front):
-    """The follow WebSocket is upgraded through nginx (the app answers it: classroom mode is off
-    on the front's two workers without Redis, so it closes with 1013 after the handshake); the
-    access log has its path, never its query string, which carries the student's token."""
+    """The follow WebSocket is upgraded through nginx (the app answers it: the front's instances
+    share a Redis, so classroom mode is on, and a class that does not exist closes with 4404
+    after the handshake); the access log has its path, never its query string, which carries
+    the student's token."""
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
 
@@ -186,7 +187,7 @@ def test_a_class_follower_passes_through_nginx_and_its_token_stays_out_of_the_ac
                 await asyncio.wait_for(ws.recv(), 10)
         return closed.value.rcvd.code
 
-    assert run_async(follow()) == 1013  # the app's own close: the upgrade went through nginx
+    assert run_async(follow()) == 4404  # the app's own close: the upgrade went through nginx
     marker = uuid.uuid4().hex
     assert get(front.target, f"/healthz?probe={marker}").status == 200  # other requests keep their query
     assert len(_access_log_lines(front, marker)) == 1

@@ -70,4 +70,3 @@ def through_time(run: Evaluation) -> list[TimeStep]:
         norm = None if node.grad is None else float(np.linalg.norm(np.asarray(node.grad, dtype=np.float64)))
         found.append(TimeStep(t, node.id, node.label, norm))
     return found
-

@@ -67,7 +67,11 @@ CHAPTERS: tuple[Chapter, ...] = (
              Figure("5.13", "LeNet-5: draw a digit", "/lenet")),
             (("Convolution", "/convolution"), ("Receptive fields", "/receptive-field"), ("Pooling", "/pooling"),
              ("LeNet-5", "/lenet"))),
-    Chapter(6, "Recursive neural networks", None),
+    Chapter(6, "Recursive neural networks", "/backprop?preset=rnn",
+            ("Backpropagation through time", "Vanishing and exploding gradients"),
+            (Figure("6 (a)", "A recurrent network unrolled over T steps: ‖∂L/∂hₜ‖ vanishes (w = 0.5) or explodes "
+                    "(w = 3)", "/backprop?preset=rnn&phase=backward"),),
+            (("Backpropagation through time", "/backprop?preset=rnn"),)),
     Chapter(7, "Attention and transformers", None),
     Chapter(8, "Robustness and regularity", "/adversarial",
             ("Adversarial examples", "The fast gradient sign method", "Adversarial training"),

@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     max_numeric_work: int = Field(200_000, ge=0)  # elements × nodes for the central-difference check
     max_symbolic_print: int = Field(400, ge=1)  # derivative trees larger than this are sized, not printed
     max_descent_steps: int = Field(100, ge=1)
+    max_rnn_steps: int = Field(12, ge=1, le=30)  # time steps T of the unrolled recurrent network (/backprop?preset=rnn)
     max_descent_work: int = Field(20_000, ge=1)  # node evaluations: expression nodes × (steps + 1)
     # images and CNN layers (/api/v1/conv, /pool, /receptive-field)
     max_image_side: int = Field(256, ge=4)  # pixels, after resizing: a grid sent as numbers is bounded alike

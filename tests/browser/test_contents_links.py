@@ -213,6 +213,18 @@ def figure_8_c(page):  # both models' accuracy against ε
     expect(page.locator("#curves-table tbody tr")).to_have_count(4)
 
 
+def chapter_6(page):  # backpropagation through time: the recurrent network, ready to step
+    expect(page.locator("#preset")).to_have_value("rnn")
+    expect(page.locator("#through-time-table tr")).to_have_count(8)  # the head, t = 0..6
+    expect(page.locator("#through-time-table td.norm").first).to_have_text("—")
+
+
+def figure_6_a(page):  # the backward pass done: every step's gradient, vanishing
+    expect(page.locator("#through-time-table td.norm").last).to_have_text("1")
+    expect(page.locator("#through-time-table td.norm").first).not_to_have_text("—")
+    expect(page.locator("#through-time-plot .main-svg").first).to_be_visible()
+
+
 def api_docs(page):
     expect(page.locator("#swagger-ui .information-container")).to_contain_text("deepviz")
 
@@ -250,6 +262,8 @@ LINKS = {
     "/optimizers?surface=rosenbrock": figure_4_a,
     "/optimizers?surface=quadratic&k=100&racers=gd,momentum,newton": figure_4_b,
     "/optimizers?surface=saddle&racers=gd,newton,newton_safeguarded": figure_4_c,
+    "/backprop?preset=rnn": chapter_6,
+    "/backprop?preset=rnn&phase=backward": figure_6_a,
     "/adversarial": figure_8_a,
     "/adversarial?model=robust": figure_8_b,
     "/adversarial#curves-title": figure_8_c,

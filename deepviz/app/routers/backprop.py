@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
 
 from deepviz.app import serialize
 from deepviz.app.dependencies import BudgetDep, SettingsDep
 from deepviz.app.errors import InputError
-from deepviz.app.schemas import BAD_INPUT, DescentOut, DescentRequest, GraphOut, GraphRequest
+from deepviz.app.schemas import BAD_INPUT, DescentOut, DescentRequest, GraphOut, GraphRequest, RnnPresetOut
 from deepviz.app.settings import Settings
 from deepviz.lessons.expr import evaluate, parse
 from deepviz.lessons.expr.check import gradient_check
 from deepviz.lessons.expr.descent import curve_around, gradient_descent
 from deepviz.lessons.expr.descent import work as descent_work
+from deepviz.lessons.expr.rnn import starting_values, through_time, unrolled
 
 router = APIRouter(prefix="/api/v1", tags=["backprop"])
 
@@ -52,6 +55,10 @@ def graph(request: GraphRequest, settings: SettingsDep, budget: BudgetDep) -> di
         "note": run.note,
         "warnings": run.warnings,
         **serialize.trace_json(run.trace),
+        "through_time": [
+            {"t": s.t, "node": s.node, "label": s.label, "norm": None if s.norm is None else serialize.number(s.norm)}
+            for s in through_time(run)
+        ],
     }
     if request.check and not run.note:
         check = gradient_check(
@@ -59,6 +66,19 @@ def graph(request: GraphRequest, settings: SettingsDep, budget: BudgetDep) -> di
         )
         out["check"] = serialize.check_json(check)
     return out
+
+
+@router.get("/graph/rnn", response_model=RnnPresetOut, responses=BAD_INPUT)
+def rnn_preset(
+    settings: SettingsDep,
+    T: Annotated[int, Query(ge=1, description="time steps, at most max_rnn_steps")] = 6,  # noqa: N803 (the notes' T)
+    regime: Literal["vanishing", "exploding"] = "vanishing",
+) -> dict:
+    """The preset of backpropagation through time (chapter 6): h_t = tanh(w·h_{t−1} + u·x_t)
+    unrolled over T steps, with values whose gradients vanish (w = 0.5) or explode (w = 3)."""
+    if T > settings.max_rnn_steps:
+        raise InputError(["query", "T"], f"at most {settings.max_rnn_steps} time steps")
+    return {"T": T, "regime": regime, "expression": unrolled(T), "values": starting_values(T, regime)}
 
 
 @router.post("/descent", response_model=DescentOut, responses=BAD_INPUT)

@@ -81,6 +81,13 @@ class GradientCheckOut(BaseModel):
     notes: list[str]
 
 
+class TimeStepOut(BaseModel):
+    t: int
+    node: int = Field(description="id of h_t's node")
+    label: str
+    norm: JsonValue = Field(description="‖∂L/∂h_t‖ (|∂L/∂h_t| for a number), None without a backward pass")
+
+
 class GraphOut(BaseModel):
     value: JsonValue
     shape: list[int]
@@ -92,6 +99,17 @@ class GraphOut(BaseModel):
     note: str = ""
     warnings: list[str] = Field(default_factory=list, description="where a value overflowed or left a domain")
     check: GradientCheckOut | None = None
+    through_time: list[TimeStepOut] = Field(
+        default_factory=list,
+        description="for steps named h0, h1, h2, … (an unrolled recurrent network): the gradient's size at each",
+    )
+
+
+class RnnPresetOut(BaseModel):
+    T: int
+    regime: Literal["vanishing", "exploding"]
+    expression: str = Field(description="h_t = tanh(w·h_{t−1} + u·x_t) unrolled over T steps, loss L = h_T")
+    values: str = Field(description="w, u, h0 and x1..xT, as the page's values field reads them")
 
 
 class DescentRequest(Strict):

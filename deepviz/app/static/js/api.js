@@ -147,6 +147,8 @@ const get = (path) => (options) => request("GET", path, undefined, options);
 export const api = {
   graph: post("/api/v1/graph"),
   descent: post("/api/v1/descent"),
+  // the unrolled recurrent network's preset: query {T, regime} -> {expression, values}
+  rnnPreset: (query, options) => request("GET", `/api/v1/graph/rnn?${new URLSearchParams(query)}`, undefined, options),
   conv: post("/api/v1/conv"),
   receptiveField: post("/api/v1/receptive-field"),
   pool: post("/api/v1/pool"),

@@ -6,6 +6,7 @@ import { drawCheck } from "./render/check.js";
 import { drawDescent } from "./render/descent.js";
 import { drawGraph } from "./render/graph.js";
 import { grid } from "./render/grid.js";
+import { drawThroughTime } from "./render/through_time.js";
 import { player } from "./player.js";
 import { adopt, bindControls, onFollow, param, readState, writeState } from "./state.js";
 import { statusLine } from "./status.js";
@@ -22,7 +23,9 @@ const PRESETS = {
 const $ = (id) => document.getElementById(id);
 const limit = (id) => Number($(id).dataset.limit); // a field's length limit, from the template (the server's)
 const TABLE = { // the page's parameters: the URL and the controls
-  preset: param.oneOf([...Object.keys(PRESETS), "custom"], "notes", "preset"),
+  preset: param.oneOf([...Object.keys(PRESETS), "rnn", "custom"], "notes", "preset"),
+  T: param.integer(1, limit("rnn-steps"), "6", "rnn-steps"), // the unrolled network's time steps (preset rnn)
+  regime: param.oneOf(["vanishing", "exploding"], "vanishing"), // its values: w = 0.5 or w = 3
   expr: param.text(PRESETS.notes.expr, limit("expression"), "expression"),
   values: param.text(PRESETS.notes.values, limit("values"), "values"),
   step: param.integer(0, 100000, "0"),
@@ -176,7 +179,11 @@ function show(index) {
   if (!data) return;
   state.step = String(Math.max(0, Math.min(index, frames.length - 1)));
   const i = Number(state.step);
-  drawGraph($("graph"), data, viewAt(i));
+  const view = viewAt(i);
+  drawGraph($("graph"), data, view);
+  const steps = data.through_time ?? [];
+  $("through-time").hidden = !steps.length;
+  if (steps.length) drawThroughTime($("through-time-plot"), $("through-time-table"), steps, view.grads);
   $("narration").textContent = narrate(frames[i]);
   $("detail").replaceChildren(...detail(frames[i]));
   const phase = frames[i].phase === "start" ? "ready" : `${frames[i].phase} pass`;
@@ -214,6 +221,7 @@ function failed(message, position = null) {
   $("detail").replaceChildren();
   $("step-counter").textContent = "no graph";
   $("check-table").replaceChildren();
+  $("through-time").hidden = true;
   state.step = "0";
   writeState(state);
 }
@@ -261,6 +269,21 @@ async function build(start) {
   show(startAt(buildStart));
 }
 
+// The recurrent network's preset (chapter 6), written by the server for T steps and the regime.
+async function loadRnn() {
+  const answer = await api.rnnPreset({ T: state.T, regime: state.regime });
+  if (!answer.ok) {
+    failed(errorText(answer.data));
+    return false;
+  }
+  $("expression").value = state.expr = answer.data.expression;
+  $("values").value = state.values = answer.data.values;
+  counted();
+  return true;
+}
+
+const rnnControls = () => { $("rnn-controls").hidden = state.preset !== "rnn"; };
+
 async function descend() {
   Object.assign(state, { loss: $("loss").value, w0: $("start").value, lr: $("lr").value, n: $("steps").value });
   const answer = await descent({ expression: state.loss, parameter: "w", start: Number(state.w0),
@@ -297,7 +320,11 @@ function counter(input) {
 const chosen = PRESETS[state.preset];
 if (chosen && (chosen.expr !== state.expr || chosen.values !== state.values)) state.preset = "custom"; // a link's own expression
 bindControls(TABLE, state, (key) => {
-  if (key === "preset") {
+  rnnControls();
+  if (key === "preset" && state.preset === "rnn" || key === "T") {
+    state.preset = $("preset").value = "rnn";
+    loadRnn().then((ok) => ok && build(0));
+  } else if (key === "preset") {
     const preset = PRESETS[state.preset];
     if (!preset) return;
     $("expression").value = state.expr = preset.expr;
@@ -318,6 +345,12 @@ $("graph-form").addEventListener("submit", (event) => {
   event.preventDefault();
   build(0);
 });
+for (const regime of ["vanishing", "exploding"]) {
+  $(`rnn-${regime}`).addEventListener("click", () => {
+    state.regime = regime;
+    loadRnn().then((ok) => ok && build(0));
+  });
+}
 $("reset").addEventListener("click", () => { stop(); show(0); });
 $("back").addEventListener("click", () => { stop(); show(Number(state.step) - 1); });
 $("forward").addEventListener("click", () => { stop(); show(Number(state.step) + 1); });
@@ -353,6 +386,7 @@ const GRAPH = ["preset", "expr", "values", "h"], DESCENT = ["loss", "w0", "lr", 
 onFollow((followed) => {
   if ("preset" in followed && !("expr" in followed) && PRESETS[followed.preset]) followed = { ...followed, ...PRESETS[followed.preset] };
   const changed = adopt(TABLE, state, followed);
+  rnnControls();
   const start = startOf(state.phase);
   state.phase = "";
   counted();
@@ -365,5 +399,7 @@ onFollow((followed) => {
 
 const phase = state.phase;
 state.phase = ""; // a link's starting point, not kept once the page is used
-build(startOf(phase));
+rnnControls();
+const rnnFromServer = state.preset === "rnn" && !params.has("expr"); // ?preset=rnn: its expression is the server's
+(rnnFromServer ? loadRnn() : Promise.resolve(true)).then((ok) => ok && build(startOf(phase)));
 window.addEventListener("load", descend);

@@ -1,0 +1,52 @@
+"""A student on /backprop studies backpropagation through time (chapter 6): picks the
+recurrent network, sets T, steps the backward pass to its end, and reads ‖∂L/∂h_t‖ per step."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def norms(page) -> list[str]:
+    return page.locator("#through-time-table td.norm").all_inner_texts()
+
+
+def test_stepping_back_through_time_vanishing_then_exploding(page):
+    page.goto("/backprop")
+    expect(page.locator("#rnn-controls")).to_be_hidden()
+    page.select_option("#preset", "rnn")
+    expect(page.locator("#rnn-controls")).to_be_visible()
+    page.fill("#rnn-steps", "4")
+    page.locator("#rnn-steps").dispatch_event("input")
+    expect(page.locator("#expression")).to_have_value(
+        "a1 = w * h0 + u * x1; h1 = tanh(a1); a2 = w * h1 + u * x2; h2 = tanh(a2); "
+        "a3 = w * h2 + u * x3; h3 = tanh(a3); a4 = w * h3 + u * x4; h4 = tanh(a4); L = h4"
+    )
+    expect(page.locator("#through-time")).to_be_visible()
+    expect(page.locator("#through-time-table tr")).to_have_count(6)  # the head, t = 0..4
+    assert norms(page) == ["—"] * 5  # no gradient before the backward pass
+    page.locator("#graph").focus()
+    page.keyboard.press("End")
+    expect(page.locator("#step-counter")).to_contain_text("backward pass")
+    expect(page.locator("#through-time-table td.norm").first).not_to_have_text("—")
+    values = [float(text) for text in norms(page)]
+    assert values[-1] == 1 and all(a < 0.5 * b for a, b in zip(values, values[1:]))  # vanishing
+    label = page.locator("#through-time-plot").get_attribute("aria-label")
+    assert "t = 4: 1" in label and "log scale" in label
+    expect(page.locator("#through-time-plot .main-svg").first).to_be_visible()
+    screenshot(page, "backprop-rnn-vanishing")
+
+    page.click("#rnn-exploding")
+    expect(page.locator("#values")).to_have_value("w = 3, u = 1, h0 = 0, x1 = 0, x2 = 0, x3 = 0, x4 = 0")
+    page.click("#to-end")
+    expect(page.locator("#through-time-table td.norm")).to_have_text(["81", "27", "9", "3", "1"])
+    assert "regime=exploding" in page.url and "T=4" in page.url
+
+
+def test_a_link_with_T_builds_the_preset_at_the_end_of_the_backward_pass(page):
+    page.goto("/backprop?preset=rnn&T=3&regime=exploding&phase=backward")
+    expect(page.locator("#preset")).to_have_value("rnn")
+    expect(page.locator("#rnn-steps")).to_have_value("3")
+    expect(page.locator("#through-time-table td.norm")).to_have_text(["27", "9", "3", "1"])

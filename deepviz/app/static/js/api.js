@@ -148,6 +148,7 @@ export const api = {
   graph: post("/api/v1/graph"),
   descent: post("/api/v1/descent"),
   conv: post("/api/v1/conv"),
+  convBackward: post("/api/v1/conv/backward"),
   receptiveField: post("/api/v1/receptive-field"),
   pool: post("/api/v1/pool"),
   shapes: post("/api/v1/shapes"),

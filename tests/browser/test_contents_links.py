@@ -102,6 +102,12 @@ def figure_5_7(page):  # stacking layers, ReLU between
     expect(page.locator("#stack-body tr").last).to_contain_text("12 × 20 × 20")
 
 
+def figure_5_a(page):  # the convolution's backward pass
+    expect(page.locator("#back-where")).to_have_text("position 1 of 16")
+    expect(page.locator("#back-sum")).to_contain_text("∂L/∂X[0, 0] = ")
+    expect(page.locator("#back-agrees")).to_contain_text("✓")
+
+
 def figure_5_9(page):  # padding
     in_view(page, "#slide-title")
     expect(page.locator("#padding-value")).to_have_text("2")
@@ -253,6 +259,7 @@ LINKS = {
     "/convolution#bank-title": figure_5_6,
     "/convolution#stack-title": figure_5_7,
     "/convolution?p=2#slide-title": figure_5_9,
+    "/convolution-backward": figure_5_a,
     "/receptive-field": figure_5_10,
     "/convolution?s=2&p=0&n=7#slide-title": figure_5_11,
     "/pooling": figure_5_12,

@@ -45,6 +45,7 @@ PAGES = {
     "/": ("#chapter-12", "#chapter-1 .figures a", "#chapter-1 h2"),  # chapter 1's first live figure (/training)
     "/backprop?preset=notes&phase=backward": ("#graph g.node", "#expression", "#narration"),
     "/convolution": ("#bank-maps canvas", "#slide-image", "#formula"),
+    "/convolution-backward": ("#back-window td", "#gradient", "#back-sum"),
     "/receptive-field": ("#maps canvas", "#preset", "#rf-formula"),
     "/pooling": ("#pool-output td", "#kind", "#pool-output"),
     "/lenet": ("#kernels1 canvas", "#pad", "#prediction"),

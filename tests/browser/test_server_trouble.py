@@ -266,6 +266,7 @@ def test_join_with_the_server_unreachable(offline_page, server_url):
 SLOW = [
     ("/backprop", ["graph-status", "descent-status"], "#step-counter", "step 0 of 10"),
     ("/convolution", ["slide-status", "photo-status", "lists-status", "stack-status"], "#output-size", "8 × 8"),
+    ("/convolution-backward", ["back-status"], "#back-where", "position 1 of 16"),
     ("/receptive-field?stack=c3,c3,c3&n=16", ["rf-status", "maps-status"], "#rf-formula", "= 7"),
     ("/pooling", ["pool-status", "photo-status"], "#pool-output-caption", "Output, 3×3"),
     ("/optimizers", ["race-status", "map-status"], "#step-counter", "step 100 of 100"),

@@ -156,6 +156,25 @@ def test_adversarial_requests_per_action(page):
     assert log["most"][attack] == 1, log
 
 
+def test_convolution_backward_requests_per_action(page):
+    count_requests(page)
+    page.goto("/convolution-backward")
+    expect(page.locator("#back-where")).to_have_text("position 1 of 16")
+    settle(page)
+    reset_requests(page)
+    page.click("#back-step")
+    expect(page.locator("#back-where")).to_have_text("position 2 of 16")
+    settle(page)
+    assert requests(page)["started"] == ["/api/v1/conv/backward"]
+    reset_requests(page)
+    page.evaluate(DRAG, ["#size", [5, 6, 7, 6, 5]])
+    expect(page.locator("#back-where")).to_have_text("position 1 of 25")
+    settle(page)
+    log = requests(page)
+    assert log["most"]["/api/v1/conv/backward"] == 1, log
+    assert 1 <= len(log["started"]) <= 2, log
+
+
 def test_lenet_requests_per_action(page):
     count_requests(page)
     frames = {"sent": 0, "answered": 0, "most": 0}

@@ -1,4 +1,4 @@
-"""The CNN routes: convolution, kernels, sample images, receptive fields, pooling, shapes."""
+"""The CNN routes: convolution (forward and backward), kernels, sample images, receptive fields, pooling, shapes."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from deepviz.app.dependencies import SettingsDep
 from deepviz.app.errors import InputError
 from deepviz.app.schemas import (
     BAD_INPUT,
+    ConvBackwardOut,
+    ConvBackwardRequest,
     ConvOut,
     ConvRequest,
     ImageInfo,
@@ -25,7 +27,7 @@ from deepviz.app.schemas import (
 from deepviz.app.serialize import grid
 from deepviz.app.settings import Settings
 from deepviz.engine.arithmetic import Layer, conv_output_size, field_of, receptive_fields
-from deepviz.lessons import convlab
+from deepviz.lessons import convback, convlab
 from deepviz.lessons.kernels import KERNELS, gaussian, gaussian_size
 
 router = APIRouter(prefix="/api/v1", tags=["cnn"])
@@ -123,6 +125,42 @@ def conv(request: ConvRequest, settings: SettingsDep) -> dict:
         out["detail"] = {"kernel": d.kernel, "row": px.row, "col": px.col, "top": px.top, "left": px.left,
                          "patch": grid(px.patch), "weights": grid(px.kernel), "products": grid(px.products),
                          "total": px.total, "bias": px.bias, "value": px.value}  # fmt: skip
+    return out
+
+
+@router.post("/conv/backward", response_model=ConvBackwardOut, responses=BAD_INPUT)
+def conv_backward(request: ConvBackwardRequest, settings: SettingsDep) -> dict:
+    """The backward pass of one single-channel convolution: ∂L/∂W, ∂L/∂X and ∂L/∂b as
+    convolutions, checked against the engine's autograd, and, on request, how one cell is made."""
+    x = _image(request.input, settings, "input", settings.max_image_side)
+    kernel = _rectangular(request.kernel, ["body", "kernel"], "kernel")
+    p, s, d = request.padding, request.stride, request.dilation
+    out_shape = tuple(conv_output_size(n, k, p, s, d) for n, k in zip(x.shape, kernel.shape))
+    if min(out_shape) < 1:
+        raise InputError(["body", "kernel"], f"a {kernel.shape[0]}×{kernel.shape[1]} kernel (dilation {d}) does not "
+                         f"fit in a {x.shape[0]}×{x.shape[1]} input padded by {p}")  # fmt: skip
+    if isinstance(request.upstream, str):
+        upstream = convback.upstream_grid(request.upstream, out_shape, request.seed)
+    else:
+        upstream = _rectangular(request.upstream, ["body", "upstream"], "upstream gradient")
+        if upstream.shape != out_shape:
+            raise InputError(["body", "upstream"], f"the upstream gradient must be {out_shape[0]}×{out_shape[1]}, "
+                             f"the output's shape, not {upstream.shape[0]}×{upstream.shape[1]}")  # fmt: skip
+    r = convback.conv_backward(x, kernel, upstream, s, p, d)
+    out = {"input": grid(r.input), "padded": grid(r.padded), "kernel": grid(r.kernel), "flipped": grid(r.flipped),
+           "upstream": grid(r.upstream), "spread": grid(r.spread), "spread_kind": r.spread_kind.tolist(),
+           "output": grid(r.output), "dW": grid(r.dW), "dX": grid(r.dX), "dX_padded": grid(r.dX_padded),
+           "db": r.db, "agrees": r.agrees}  # fmt: skip
+    if request.cell is not None:
+        c = request.cell
+        try:
+            cell = r.cell(c.gradient, c.row, c.col)
+        except ValueError as error:
+            raise InputError(["body", "cell"], str(error)) from error
+        out["cell"] = {"gradient": cell.gradient, "row": cell.row, "col": cell.col, "top": cell.top,
+                       "left": cell.left, "step": list(cell.step), "window": grid(cell.window),
+                       "factor": grid(cell.factor), "products": grid(cell.products), "total": cell.total,
+                       "cropped": cell.cropped}  # fmt: skip
     return out
 
 

@@ -13,6 +13,7 @@ PAGES = {  # path -> template (the page's name is the template's)
     "/": "index.html",
     "/backprop": "backprop.html",
     "/convolution": "convolution.html",
+    "/convolution-backward": "convolution_backward.html",
     "/receptive-field": "receptive_field.html",
     "/pooling": "pooling.html",
     "/lenet": "lenet.html",

@@ -188,3 +188,55 @@ class ShapesRequest(Strict):
 
 class ShapesOut(BaseModel):
     shapes: list[list[int]]
+
+
+class ConvBackwardCell(Strict):
+    gradient: Literal["dW", "dX", "db"] = "dX"
+    row: int = Field(0, ge=0, le=1024, description="dW: the kernel's row; dX: the PADDED input's row; db: 0")
+    col: int = Field(0, ge=0, le=1024)
+
+
+class ConvBackwardRequest(Strict):
+    input: Grid = Field(description="a grid of numbers (at most max_image_side a side)")
+    kernel: KernelGrid
+    upstream: Grid | Literal["ones", "count", "random"] = Field(
+        "ones",
+        description='∂L/∂output: a grid the output\'s size, "ones", "count" (1, 2, 3, … in reading order) '
+        'or "random" (whole numbers from −3 to 3, from the seed)',
+    )
+    seed: int = Field(0, ge=0, le=999_999_999)
+    padding: int = Field(0, ge=0, le=10)
+    stride: int = Field(1, ge=1, le=10)
+    dilation: int = Field(1, ge=1, le=5)
+    cell: ConvBackwardCell | None = Field(None, description="explain how one cell of one gradient is made")
+
+
+class ConvBackwardCellOut(BaseModel):
+    gradient: str
+    row: int
+    col: int
+    top: int = Field(description="where the window starts in the grid it is picked from")
+    left: int
+    step: list[int] = Field(description="rows and columns between the picked numbers")
+    window: JsonValue
+    factor: JsonValue = Field(description="what the window is multiplied by, value by value")
+    products: JsonValue
+    total: float
+    cropped: bool = Field(description="dX: a cell of the padding's border, cropped away")
+
+
+class ConvBackwardOut(BaseModel):
+    input: JsonValue
+    padded: JsonValue = Field(description="the input with its padding zeros")
+    kernel: JsonValue
+    flipped: JsonValue = Field(description="the kernel turned 180°")
+    upstream: JsonValue
+    spread: JsonValue = Field(description="the upstream gradient with the stride's zeros inserted and a border")
+    spread_kind: JsonValue = Field(description='per cell of spread: "value", "inserted" or "border"')
+    output: JsonValue
+    dW: JsonValue
+    dX: JsonValue
+    dX_padded: JsonValue = Field(description="the padded input's gradient, before the border is cropped")
+    db: float
+    agrees: bool = Field(description="the three convolutions equal the engine's autograd")
+    cell: ConvBackwardCellOut | None = None

@@ -150,6 +150,7 @@ export const api = {
   // the unrolled recurrent network's preset: query {T, regime} -> {expression, values}
   rnnPreset: (query, options) => request("GET", `/api/v1/graph/rnn?${new URLSearchParams(query)}`, undefined, options),
   conv: post("/api/v1/conv"),
+  convBackward: post("/api/v1/conv/backward"),
   receptiveField: post("/api/v1/receptive-field"),
   pool: post("/api/v1/pool"),
   shapes: post("/api/v1/shapes"),

@@ -28,12 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from bench.class_clients import Redis  # noqa: E402
 from bench.common import percentile_ms  # noqa: E402
 from tests.browser.classes import CHANGES, crowd, drive, follow_once, go_to_start, join, open_class  # noqa: E402
 from tests.browser.conftest import ARGS, CHROMIUM  # noqa: E402
 from tests.browser.test_phone import PHONE  # noqa: E402
-from tests.services import Server, free_port  # noqa: E402
+from tests.services import RedisServer, Server  # noqa: E402
 
 SECRET = "the-class-follow-bench-secret-of-32-characters-or-more"
 
@@ -70,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pages", default="", help="only these pages, e.g. backprop,pooling")
     args = parser.parse_args(argv)
     env = {"DEEPVIZ_MAX_WORK_PER_ADDRESS": str(4 * (args.students + 2))}
-    redis = Redis(free_port()) if args.redis else None
+    redis = RedisServer() if args.redis else None
     with tempfile.TemporaryDirectory() as workdir:
         if redis:
             redis.start()

@@ -16,10 +16,10 @@ import time
 import numpy as np
 
 from deepviz.app.frames import LAYER_NAMES, quantized
+from deepviz.app.schemas.lenet_live import LiveConfigIn, LivePatch, TestIn, check_batch, check_live
 from deepviz.app.settings import Settings
 from deepviz.app.training_stream import MESSAGE_CPU, BadMessage, Session, _validated
 from deepviz.lessons.live_lenet import Diverged, LiveLeNet
-from deepviz.app.schemas.lenet_live import LiveConfigIn, LivePatch, TestIn, check_batch, check_live
 
 INK = 0.1  # below this everywhere: no ink (as frames.INK)
 
@@ -82,7 +82,9 @@ def live_frame(live: Live) -> dict:
     return frame
 
 
-def live_turn(live: Live, settings: Settings, steps: int | None = None, frame_cpu: float = 0.0) -> tuple[str, float, float]:
+def live_turn(
+    live: Live, settings: Settings, steps: int | None = None, frame_cpu: float = 0.0
+) -> tuple[str, float, float]:
     """A turn: ``steps`` exactly (an evaluation that is due done whole first), or as many steps
     and evaluation chunks as the CPU budget leaves room for, the frame's cost included (at least
     one); then (the frame as JSON text, its CPU seconds, the turn's but the measuring's: a

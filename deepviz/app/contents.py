@@ -65,10 +65,11 @@ CHAPTERS: tuple[Chapter, ...] = (
              Figure("5.10", "Receptive fields", "/receptive-field"),
              Figure("5.11", "Stride", "/convolution?s=2&p=0&n=7#slide-title"),
              Figure("5.12", "Max and average pooling", "/pooling"),
-             Figure("5.13", "LeNet-5: draw a digit", "/lenet")),
+             Figure("5.13", "LeNet-5: draw a digit", "/lenet"),
+             Figure("5.13 (b)", "LeNet-5 learning, live", "/lenet-live")),
             (("Convolution", "/convolution"), ("Convolution backward", "/convolution-backward"),
              ("Receptive fields", "/receptive-field"), ("Pooling", "/pooling"),
-             ("LeNet-5", "/lenet"))),
+             ("LeNet-5", "/lenet"), ("LeNet-5 learning live", "/lenet-live"))),
     Chapter(6, "Recursive neural networks", "/backprop?preset=rnn",
             ("Backpropagation through time", "Vanishing and exploding gradients"),
             (Figure("6 (a)", "A recurrent network unrolled over T steps: ‖∂L/∂hₜ‖ vanishes (w = 0.5) or explodes "

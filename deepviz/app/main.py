@@ -32,7 +32,7 @@ from deepviz.app.errors import (
 from deepviz.app.mathml import tex
 from deepviz.app.metrics import CONTENT_TYPE, METRICS
 from deepviz.app.middleware import AccessLog, HeadAsGet, RequestLimits, SecurityHeaders, Work
-from deepviz.app.routers import backprop, classroom, cnn, lenet, optimize, pages, robustness, training
+from deepviz.app.routers import backprop, classroom, cnn, lenet, lenet_live, optimize, pages, robustness, training
 from deepviz.app.settings import Settings, get_settings
 from deepviz.lessons.expr import ExprError
 
@@ -115,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.batcher = Batcher(settings)  # LeNet frames from every WebSocket, micro-batched
     app.state.ws_open = 0  # WebSocket sessions in this worker, in all and by client address
     app.state.ws_by_address = Counter()
+    app.state.lenet_live = Counter()  # live LeNet sessions of this worker: "" all of them, else by address
     app.state.classroom = make_classroom(settings)  # None when classroom mode is off: its routes say why
     app.state.classroom_off = mode(settings, settings.workers)[1]
     # every training session of this worker computes on these threads, in turn (app/training_stream.py)
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(backprop.router)
     app.include_router(cnn.router)
+    app.include_router(lenet_live.router)  # before lenet's: its own /api/v1/lenet/train/... paths
     app.include_router(lenet.router)
     app.include_router(robustness.router)
     app.include_router(optimize.router)

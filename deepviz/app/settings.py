@@ -105,6 +105,15 @@ class Settings(BaseSettings):
     max_ws_bad_messages: int = Field(20, ge=1)  # bad messages a stream may send (one forgiven a second); then 1008
     max_race_racers: int = Field(8, ge=1, le=64)
     max_race_steps: int = Field(500, ge=1)  # each racer's; all of them share max_request_seconds
+    # LeNet-5 learning live (/api/v1/lenet/train/stream): each session trains a fresh LeNet-5 on the server, on
+    # the training threads in turn, its turns bounded like the training lab's (a step of 32 digits: ~5 ms)
+    max_lenet_live_digits: int = Field(10_000, ge=100, le=50_000)  # training digits of a session (MNIST's first)
+    lenet_live_validation: int = Field(1000, ge=100, le=10_000)  # validation digits its accuracy is measured on
+    max_lenet_live_batch: int = Field(128, ge=1, le=1024)  # digits of a minibatch
+    lenet_live_frame_cpu: float = Field(0.05, gt=0, le=1)  # seconds of CPU a session spends a frame
+    lenet_live_eval_chunk: int = Field(250, ge=10, le=10_000)  # validation digits measured in one turn (~15 ms)
+    max_lenet_live_sessions: int = Field(40, ge=1)  # live LeNet sessions of a worker (else close 1013)
+    max_lenet_live_per_address: int = Field(30, ge=1)  # of one client address (a class behind one NAT: 30)
     # decoding uploads and drawings (app/decode.py): each bound is checked before a pixel is decoded
     max_upload_pixels: int = Field(4_194_304, ge=1024)  # pixels decoded into memory, 4 bytes each: a PNG whole,
     # a JPEG once scaled

@@ -96,6 +96,8 @@ def configure(config: RunConfigIn) -> tuple[Run, str, str, float]:
 
 
 class Session:
+    TYPES = "configure, play, pause, step, reset, set, ack"  # the messages it answers (an _on_<type> each)
+
     def __init__(self, socket: WebSocket, settings: Settings, pool: Executor):
         self.socket, self.settings, self.pool = socket, settings, pool
         self.run: Run | None = None
@@ -216,7 +218,7 @@ class Session:
             kind = body.get("type") if isinstance(body, dict) else None
             handler = getattr(self, f"_on_{kind}", None) if isinstance(kind, str) and kind.isidentifier() else None
             if handler is None:
-                raise BadMessage(["type"], "type is one of configure, play, pause, step, reset, set, ack")
+                raise BadMessage(["type"], f"type is one of {self.TYPES}")
             if kind not in ("configure", "ack") and self.run is None:
                 raise BadMessage(["type"], "configure a run first")
             await handler(body)

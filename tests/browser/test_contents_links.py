@@ -139,6 +139,13 @@ def figure_5_13(page):  # LeNet-5: draw a digit
     expect(page.locator("#kernels1 canvas")).to_have_count(6)
 
 
+def figure_5_13_live(page):  # LeNet-5 learning, live: a fresh network, its kernels and test digit drawn
+    expect(page.locator("#link-state")).to_have_text("live")
+    expect(page.locator("#kernels1 canvas")).to_have_count(6)
+    expect(page.locator("#kernels2 canvas")).to_have_count(96)
+    expect(page.locator("#step-count")).to_have_text("0")
+
+
 def optimizers_page(page):  # chapter 4, and chapter 2's page list: the race on the quadratic bowl
     expect(page.locator("#surface")).to_have_value("quadratic")
     expect(page.locator("#results tr[data-name=newton] td.reached")).to_have_text("at step 1")
@@ -264,6 +271,7 @@ LINKS = {
     "/convolution?s=2&p=0&n=7#slide-title": figure_5_11,
     "/pooling": figure_5_12,
     "/lenet": figure_5_13,
+    "/lenet-live": figure_5_13_live,
     "/optimizers": optimizers_page,
     "/optimizers?surface=logistic&racers=gd,sgd,minibatch,newton": figure_2_2_methods,
     "/optimizers?surface=rosenbrock": figure_4_a,

@@ -19,6 +19,10 @@ SUITES = ["test_server_trouble.py", "test_storms.py", "test_phone.py"]
 EXEMPT = {
     ("test_server_trouble.py", "/"): "the contents page asks the API nothing: there is no server trouble to show",
     ("test_storms.py", "/"): "the contents page asks the API nothing: no action of it sends a request",
+    ("test_server_trouble.py", "/lenet-live"): "its stream is training_stream.js, the training lab's, whose "
+    "reconnection, backoff and full-server words are tested on /training",
+    ("test_storms.py", "/lenet-live"): "every action is a message on its one stream (no request), rate-limited by the "
+    "server as /training's are (tests/api/test_lenet_live.py, tests/api/test_training.py)",
 }
 
 

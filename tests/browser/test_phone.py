@@ -49,6 +49,7 @@ PAGES = {
     "/receptive-field": ("#maps canvas", "#preset", "#rf-formula"),
     "/pooling": ("#pool-output td", "#kind", "#pool-output"),
     "/lenet": ("#kernels1 canvas", "#pad", "#prediction"),
+    "/lenet-live": ("#kernels1 canvas", "#play", "#accuracy-now"),
     "/optimizers": ("#contour .main-svg", "#surface", "#contour"),
     "/training": ("#network svg", "#play", "#test-accuracy"),
     "/adversarial": ("#digits canvas", "#digits button", "#verdict"),

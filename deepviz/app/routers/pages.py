@@ -17,6 +17,7 @@ PAGES = {  # path -> template (the page's name is the template's)
     "/receptive-field": "receptive_field.html",
     "/pooling": "pooling.html",
     "/lenet": "lenet.html",
+    "/lenet-live": "lenet_live.html",
     "/optimizers": "optimizers.html",
     "/training": "training.html",
     "/adversarial": "adversarial.html",

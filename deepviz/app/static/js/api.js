@@ -168,6 +168,7 @@ export const api = {
   trainRace: post("/api/v1/train/race"),
   trainProgram: post("/api/v1/train/program"), // answers {text}: the program
   trainStream: () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/v1/train/stream`,
+  lenetTrainStream: () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/v1/lenet/train/stream`,
   // classroom mode (docs/classroom.md): `code` is the class's join code, tokens go in `options.token`
   classCreate: post("/api/v1/classes"),
   classJoin: (code, body, options) => request("POST", classPath(code, "join"), body, options),

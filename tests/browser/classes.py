@@ -54,7 +54,7 @@ def open_class(dashboard: Page) -> str:
 def drive(dashboard: Page, title: str) -> Page:
     """The tab the dashboard's "drive a page" link `title` opens: it drives the class."""
     with dashboard.context.expect_page() as opened:
-        dashboard.locator("a[data-drive]", has_text=title).first.click()
+        dashboard.locator("a[data-drive]", has_text=re.compile(f"^{re.escape(title)}$")).click()
     teacher = opened.value
     expect(teacher.locator("#class-bar")).to_contain_text("you drive", timeout=WAIT)
     return teacher

@@ -56,7 +56,7 @@ def test_the_hall_draws_a_seven_the_dashboard_shows_the_gallery_and_projects_one
     expect(dashboard.locator("#class-code")).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=WAIT)
     code = dashboard.locator("#class-code").inner_text()
     with dashboard.context.expect_page() as opened:
-        dashboard.locator("a[data-drive]", has_text="LeNet-5").first.click()
+        dashboard.locator("a[data-drive]", has_text=re.compile(r"^LeNet\-5$")).click()
     teacher = opened.value
     expect(teacher.locator("#link-state")).to_have_text("live", timeout=WAIT)
 

@@ -30,7 +30,7 @@ def test_a_lesson_link_hides_its_controls_and_refuses_a_name_the_page_does_not_h
     page.goto("/backprop?hide=expression,colour,check")
     notice = page.locator("#state-problems")
     expect(notice).to_contain_text("hide=expression,colour,check: this page has no control called “colour”")
-    expect(notice).to_contain_text("(it has preset, expression, values, build, player, check, descent, losses)")
+    expect(notice).to_contain_text("(it has preset, rnn, expression, values, build, player, check, descent, losses)")
     expect(notice).to_contain_text("showing hide=expression,check instead")
     expect(page.locator("#step-counter")).to_contain_text("step 0 of")
     expect(page.locator("#expression")).to_be_hidden()
@@ -73,7 +73,7 @@ def test_an_instructor_hides_steps_releases_and_locks_and_the_students_follow(in
     pace = dashboard.locator("#class-pace")
     expect(pace.get_by_role("button", name="Pace")).to_have_attribute("aria-pressed", "true", timeout=WAIT)
     with dashboard.context.expect_page() as opened:
-        dashboard.locator("a[data-drive]", has_text="Backpropagation").click()
+        dashboard.locator("a[data-drive]", has_text=re.compile(r"^Backpropagation$")).click()
     teacher = opened.value
     bar = teacher.locator("#class-bar")
     expect(bar).to_contain_text(f"Class {code}", timeout=WAIT)

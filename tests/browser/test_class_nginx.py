@@ -183,7 +183,7 @@ def test_a_hall_behind_nginx_follows_answers_and_survives_an_instance_killed(hal
         code = dashboard.locator("#class-code").inner_text()
         token = dashboard.evaluate("JSON.parse(sessionStorage.getItem('deepviz.class.instructor')).token")
         with dashboard.context.expect_page() as opened_tab:
-            dashboard.locator("a[data-drive]", has_text="Backpropagation").click()
+            dashboard.locator("a[data-drive]", has_text=re.compile(r"^Backpropagation$")).click()
         teacher = opened_tab.value
         expect(teacher.locator("#step-counter")).to_contain_text("step 0", timeout=WAIT)
 

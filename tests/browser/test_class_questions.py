@@ -39,7 +39,7 @@ def test_a_ready_made_backprop_question_is_asked_answered_and_its_reveal_moves_t
     expect(dashboard.locator("#class-code")).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=WAIT)
     code = dashboard.locator("#class-code").inner_text()
     with dashboard.context.expect_page() as opened:
-        dashboard.locator("a[data-drive]", has_text="Backpropagation").click()
+        dashboard.locator("a[data-drive]", has_text=re.compile(r"^Backpropagation$")).click()
     teacher = opened.value
     expect(teacher.locator("#step-counter")).to_contain_text("step 0", timeout=WAIT)
 
@@ -82,7 +82,7 @@ def test_a_pooling_question_is_asked_on_the_pages_own_numbers_and_its_reveal_mar
     expect(dashboard.locator("#class-code")).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=WAIT)
     code = dashboard.locator("#class-code").inner_text()
     with dashboard.context.expect_page() as opened:
-        dashboard.locator("a[data-drive]", has_text="Pooling").first.click()
+        dashboard.locator("a[data-drive]", has_text=re.compile(r"^Pooling$")).click()
     teacher = opened.value
     expect(teacher.locator("#pool-output td")).to_have_count(9, timeout=WAIT)
     student = people()

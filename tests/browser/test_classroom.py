@@ -62,7 +62,7 @@ def test_an_instructor_drives_backprop_on_one_instance_and_two_students_on_anoth
     assert "token" not in dashboard.url and "i." not in dashboard.url  # the token is in sessionStorage only
 
     with dashboard.context.expect_page() as opened:  # "drive a page" opens a tab that drives
-        dashboard.locator("a[data-drive]", has_text="Backpropagation").click()
+        dashboard.locator("a[data-drive]", has_text=re.compile(r"^Backpropagation$")).click()
     teacher = opened.value
     expect(teacher.locator("#class-bar")).to_contain_text(f"Class {code}", timeout=WAIT)
     expect(teacher.locator("#step-counter")).to_contain_text("step 0", timeout=WAIT)
@@ -147,7 +147,7 @@ def test_students_whose_instance_restarts_reconnect_and_catch_up_with_the_instru
     dashboard = people(a.url)
     code = open_class(dashboard)
     with dashboard.context.expect_page() as opened:
-        dashboard.locator("a[data-drive]", has_text="Backpropagation").click()
+        dashboard.locator("a[data-drive]", has_text=re.compile(r"^Backpropagation$")).click()
     teacher = opened.value
     expect(teacher.locator("#step-counter")).to_contain_text("step 0", timeout=WAIT)
     student = people(b.url, tolerated=("WebSocket connection to",))  # refused while its instance is down

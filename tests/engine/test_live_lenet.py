@@ -37,10 +37,17 @@ def test_a_step_is_torchs_step_with_the_same_weights_and_batch(optimizer, batch,
     loss.backward()
     reference.step()
     assert run.losses == [pytest.approx(loss.item(), rel=1e-5)]
-    # Adam's first step moves each weight by about lr: its float32 gradients may differ a little
-    tolerance = 0.02 * lr if optimizer == "adam" else 1e-6
     for (name, ours), theirs in zip(run.model.state_dict().items(), params):
-        np.testing.assert_allclose(ours, theirs.detach().numpy(), atol=tolerance, err_msg=name)
+        mine, torchs = ours, theirs.detach().numpy()
+        if optimizer == "adam":
+            # Adam's first step is lr·g/(|g| + eps): about lr·sign(g). Where a float32 gradient is
+            # near 0, the two libraries' rounding moves the weight anywhere within ±lr; elsewhere
+            # the steps agree.
+            clear = np.abs(theirs.grad.numpy()) > 1e-5
+            np.testing.assert_allclose(mine[clear], torchs[clear], atol=0.02 * lr, err_msg=name)
+            np.testing.assert_allclose(mine, torchs, atol=1.01 * lr, err_msg=name)
+        else:
+            np.testing.assert_allclose(mine, torchs, atol=1e-6, err_msg=name)
         assert not np.allclose(ours, before.state_dict()[name]) or name.endswith("bias")
 
 

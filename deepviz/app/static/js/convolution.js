@@ -1,9 +1,13 @@
 // The convolution page: flatten vs convolution, the sliding kernel with padding and
 // stride, kernels on a photograph, a bank of kernels, and a stack of layers.
 import { all, api, errorText, latest } from "./api.js";
+import { bankPanel } from "./conv_bank.js";
+import { kernelEditor, readWeights } from "./conv_kernel.js";
+import { readShape, stackPanel } from "./conv_stack.js";
 import { el } from "./format.js";
 import { SHAPES, encodeStack, parseStack } from "./layers.js";
 import { drawingPad } from "./render/draw.js";
+import { drawFlatten } from "./render/flatten.js";
 import { heatmap } from "./render/heatmap.js";
 import { droppedText, formulaText, outputSoFar, paddedInput, smallTable, sumText } from "./render/slide.js";
 import { player } from "./player.js";
@@ -19,19 +23,6 @@ const name = (text) => {
   if (!NAME.test(text)) throw new Error("expected a name such as sobel_x");
   return text;
 };
-// "1,0,-1;2,0,-2;1,0,-1": the rows of a kernel of your own
-function readWeights(text) {
-  const rows = text.split(";").map((r) => r.split(",").map((v) => (v.trim() === "" ? NaN : Number(v))));
-  if (rows.some((r) => r.some((v) => !Number.isFinite(v)))) throw new Error("expected numbers, a row's joined by commas, the rows by semicolons");
-  if (rows.length > 11 || rows.some((r) => r.length !== rows[0].length || r.length > 11)) throw new Error("expected a rectangle of at most 11×11 weights");
-  return rows;
-}
-// "3×32×32": the stack's input shape
-function readShape(text) {
-  const dims = text.trim().split(/\s*[×x*, ]\s*/);
-  if (dims.length !== 3 || dims.some((d) => !/^\d+$/.test(d) || Number(d) < 1)) throw new Error("expected channels × height × width, as 3×32×32");
-  return dims.map(Number);
-}
 
 const TABLE = { // the page's parameters: the URL and the controls
   img: param.oneOf(options("slide-image"), "square", "slide-image"),
@@ -69,34 +60,20 @@ const stopSlide = () => slidePlayer?.stop();
 const lists = latest(all(api.kernels, api.images), statusLine($("lists-status"), "the kernels and images"), { persist: true });
 const conv = latest(api.conv, statusLine([$("slide-status"), $("flat-status")]));
 const convPhoto = latest(api.conv, statusLine($("photo-status")));
-const convBank = latest(api.conv, statusLine($("bank-status")));
-const shapes = latest(api.shapes, statusLine($("stack-status")));
+const layers = stackPanel(state, () => writeState(state));
+const bank = bankPanel(state, photoImage, () => writeState(state));
 
 // -- the kernel editor -----------------------------------------------------------------
 let editing = null; // the kernel the editor shows: its name, or "custom"
 
-function kernelWeights() {
-  return [...$("kernel-grid").querySelectorAll("tr")].map((tr) => [...tr.querySelectorAll("input")].map((i) => Number(i.value) || 0));
-}
-
 function showKernel(values) {
-  const table = el("table", { class: "kernel-inputs" });
-  values.forEach((row, i) => {
-    const tr = el("tr");
-    row.forEach((v, j) => {
-      const input = el("input", { type: "number", step: "any", value: String(Number(v.toFixed(4))), "aria-label": `weight row ${i + 1} column ${j + 1}` });
-      input.addEventListener("input", () => {
-        state.k = editing = "custom";
-        $("kernel-preset").value = "custom";
-        forget("k");
-        state.w = kernelWeights().map((r) => r.join(",")).join(";");
-        refreshSlide();
-      });
-      tr.append(el("td", {}, input));
-    });
-    table.append(tr);
+  kernelEditor($("kernel-grid"), values, (weights) => {
+    state.k = editing = "custom";
+    $("kernel-preset").value = "custom";
+    forget("k");
+    state.w = weights;
+    refreshSlide();
   });
-  $("kernel-grid").replaceChildren(table);
 }
 
 // The kernel as sent: its weights (your own) or its name (the server knows its weights).
@@ -174,31 +151,12 @@ function drawSlide(data, pos, count) {
   $("slide-pos").max = String(count - 1);
   $("slide-pos").value = String(pos);
   $("slide-where").textContent = `position ${pos + 1} of ${count}: output row ${d.row}, column ${d.col}`;
-  drawFlatten(data.input);
+  drawFlatten({ image: $("flat-image"), vector: $("flat-vector"), caption: $("flat-caption") }, data.input);
 }
 
 function moveTo(pos) {
   state.pos = String(pos);
   refreshSlide();
-}
-
-// -- flatten ------------------------------------------------------------------------------
-let flatPick = [0, 0];
-function drawFlatten(input) {
-  const h = input.length, w = input[0].length;
-  const [r, c] = flatPick.map((v, i) => Math.min(v, (i ? w : h) - 1));
-  const at = (i, j) => ({ top: i, left: j, bottom: i, right: j });
-  const mark = [{ ...at(r, c), colour: "#E69F00", width: 3 }];
-  if (r > 0) mark.push({ ...at(r - 1, c), colour: "#56B4E9", width: 3 });
-  if (r < h - 1) mark.push({ ...at(r + 1, c), colour: "#56B4E9", width: 3 });
-  const pick = heatmap($("flat-image"), input, { cell: Math.floor(160 / Math.max(h, w)), outlines: mark, gray: true });
-  $("flat-image").onclick = (e) => { flatPick = pick(e); drawFlatten(input); };
-  const index = (i) => ({ top: 0, left: i, bottom: 0, right: i });
-  const strip = [{ ...index(r * w + c), colour: "#E69F00", width: 3 }];
-  if (r > 0) strip.push({ ...index((r - 1) * w + c), colour: "#56B4E9", width: 3 });
-  if (r < h - 1) strip.push({ ...index((r + 1) * w + c), colour: "#56B4E9", width: 3 });
-  heatmap($("flat-vector"), [input.flat()], { cell: Math.max(4, Math.floor(900 / (h * w))), outlines: strip, gray: true });
-  $("flat-caption").textContent = `the flattened vector: pixel (${r}, ${c}) is entry ${r * w + c}; its neighbours above and below (blue) are entries ${r > 0 ? (r - 1) * w + c : "–"} and ${r < h - 1 ? (r + 1) * w + c : "–"}, ${w} places away`;
 }
 
 // -- the photograph and the bank (a photograph's change redraws both: two requests) -------
@@ -239,7 +197,7 @@ function noPhoto(message) {
 
 async function refreshPhoto() {
   writeState(state);
-  refreshBank();
+  bank.refresh();
   const kernel = state.pk === "sigma" ? `gaussian:${state.sigma}` : state.pk;
   const answer = await convPhoto({ image: photoImage(), kernels: [kernel], padding: 1 });
   if (!answer) return;
@@ -252,68 +210,6 @@ async function refreshPhoto() {
   const size = answer.data.kernels[0].length;
   const title = state.pk === "sigma" ? `Gaussian blur, σ = ${state.sigma} (${size}×${size})` : kernels[state.pk]?.description ?? state.pk;
   $("photo-caption").textContent = `${title}: ${answer.data.output_shape.slice(1).join(" × ")}`;
-}
-
-function bankMessage(text, role = null) {
-  convBank.cancel(); // an older answer must not overwrite the message
-  $("bank-maps").replaceChildren(el("p", role ? { class: "error", role } : { class: "help" }, text));
-}
-
-async function refreshBank() {
-  if (!loaded) return; // the checkboxes come with the kernels: lists-status says how that goes
-  const names = state.bank.split(",").filter((n) => kernels[n]);
-  if (!names.length) return bankMessage("Pick at least one kernel.");
-  if (names.length > 8) return bankMessage("A bank holds at most 8 kernels: untick one.", "alert");
-  const answer = await convBank({ image: photoImage(), kernels: names, padding: 1 });
-  if (!answer) return;
-  if (!answer.ok) return bankMessage(errorText(answer.data), "alert");
-  $("bank-maps").replaceChildren(...answer.data.outputs.map((map, i) => {
-    const canvas = el("canvas", { class: "pixels", "aria-label": `activation map of ${names[i]}` });
-    heatmap(canvas, map, { cell: 1 });
-    return el("figure", {}, canvas, el("figcaption", {}, `${i + 1}: ${names[i]}`));
-  }), el("p", { class: "help" }, `Output: ${answer.data.output_shape.join(" × ")} (channels × height × width)`));
-}
-
-// -- the stack ------------------------------------------------------------------------------
-const stack = parseStack(state.stack, SHAPES);
-async function refreshStack() {
-  state.stack = encodeStack(stack);
-  writeState(state);
-  let dims;
-  try {
-    dims = readShape(state.input);
-  } catch (error) {
-    shapes.cancel();
-    $("stack-error").hidden = false;
-    $("stack-error").textContent = `Input: ${error.message}`;
-    return drawStack(null, -1);
-  }
-  const answer = await shapes({ input_shape: dims, layers: stack });
-  if (!answer) return;
-  const bad = answer.ok ? -1 : answer.data.detail?.[0]?.loc?.[2];
-  $("stack-error").hidden = answer.ok;
-  if (!answer.ok) $("stack-error").textContent = errorText(answer.data);
-  drawStack(answer.ok ? answer.data.shapes : null, typeof bad === "number" ? bad : -1);
-}
-
-function numberCell(layer, key, i) {
-  if (layer[key] === undefined) return el("td", {}, "");
-  const input = el("input", { type: "number", min: key === "padding" ? "0" : "1", value: String(layer[key]), size: "3", "aria-label": `layer ${i + 1} ${key.replace("_", " ")}` });
-  input.addEventListener("change", () => { layer[key] = Number(input.value); refreshStack(); });
-  return el("td", {}, input);
-}
-
-function drawStack(shapesOut, bad) {
-  $("stack-body").replaceChildren(...stack.map((layer, i) => {
-    const remove = el("button", { type: "button", "aria-label": `remove layer ${i + 1}` }, "✕");
-    remove.addEventListener("click", () => { stack.splice(i, 1); refreshStack(); });
-    const tr = el("tr", { class: i === bad ? "bad" : "" },
-      el("td", {}, String(i + 1)), el("td", {}, layer.type),
-      numberCell(layer, "in_channels", i), numberCell(layer, "out_channels", i), numberCell(layer, "kernel", i),
-      numberCell(layer, "stride", i), numberCell(layer, "padding", i),
-      el("td", { class: "shape" }, shapesOut ? shapesOut[i + 1].join(" × ") : i === bad ? "does not fit" : "…"), el("td", {}, remove));
-    return tr;
-  }));
 }
 
 // -- the kernels and images the menus list -------------------------------------------------
@@ -350,24 +246,14 @@ async function loadLists() {
     refuse("bank", state.bank, `no 3×3 kernel called ${unknown.join(", ")}`, state.bank.split(",").filter((n) => !unknown.includes(n)).join(","));
     state.bank = state.bank.split(",").filter((n) => !unknown.includes(n)).join(",");
   }
-  $("bank-choice").append(...square.map((x) => {
-    const box = el("input", { type: "checkbox", id: `bank-${x.name}`, value: x.name });
-    box.checked = state.bank.split(",").includes(x.name);
-    box.addEventListener("change", () => {
-      state.bank = [...$("bank-choice").querySelectorAll("input:checked")].map((b) => b.value).join(",");
-      forget("bank");
-      writeState(state);
-      refreshBank();
-    });
-    return el("span", { class: "check" }, box, el("label", { for: `bank-${x.name}` }, x.name));
-  }));
+  bank.offer(kernels, square);
   for (const key of ["k", "photo", "pk"]) $(TABLE[key].control).value = state[key];
   lastPhoto = state.photo;
   if (own && uploaded) $("photo").value = OWN;
   loaded = true;
   if (!slideOk) refreshSlide();
   if (!photoOk || !photoKernelOk) refreshPhoto();
-  else refreshBank();
+  else bank.refresh();
 }
 
 // -- wiring: every control works before the kernels and images arrive ----------------------
@@ -396,7 +282,7 @@ bindControls(TABLE, state, (key) => {
     $("photo-kernel").value = "sigma";
     refreshPhoto();
   } else if (key === "input") {
-    refreshStack();
+    layers.refresh();
   }
 });
 $("padding-value").textContent = state.p;
@@ -442,13 +328,6 @@ const pad = drawingPad($("photo-pad"), () => {
   });
 });
 $("pad-clear").addEventListener("click", () => pad.clear());
-$("add-conv").addEventListener("click", () => {
-  const last = [...stack].reverse().find((l) => l.type === "conv");
-  stack.push({ type: "conv", in_channels: last ? last.out_channels : 3, out_channels: 8, kernel: 3, stride: 1, padding: 0 });
-  refreshStack();
-});
-$("add-relu").addEventListener("click", () => { stack.push({ type: "relu" }); refreshStack(); });
-$("add-pool").addEventListener("click", () => { stack.push({ type: "maxpool", kernel: 2 }); refreshStack(); });
 
 // Classroom mode: the instructor's state, each figure redrawn only if its parameters changed
 // (the student's own image gives way to the instructor's photograph).
@@ -462,7 +341,7 @@ onFollow((followed) => {
     known("photo", [...$("photo").options].map((o) => o.value).filter((v) => v !== OWN), "chelsea");
     if (state.pk !== "sigma") known("pk", Object.keys(kernels), "sobel_x");
     for (const key of ["k", "photo", "pk"]) $(TABLE[key].control).value = state[key];
-    for (const box of $("bank-choice").querySelectorAll("input")) box.checked = state.bank.split(",").includes(box.value);
+    bank.tick();
   } else { // the menus hold the link's choice alone until the lists arrive
     provisional("kernel-preset", [state.k]);
     provisional("photo", [state.photo]);
@@ -481,13 +360,13 @@ onFollow((followed) => {
     $("photo").value = state.photo;
     refreshPhoto();
   } else if (changed.has("bank")) {
-    refreshBank();
+    bank.refresh();
   }
-  if (changed.has("stack")) stack.splice(0, stack.length, ...parseStack(state.stack, SHAPES));
-  if (any(["stack", "input"])) refreshStack();
+  if (changed.has("stack")) layers.restore();
+  if (any(["stack", "input"])) layers.refresh();
 });
 
 loadLists();
 refreshSlide();
 refreshPhoto();
-refreshStack();
+layers.refresh();

@@ -2,39 +2,20 @@
 // on the server and streamed over a WebSocket (docs/training.md); each frame is drawn, then
 // acknowledged, so that the server never runs more than two frames ahead of the screen.
 import { api } from "./api.js";
-import { el, fmt } from "./format.js";
+import { fmt } from "./format.js";
 import { lossCurves } from "./render/curves.js";
 import { drawNetwork } from "./render/network.js";
 import { drawPlane, planePoint } from "./render/plane.js";
 import { adopt, bindControls, forget, onFollow, param, readState, refuse, writeState } from "./state.js";
 import { pointsText, readCsvFile, readPoints } from "./training_data.js";
+import { drawLayers, list, readActivations, readHidden } from "./training_layers.js";
 import { OPTIMIZER_NAMES, programPanel, racePanel, refreshProgram, showProgram } from "./training_panels.js";
 import { trainingStream } from "./training_stream.js";
 
 const $ = (id) => document.getElementById(id);
 const MOST_POINTS = Number($("most-points").textContent);
 const MOST_CUSTOM = Math.min(MOST_POINTS, 400); // clicked or uploaded points: a link carries them all
-const MAX_LAYERS = Number($("layers").dataset.mostLayers); // the server's settings
-const MAX_UNITS = Number($("layers").dataset.mostUnits);
-const ACTIVATIONS = ["relu", "tanh", "sigmoid"];
 const DATASETS = ["blobs", "xor", "circles", "moons", "spiral", "sine", "custom"];
-
-const list = (text) => (text === "" ? [] : text.split(","));
-function readHidden(text) {
-  const units = list(text);
-  if (units.length > MAX_LAYERS) throw new Error(`at most ${MAX_LAYERS} hidden layers`);
-  for (const n of units) {
-    if (!/^\d+$/.test(n) || Number(n) < 1 || Number(n) > MAX_UNITS) throw new Error(`each layer has 1 to ${MAX_UNITS} units`);
-  }
-  return units.map(Number).join(",");
-}
-function readActivations(text) {
-  const names = list(text);
-  if (names.length > MAX_LAYERS) throw new Error(`at most ${MAX_LAYERS} activations`);
-  const wrong = names.find((a) => !ACTIVATIONS.includes(a));
-  if (wrong !== undefined) throw new Error(`an activation is one of ${ACTIVATIONS.join(", ")}, not “${wrong}”`);
-  return text;
-}
 
 const TABLE = { // the run: the URL and the controls
   data: param.oneOf(DATASETS, "xor", "dataset"),
@@ -293,7 +274,7 @@ onFollow((followed) => {
   custom = readPoints(state.pts, MOST_CUSTOM);
   clicked = false;
   trainBefore = trainValues();
-  drawLayers();
+  drawLayers(state, () => configureSoon());
   configureSoon(0);
 });
 
@@ -302,38 +283,6 @@ function showValues() {
   $("points-value").textContent = state.points;
   $("test-value").textContent = `${Math.round(100 * Number(state.test))}%`;
   $("points").disabled = state.data === "custom";
-}
-
-// The model's controls: a row per hidden layer (units − / +, activation), drawn from the state.
-function drawLayers() {
-  const units = list(state.hidden).map(Number), acts = list(state.act);
-  $("layer-count").textContent = String(units.length);
-  $("remove-layer").disabled = units.length === 0;
-  $("add-layer").disabled = units.length >= MAX_LAYERS;
-  const setLayers = (u, a) => {
-    state.hidden = u.join(",");
-    state.act = a.join(",");
-    forget("hidden");
-    forget("act");
-    drawLayers();
-    configureSoon();
-  };
-  $("layers").replaceChildren(...units.map((n, i) => {
-    const fewer = el("button", { type: "button", "aria-label": `fewer units in layer ${i + 1}` }, "−");
-    const more = el("button", { type: "button", "aria-label": `more units in layer ${i + 1}` }, "+");
-    fewer.disabled = n <= 1;
-    more.disabled = n >= MAX_UNITS;
-    fewer.addEventListener("click", () => setLayers(units.with(i, n - 1), acts));
-    more.addEventListener("click", () => setLayers(units.with(i, n + 1), acts));
-    const select = el("select", { "aria-label": `activation of layer ${i + 1}` },
-      ...ACTIVATIONS.map((a) => el("option", { value: a }, a)));
-    select.value = acts[i];
-    select.addEventListener("change", () => setLayers(units, acts.with(i, select.value)));
-    return el("li", { class: "layer-row", "data-layer": String(i + 1) }, el("span", { class: "label" }, `Layer ${i + 1}`),
-      fewer, el("output", { class: "units" }, `${n} ${n === 1 ? "unit" : "units"}`), more, select);
-  }));
-  $("add-layer").onclick = () => setLayers([...units, units.at(-1) ?? 4], [...acts, acts.at(-1) ?? "tanh"]);
-  $("remove-layer").onclick = () => setLayers(units.slice(0, -1), acts.slice(0, -1));
 }
 
 // -- the student's own points --------------------------------------------------------------
@@ -405,7 +354,7 @@ $("csv").addEventListener("change", async () => {
 
 // -- start -------------------------------------------------------------------------------
 showValues();
-drawLayers();
+drawLayers(state, () => configureSoon());
 programPanel();
 racePanel(config, () => model?.parameters ?? null);
 stream.connect();

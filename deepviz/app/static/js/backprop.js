@@ -1,11 +1,11 @@
 // The backprop page: build a graph from an expression, step through its forward and
 // backward passes, check its gradients, and run gradient descent (figure 2.1).
 import { api, errorText, latest } from "./api.js";
-import { el, fmt, listText, sumOf, valueText } from "./format.js";
+import { buildFrames, detail, narrate, viewAt } from "./backprop_steps.js";
+import { el } from "./format.js";
 import { drawCheck } from "./render/check.js";
 import { drawDescent } from "./render/descent.js";
 import { drawGraph } from "./render/graph.js";
-import { grid } from "./render/grid.js";
 import { drawThroughTime } from "./render/through_time.js";
 import { player } from "./player.js";
 import { adopt, bindControls, onFollow, param, readState, writeState } from "./state.js";
@@ -75,11 +75,6 @@ export function parseValues(text) {
 }
 
 // -- the timeline -----------------------------------------------------------------------
-function buildFrames(d) {
-  return [{ phase: "start" }, ...d.nodes.map((n) => ({ phase: "forward", node: n.id })),
-    ...d.backward.map((s) => ({ phase: "backward", node: s.node, step: s }))];
-}
-
 // Where the figures a link names start: "forward-end" (every value known), "end" (every gradient known), or a step.
 function startAt(start) {
   if (start === "forward-end") return data.nodes.length;
@@ -87,105 +82,17 @@ function startAt(start) {
   return Number(start) || 0;
 }
 
-function viewAt(index) {
-  const known = new Set(), grads = new Map(), flows = new Map();
-  for (const f of frames.slice(0, index + 1)) {
-    if (f.phase === "forward") known.add(f.node);
-    if (f.phase === "backward") {
-      grads.set(f.node, f.step.upstream);
-      f.step.inputs.forEach((i, slot) => { // one flow per use: x * x has two
-        if (i.downstream !== null) flows.set(`${i.node}>${f.node}#${slot}`, i.downstream);
-      });
-    }
-  }
-  return { known, grads, flows, current: frames[index].node ?? null };
-}
-
-// Every use of node `id` as an input, in forward order, with the gradient it sends back:
-// [{target, slot, downstream}], downstream null for a use that carries none.
-function uses(id) {
-  const back = new Map(data.backward.map((s) => [s.node, s]));
-  return data.edges.filter((e) => e.source === id)
-    .sort((a, b) => a.target - b.target || a.slot - b.slot)
-    .map((e) => ({ ...e, downstream: back.get(e.target)?.inputs[e.slot]?.downstream ?? null }));
-}
-
-// A node used more than once receives the sum of its uses' gradients: "-4 + 1 = -3, the
-// sum over its 2 uses (-4 from q, 1 from f)"; "" for a node used once.
-function sumOverUses(n, total) {
-  const carried = uses(n.id).filter((u) => u.downstream !== null);
-  if (carried.length < 2) return "";
-  const seen = new Set();
-  const from = carried.map((u) => {
-    const again = seen.has(u.target) ? " again" : "";
-    seen.add(u.target);
-    return `${listText(u.downstream)} from ${data.nodes[u.target].label}${again}`;
-  });
-  return `${sumOf(carried.map((u) => u.downstream))} = ${listText(total)}, the sum over its ${carried.length} uses (${from.join(", ")})`;
-}
-
-// An input's name in a step: "x", or "x (input 2)" when the node takes x more than once.
-function inputName(step, k) {
-  const id = step.inputs[k].node;
-  const name = data.nodes[id].label;
-  return step.inputs.filter((i) => i.node === id).length > 1 ? `${name} (input ${k + 1})` : name;
-}
-
-function narrate(frame) {
-  const out = data.nodes[data.output].label;
-  if (frame.phase === "start") return "Press Step (→) to run the forward pass, node by node.";
-  const n = data.nodes[frame.node];
-  if (frame.phase === "forward") {
-    if (n.kind === "variable") return n.shape.length ? `${n.label} is an input${valueText(n.shape, n.value)}.` : `${n.label} = ${fmt(n.value)}: an input.`;
-    if (n.kind === "constant") return `${n.label}: a constant.`;
-    return `${n.label} = ${n.formula}${valueText(n.shape, n.value)}` + (n.id === data.output ? ". The forward pass is done; step on for the backward pass." : "");
-  }
-  const up = frame.step.upstream;
-  const sum = sumOverUses(n, up);
-  const gradient = `∂${out}/∂${n.label} = ${sum || listText(up)}`;
-  if (!frame.step.inputs.length) return `${gradient}: ${n.label} is an input, and its gradient is complete.`;
-  const head = n.id === data.output ? `${n.label} = ${n.formula}; upstream ∂${out}/∂${out} = 1`
-    : `${n.label} = ${n.formula}${valueText(n.shape, n.value)}; upstream ${gradient}`;
-  const parts = frame.step.inputs.map((i, k) => [i, k]).filter(([i]) => i.downstream !== null).map(([i, k]) => {
-    const name = data.nodes[i.node].label;
-    const scalarLocal = i.local !== null && !Array.isArray(i.local);
-    const local = scalarLocal && i.rule !== fmt(i.local) ? ` = ${fmt(i.local)}` : "";
-    const product = scalarLocal && !Array.isArray(up) ? `${fmt(i.local)} × ${fmt(up)} = ` : "";
-    return `to ${inputName(frame.step, k)}: local ∂${n.label}/∂${name} = ${i.rule}${local}; downstream ${product}${listText(i.downstream)}`;
-  });
-  return [head, ...parts].join("; ");
-}
-
-function detail(frame) {
-  if (frame.phase !== "backward" || !frame.step.inputs.length) return [];
-  const n = data.nodes[frame.node];
-  const out = data.nodes[data.output].label;
-  const table = el("table", { class: "chain" });
-  table.append(el("tr", {}, ...["input", "local gradient", "× upstream", "= downstream"].map((h) => el("th", { scope: "col" }, h))));
-  frame.step.inputs.forEach((i, k) => {
-    const name = data.nodes[i.node].label;
-    const cell = (v, kind) => (Array.isArray(v) ? grid(v, { kind }) : fmt(v));
-    table.append(el("tr", {},
-      el("th", { scope: "row" }, inputName(frame.step, k)),
-      el("td", {}, `∂${n.label}/∂${name} = ${i.rule}`,
-        i.local !== null && i.rule !== fmt(i.local) ? el("div", {}, cell(i.local, "local")) : ""),
-      el("td", {}, cell(frame.step.upstream, "grad")),
-      el("td", { class: "downstream" }, i.downstream === null ? "(a constant: no gradient)" : cell(i.downstream, "grad"))));
-  });
-  return [el("h3", {}, `At ${n.label}: upstream ∂${out}/∂${n.label}, local ∂${n.label}/∂input`), table];
-}
-
 function show(index) {
   if (!data) return;
   state.step = String(Math.max(0, Math.min(index, frames.length - 1)));
   const i = Number(state.step);
-  const view = viewAt(i);
+  const view = viewAt(frames, i);
   drawGraph($("graph"), data, view);
   const steps = data.through_time ?? [];
   $("through-time").hidden = !steps.length;
   if (steps.length) drawThroughTime($("through-time-plot"), $("through-time-table"), steps, view.grads);
-  $("narration").textContent = narrate(frames[i]);
-  $("detail").replaceChildren(...detail(frames[i]));
+  $("narration").textContent = narrate(data, frames[i]);
+  $("detail").replaceChildren(...detail(data, frames[i]));
   const phase = frames[i].phase === "start" ? "ready" : `${frames[i].phase} pass`;
   $("step-counter").textContent = `step ${i} of ${frames.length - 1} · ${phase}`;
   writeState(state);

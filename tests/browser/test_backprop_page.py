@@ -11,6 +11,12 @@ from tests.browser.conftest import screenshot
 pytestmark = pytest.mark.browser
 
 
+def drawn_at_its_start(page, counter: str = "ready") -> None:
+    """Waits until the graph asked for is drawn at its first step: End pressed before then
+    would step the previous graph (or none), and the answer would then show its start."""
+    expect(page.locator("#step-counter")).to_contain_text(counter)
+
+
 def test_the_notes_example_step_by_step(page):
     page.goto("/backprop?preset=custom")
     page.fill("#expression", "(x + y) * z")
@@ -45,6 +51,7 @@ def test_a_link_reproduces_the_state(page):
     page.fill("#expression", "x * y + x")
     page.fill("#values", "x = 3, y = -4")
     page.click("#run")
+    drawn_at_its_start(page, "step 0 of 8 · ready")  # x, y, x * y, + forward; 4 steps back ((x + y) * z has 10)
     page.click("#to-end")
     expect(page.locator("#step-counter")).to_contain_text("backward pass")
     url = page.url
@@ -173,6 +180,7 @@ def overlap(a, b) -> bool:
 
 def test_a_variable_used_twice_in_one_operation_is_drawn_as_two_edges(page):
     page.goto("/backprop?preset=custom&expr=x+*+x&values=x+%3D+3")
+    drawn_at_its_start(page)
     page.click("#to-end")
     expect(page.locator("g.node[data-label=x] text.grad")).to_have_text("∂ 6")
     graph = page.evaluate(MEASURE_GRAPH)
@@ -197,6 +205,7 @@ def test_a_variable_used_twice_in_one_operation_is_drawn_as_two_edges(page):
 )
 def test_every_edge_and_its_label_can_be_read(page, query):
     page.goto(f"/backprop?{query}")
+    drawn_at_its_start(page)
     page.click("#to-end")
     expect(page.locator("#step-counter")).to_contain_text("backward pass")
     graph = page.evaluate(MEASURE_GRAPH)

@@ -40,6 +40,7 @@ def test_stepping_back_through_time_vanishing_then_exploding(page):
 
     page.click("#rnn-exploding")
     expect(page.locator("#values")).to_have_value("w = 3, u = 1, h0 = 0, x1 = 0, x2 = 0, x3 = 0, x4 = 0")
+    expect(page.locator("#step-counter")).to_contain_text("ready")  # the new graph, at its start: End steps it
     page.click("#to-end")
     expect(page.locator("#through-time-table td.norm")).to_have_text(["81", "27", "9", "3", "1"])
     assert "regime=exploding" in page.url and "T=4" in page.url

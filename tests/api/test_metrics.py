@@ -46,7 +46,7 @@ def server(args: list[str], tmp: Path, workers: int = 2) -> Iterator[tuple[str, 
         process = subprocess.Popen([sys.executable, *args, "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT,
                                    env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
         try:
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + 60  # generous: other tests may share the cores
             while log_path.read_text().count("Application startup complete") < workers:
                 assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
                 time.sleep(0.05)
@@ -62,7 +62,7 @@ def server(args: list[str], tmp: Path, workers: int = 2) -> Iterator[tuple[str, 
 
 def get(url: str) -> str:
     """One request over a connection of its own (urllib closes it), so any worker may answer."""
-    with urllib.request.urlopen(url, timeout=2) as response:
+    with urllib.request.urlopen(url, timeout=10) as response:
         return response.read().decode()
 
 
@@ -80,18 +80,28 @@ def per_worker(directory: Path) -> list[float]:
     return counts
 
 
+def both_counted(directory: Path) -> bool:
+    served = per_worker(directory)
+    return len(served) == 2 and min(served) > 0
+
+
 def check_scrapes_add_up(url: str, tmp: Path) -> None:
-    for _ in range(REQUESTS):
+    (directory,) = tmp.glob("deepviz-metrics-*")
+    # Which worker accepts a connection is the kernel's choice: under load one of them may take
+    # many in a row. Requests go until both have counted some (bounded, generously).
+    sent, deadline = 0, time.monotonic() + 60
+    while sent < REQUESTS or not both_counted(directory):
+        assert time.monotonic() < deadline, f"after {sent} requests, the workers counted {per_worker(directory)}"
         assert get(f"{url}/healthz") == '{"status":"ok"}'
-    deadline = time.monotonic() + 2  # a worker counts a request just after answering it
-    while healthz_count(url) < REQUESTS and time.monotonic() < deadline:
+        sent += 1
+    deadline = time.monotonic() + 30  # a worker counts a request just after answering it
+    while healthz_count(url) < sent and time.monotonic() < deadline:
         time.sleep(0.05)
     scrapes = [healthz_count(url) for _ in range(10)]
     assert scrapes == sorted(scrapes), scrapes  # a counter that went back would read as a reset
-    assert scrapes == [REQUESTS] * 10, scrapes  # every worker's requests, in every scrape
-    (directory,) = tmp.glob("deepviz-metrics-*")
+    assert scrapes == [sent] * 10, scrapes  # every worker's requests, in every scrape
     served = per_worker(directory)
-    assert len(served) == 2 and sum(served) == REQUESTS and min(served) > 0, served  # both workers served some
+    assert len(served) == 2 and sum(served) == sent and min(served) > 0, served  # both workers served some
 
 
 def test_deepviz_serve_sums_its_workers_and_removes_their_files_at_exit(tmp_path):

@@ -48,8 +48,6 @@ from tests.hostile.wire import (
     read_all,
     request_bytes,
     run_all,
-    send_every,
-    ws_sockets,
 )
 from tests.hostile.ws_attacks import (  # noqa: E402 - after the shared imports, as the list below reads
     bad_ws_frame,
@@ -62,6 +60,7 @@ from tests.hostile.ws_attacks import (  # noqa: E402 - after the shared imports,
     ws_hoarding,
     ws_ping_flood,
 )
+from tests.hostile.ws_wire import send_every, ws_sockets
 
 # --- the attacks ------------------------------------------------------------------------------------
 

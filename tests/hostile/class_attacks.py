@@ -13,16 +13,8 @@ import json
 import random
 import time
 
-from tests.hostile.wire import (
-    Outcome,
-    Target,
-    fetch,
-    json_body,
-    loop_requests,
-    run_all,
-    ws_connect,
-    ws_failed,
-)
+from tests.hostile.wire import Outcome, Target, fetch, json_body, loop_requests, run_all
+from tests.hostile.ws_wire import ws_connect, ws_failed
 
 ACCOMPLICE_IP = "127.0.0.4"
 CODE_SYMBOLS = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # the codes' alphabet: no 0/O, 1/I

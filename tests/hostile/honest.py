@@ -23,8 +23,8 @@ from tests.hostile.wire import (
     Target,
     fetch,
     json_body,
-    ws_connect,
 )
+from tests.hostile.ws_wire import ws_connect
 
 # --- honest clients ---------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The wire under an attack: targets, outcomes, raw HTTP on sockets, WebSockets. Honest clients
+"""The wire under an attack: targets, outcomes, raw HTTP on sockets (WebSockets: ws_wire.py). Honest clients
 connect from 127.0.0.2, attackers from 127.0.0.3: per-address limits are tested as they work in
 a lecture hall. Traffic goes to loopback only."""
 
@@ -11,8 +11,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus, WebSocketException
+from websockets.exceptions import WebSocketException
 
 HONEST_IP = "127.0.0.2"
 ATTACKER_IP = "127.0.0.3"
@@ -321,80 +320,6 @@ async def drip_many(target: Target, seconds: float, connections: int, first: byt
             await asyncio.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
 
     return await run_all([slot() for _ in range(connections)], seconds, outcome)
-
-
-# --- WebSockets -----------------------------------------------------------------------------------
-
-
-def ws_connect(target: Target, local: str = ATTACKER_IP, open_timeout: float = 10, path: str | None = None) -> connect:
-    """A WebSocket to the LeNet stream, or to ``path`` (e.g. "/api/v1/train/stream")."""
-    url = f"ws://{target.host}:{target.port}{path}" if path else target.ws
-    return connect(url, local_addr=(local, 0), compression=None, max_size=2**23, open_timeout=open_timeout,
-                   ping_interval=None, close_timeout=1, max_queue=None)  # fmt: skip
-
-
-def ws_failed(outcome: Outcome, error: BaseException) -> None:
-    """How a WebSocket attempt ended: a refused handshake (its HTTP status), a close code, or else."""
-    if isinstance(error, InvalidStatus):
-        outcome.statuses[error.response.status_code] += 1
-    elif isinstance(error, ConnectionClosed):
-        outcome.closes[error.rcvd.code if error.rcvd else 1006] += 1
-    elif isinstance(error, TimeoutError):
-        outcome.errors["timeout"] += 1
-    elif isinstance(error, InvalidMessage | ConnectionResetError):  # the socket closed before any answer
-        outcome.ends["closed at handshake"] += 1
-    else:
-        outcome.error(error)
-
-
-def note_answer(outcome: Outcome, message: str | bytes) -> None:
-    try:
-        answer = json.loads(message)
-    except ValueError:
-        outcome.answers["not JSON"] += 1
-        return
-    error = answer.get("error") if isinstance(answer, dict) else None
-    outcome.answers[f"error: {str(error.get('msg', error))[:40]}" if error else "frame"] += 1
-
-
-async def drain(ws: ClientConnection, outcome: Outcome) -> None:
-    """Read (and note) whatever the server sends until it closes."""
-    async for message in ws:
-        note_answer(outcome, message)
-
-
-async def ws_sockets(target: Target, seconds: float, count: int, body: Callable[[ClientConnection, float], Awaitable],
-                     outcome: Outcome | None = None, path: str | None = None) -> Outcome:  # fmt: skip
-    """``count`` attacker WebSockets (to the LeNet stream, or ``path``), each running
-    ``body(ws, deadline)`` until the deadline."""
-    outcome = outcome or Outcome()
-    deadline = time.monotonic() + seconds
-
-    async def one() -> None:
-        try:
-            async with ws_connect(target, path=path) as ws:
-                outcome.sent += 1
-                reader = asyncio.create_task(drain(ws, outcome))
-                try:
-                    await body(ws, deadline)
-                    await asyncio.wait_for(asyncio.shield(reader), max(0.0, deadline - time.monotonic()) + 0.5)
-                except TimeoutError:
-                    outcome.ends["open at end"] += 1
-                finally:
-                    reader.cancel()
-                    await asyncio.gather(reader, return_exceptions=True)
-                if ws.close_code is not None:  # closed by the server (1006: without a close frame)
-                    outcome.closes[ws.close_code] += 1
-        except Exception as error:  # noqa: BLE001 - every way it ends is noted
-            ws_failed(outcome, error)
-
-    return await run_all([one() for _ in range(count)], seconds, outcome)
-
-
-async def send_every(ws: ClientConnection, deadline: float, message: Callable[[], str | bytes], interval: float):
-    while time.monotonic() < deadline:
-        await ws.send(message())
-        await asyncio.sleep(interval)
 
 
 def run_async(coroutine):

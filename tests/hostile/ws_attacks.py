@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator
 from websockets.asyncio.client import ClientConnection
 
 from tests.hostile.payloads import drawing, largest_drawing_side, nested_brackets
-from tests.hostile.wire import Outcome, Target, note_answer, run_all, send_every, ws_connect, ws_failed, ws_sockets
+from tests.hostile.wire import Outcome, Target, run_all
+from tests.hostile.ws_wire import note_answer, send_every, ws_connect, ws_failed, ws_sockets
 
 TRAIN = "/api/v1/train/stream"
 # the costliest run a student may ask for: the most points, layers and units, a full batch

@@ -13,8 +13,8 @@ import json
 import random
 import time
 
-from tests.hostile.wire import Outcome, Target, fetch, json_body, loop_requests, run_all
-from tests.hostile.ws_wire import ws_connect, ws_failed
+from tests.hostile.wire import Outcome, Target, fetch, json_body, loop_requests
+from tests.hostile.ws_wire import hold_idle, ws_connect, ws_failed
 
 ACCOMPLICE_IP = "127.0.0.4"
 CODE_SYMBOLS = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # the codes' alphabet: no 0/O, 1/I
@@ -62,30 +62,7 @@ async def class_create_flood(target: Target, seconds: float) -> Outcome:
 async def class_follow_hoard(target: Target, seconds: float) -> Outcome:
     """One student token opening 1,500 follow streams from one address, held open."""
     code, _, (token,) = await own_class(target)
-    outcome = Outcome()
-    deadline = time.monotonic() + seconds
-    gate = asyncio.Semaphore(200)  # handshakes in flight
-
-    async def one() -> None:
-        start = time.monotonic()
-        try:
-            async with gate:
-                ws = await ws_connect(target, open_timeout=max(1.0, deadline - time.monotonic()),
-                                      path=follow_path(code, token))  # fmt: skip
-        except Exception as error:  # noqa: BLE001 - every way it ends is noted
-            ws_failed(outcome, error)
-            return
-        outcome.sent += 1
-        try:
-            await asyncio.wait_for(ws.wait_closed(), max(0.0, deadline - time.monotonic()))
-            outcome.closes[ws.close_code] += 1
-            outcome.close_after.append(time.monotonic() - start)
-        except TimeoutError:
-            outcome.ends["open at end"] += 1
-        finally:
-            ws.transport.abort()
-
-    return await run_all([one() for _ in range(1500)], seconds, outcome)
+    return await hold_idle(target, seconds, 1500, path=follow_path(code, token))
 
 
 async def class_state_flood(target: Target, seconds: float) -> Outcome:

@@ -14,7 +14,7 @@ from websockets.asyncio.client import ClientConnection
 
 from tests.hostile.payloads import drawing, largest_drawing_side, nested_brackets
 from tests.hostile.wire import Outcome, Target, run_all
-from tests.hostile.ws_wire import note_answer, send_every, ws_connect, ws_failed, ws_sockets
+from tests.hostile.ws_wire import hold_idle, note_answer, send_every, ws_connect, ws_failed, ws_sockets
 
 TRAIN = "/api/v1/train/stream"
 # the costliest run a student may ask for: the most points, layers and units, a full batch
@@ -36,29 +36,7 @@ async def bad_ws_frame(target: Target, seconds: float) -> Outcome:
 
 async def ws_hoarding(target: Target, seconds: float) -> Outcome:
     """2,000 idle streams from one address, opened as fast as the server takes them, held."""
-    outcome = Outcome()
-    deadline = time.monotonic() + seconds
-    gate = asyncio.Semaphore(200)  # handshakes in flight
-
-    async def one() -> None:
-        start = time.monotonic()
-        try:
-            async with gate:
-                ws = await ws_connect(target, open_timeout=max(1.0, deadline - time.monotonic()))
-        except Exception as error:  # noqa: BLE001
-            ws_failed(outcome, error)
-            return
-        outcome.sent += 1
-        try:
-            await asyncio.wait_for(ws.wait_closed(), max(0.0, deadline - time.monotonic()))
-            outcome.closes[ws.close_code] += 1
-            outcome.close_after.append(time.monotonic() - start)
-        except TimeoutError:
-            outcome.ends["open at end"] += 1
-        finally:
-            ws.transport.abort()
-
-    return await run_all([one() for _ in range(2000)], seconds, outcome)
+    return await hold_idle(target, seconds, 2000)
 
 
 async def large_drawings(target: Target, seconds: float, side: int | None = None) -> Outcome:

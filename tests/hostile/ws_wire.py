@@ -84,3 +84,31 @@ async def send_every(ws: ClientConnection, deadline: float, message: Callable[[]
     while time.monotonic() < deadline:
         await ws.send(message())
         await asyncio.sleep(interval)
+
+
+async def hold_idle(target: Target, seconds: float, count: int, path: str | None = None) -> Outcome:
+    """``count`` idle WebSockets from one address (to the LeNet stream, or ``path``), opened
+    as fast as the server takes them and held until the server ends them or time is up."""
+    outcome = Outcome()
+    deadline = time.monotonic() + seconds
+    gate = asyncio.Semaphore(200)  # handshakes in flight
+
+    async def one() -> None:
+        start = time.monotonic()
+        try:
+            async with gate:
+                ws = await ws_connect(target, open_timeout=max(1.0, deadline - time.monotonic()), path=path)
+        except Exception as error:  # noqa: BLE001 - every way it ends is noted
+            ws_failed(outcome, error)
+            return
+        outcome.sent += 1
+        try:
+            await asyncio.wait_for(ws.wait_closed(), max(0.0, deadline - time.monotonic()))
+            outcome.closes[ws.close_code] += 1
+            outcome.close_after.append(time.monotonic() - start)
+        except TimeoutError:
+            outcome.ends["open at end"] += 1
+        finally:
+            ws.transport.abort()
+
+    return await run_all([one() for _ in range(count)], seconds, outcome)

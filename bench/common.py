@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -13,6 +12,8 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,12 +67,6 @@ def percentile_ms(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     k = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
     return ordered[k] * 1e3
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager

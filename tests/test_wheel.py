@@ -4,7 +4,6 @@ started from another directory (so nothing can come from the source tree by acci
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -14,14 +13,9 @@ from pathlib import Path
 import pytest
 
 from deepviz.app.routers.pages import PAGES
+from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(url: str, body: bytes | None = None) -> tuple[int, bytes]:
@@ -48,7 +42,7 @@ def installed(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(installed):
-    port = _free_port()
+    port = free_port()
     elsewhere = installed / "elsewhere"
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH" and not k.startswith("DEEPVIZ_")}

@@ -20,18 +20,11 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from deepviz.app import metrics
 from deepviz.app.main import create_app
 from deepviz.app.settings import Settings
+from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 HEALTHZ = 'deepviz_requests_total{method="GET",route="/healthz",status="200"}'
 REQUESTS = 30
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager

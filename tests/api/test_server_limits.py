@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.services import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 ATTACKER = "127.0.0.3"
 STARTS = {
@@ -30,16 +32,10 @@ STARTS = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def server_env(start: str, env: dict):
     """A real server started as ``start`` with ``env``; yields its port and pid."""
-    port = _free_port()
+    port = free_port()
     command = STARTS[start](port)
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -155,7 +151,7 @@ def test_connections_past_the_per_address_cap_are_closed_at_once(port):
 @pytest.mark.parametrize("start", list(STARTS))
 def test_a_bad_setting_stops_the_server_with_one_line(start):
     env = {**os.environ, "DEEPVIZ_MAX_WS_RATE": "nan"}
-    out = subprocess.run(STARTS[start](_free_port()), cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
+    out = subprocess.run(STARTS[start](free_port()), cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
     assert out.returncode != 0
     assert "deepviz: DEEPVIZ_MAX_WS_RATE='nan': input should be a finite number" in out.stderr
 

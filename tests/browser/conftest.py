@@ -7,7 +7,6 @@ downloads a browser here. Screenshots go to test-artifacts/ for a person to look
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,21 +16,17 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
+from tests.services import free_port
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def server_url():
-    port = _free_port()
+    port = free_port()
     # The server's log goes to a file: a pipe nobody reads fills up (64 KiB of access lines)
     # and then blocks the server mid-run.
     ARTIFACTS.mkdir(exist_ok=True)

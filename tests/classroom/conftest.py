@@ -129,3 +129,33 @@ class Class:
 
 def bearer(student: dict) -> dict:
     return {"Authorization": f"Bearer {student['student_token']}"}
+
+
+# -- the ready-made questions' tests (test_questions*.py): one app and one class a module ------
+
+
+@pytest.fixture(scope="module")
+def client():
+    from fastapi.testclient import TestClient
+
+    from deepviz.app.main import create_app
+    from deepviz.app.settings import Settings
+
+    with TestClient(create_app(Settings())) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def lesson(client):
+    return Class(client)
+
+
+def ask(lesson: Class, page: str, **state: str):
+    """The instructor asks for the ready-made questions of `page` in `state`."""
+    return lesson.client.post(f"{lesson.url}/questions", json={"page": page, "state": state}, headers=lesson.instructor)
+
+
+def asked(lesson: Class, page: str, **state: str) -> list[dict]:
+    response = ask(lesson, page, **state)
+    assert response.status_code == 200, response.text
+    return response.json()

@@ -17,30 +17,9 @@ from hypothesis import strategies as st
 from deepviz.app import questions
 from deepviz.app.main import create_app
 from deepviz.app.settings import Settings
-from tests.classroom.conftest import Class, bearer
+from tests.classroom.conftest import Class, ask, asked, bearer
 
 ASKED = re.compile(r"Backward pass at (\w+) = .*∂\w+/∂(\w+) flows")
-
-
-@pytest.fixture(scope="module")
-def client():
-    with TestClient(create_app(Settings())) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def lesson(client):
-    return Class(client)
-
-
-def ask(lesson, page: str, **state: str):
-    return lesson.client.post(f"{lesson.url}/questions", json={"page": page, "state": state}, headers=lesson.instructor)
-
-
-def asked(lesson, page: str, **state: str) -> list[dict]:
-    response = ask(lesson, page, **state)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 finite = st.floats(-10, 10, allow_nan=False).map(lambda v: round(v, 3))

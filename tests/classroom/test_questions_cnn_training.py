@@ -16,36 +16,16 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as TF
-from fastapi.testclient import TestClient
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from deepviz.app.main import create_app
 from deepviz.app.questions import pooling, receptive_field, training
 from deepviz.app.settings import Settings
 from deepviz.lessons.playground.run import Run
-from tests.classroom.conftest import Class
+from tests.classroom.conftest import ask, asked
 
 JS = Path(pooling.__file__).parents[1] / "static" / "js"
 NODE = shutil.which("node")
-
-
-@pytest.fixture(scope="module")
-def client():
-    with TestClient(create_app(Settings())) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def lesson(client):
-    return Class(client)
-
-
-def asked(lesson, page: str, **state: str) -> list[dict]:
-    response = lesson.client.post(f"{lesson.url}/questions", json={"page": page, "state": state},
-                                  headers=lesson.instructor)  # fmt: skip
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 # -- /pooling ---------------------------------------------------------------------------------
@@ -264,8 +244,7 @@ def test_the_questions_read_these_pages_with_their_own_defaults():
     ],
 )
 def test_bad_states_are_refused_with_the_parameter_in_loc(lesson, page, state, key):
-    response = lesson.client.post(f"{lesson.url}/questions", json={"page": page, "state": state},
-                                  headers=lesson.instructor)  # fmt: skip
+    response = ask(lesson, page, **state)
     assert response.status_code == 422, response.text
     (error,) = response.json()["detail"]
     assert error["loc"] == ["body", "state", key] and error["msg"], error

@@ -12,26 +12,18 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import _open, screenshot
+from tests.browser.classes import WAIT, crowd, drive, join, open_class
+from tests.browser.conftest import screenshot
 from tests.browser.test_lenet_page import draw_a_one
 
 pytestmark = pytest.mark.browser
-WAIT = 30_000  # ms
 
 
 @pytest.fixture
 def people(browser, server_url):
-    opened = []
-
-    def person():
-        context, page, errors = _open(browser, server_url)
-        opened.append((context, errors))
-        return page
-
-    yield person
-    for context, errors in opened:
-        context.close()
-        assert not errors, f"a page reported errors: {errors}"
+    """`people()`: a new person's page (a context of its own); the errors their pages report fail the test."""
+    with crowd(browser) as person:
+        yield lambda: person(server_url)
 
 
 def draw_a_seven(page):
@@ -51,22 +43,15 @@ def ink_of(page) -> str:
 
 def test_the_hall_draws_a_seven_the_dashboard_shows_the_gallery_and_projects_one(people):
     dashboard = people()
-    dashboard.goto("/class")
-    dashboard.get_by_role("button", name="Open a class").click()
-    expect(dashboard.locator("#class-code")).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=WAIT)
-    code = dashboard.locator("#class-code").inner_text()
-    with dashboard.context.expect_page() as opened:
-        dashboard.locator("a[data-drive]", has_text=re.compile(r"^LeNet\-5$")).click()
-    teacher = opened.value
+    code = open_class(dashboard)
+    teacher = drive(dashboard, "LeNet-5")
     expect(teacher.locator("#link-state")).to_have_text("live", timeout=WAIT)
 
     students = []
     for name in ("Ada", "<b>Bob</b>"):
         student = people()
-        student.goto(f"/join?code={code}")
-        student.get_by_label("Name").fill(name)
-        student.get_by_role("button", name="Join").click()
-        student.wait_for_url(re.compile(r"/lenet"), timeout=WAIT)
+        join(student, code, name)
+        expect(student).to_have_url(re.compile(r"/lenet"))
         expect(student.locator("#link-state")).to_have_text("live", timeout=WAIT)
         students.append(student)
     ada, bob = students

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.classes import drive, join, open_class
 from tests.browser.conftest import screenshot
 from tests.browser.test_classroom import WAIT, instances, people, step_of  # noqa: F401 - fixtures
 from tests.browser.test_phone import PHONE
@@ -66,15 +67,10 @@ def test_alone_anyone_steps_through_a_lesson_link(page):
 def test_an_instructor_hides_steps_releases_and_locks_and_the_students_follow(instances, people):  # noqa: F811
     a, b = instances
     dashboard = people(a.url)
-    dashboard.goto("/class")
-    dashboard.get_by_role("button", name="Open a class").click()
-    expect(dashboard.locator("#class-code")).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=WAIT)
-    code = dashboard.locator("#class-code").inner_text()
+    code = open_class(dashboard)
     pace = dashboard.locator("#class-pace")
     expect(pace.get_by_role("button", name="Pace")).to_have_attribute("aria-pressed", "true", timeout=WAIT)
-    with dashboard.context.expect_page() as opened:
-        dashboard.locator("a[data-drive]", has_text=re.compile(r"^Backpropagation$")).click()
-    teacher = opened.value
+    teacher = drive(dashboard, "Backpropagation")
     bar = teacher.locator("#class-bar")
     expect(bar).to_contain_text(f"Class {code}", timeout=WAIT)
     expect(teacher.locator("#step-counter")).to_contain_text("step 0", timeout=WAIT)
@@ -82,11 +78,8 @@ def test_an_instructor_hides_steps_releases_and_locks_and_the_students_follow(in
     students = []
     for name, options in (("Ada", {}), ("Grace", PHONE)):
         student = people(b.url, **options)
-        student.goto(f"/join?code={code}")
-        student.get_by_label("Name").fill(name)
-        student.get_by_role("button", name="Join").click()
-        student.wait_for_url(re.compile(r"/backprop"), timeout=WAIT)
-        expect(student.locator("#class-bar")).to_contain_text("Following the instructor", timeout=WAIT)
+        join(student, code, name)
+        expect(student).to_have_url(re.compile(r"/backprop"))
         students.append(student)
     ada, grace = students
 

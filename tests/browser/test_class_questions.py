@@ -11,42 +11,28 @@ import pytest
 from playwright.sync_api import expect
 
 from deepviz.app.questions import pooling
-from tests.browser.conftest import _open, screenshot
+from tests.browser.classes import WAIT, crowd, drive, join, open_class
+from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.browser
-WAIT = 30_000  # ms
 
 
 @pytest.fixture
 def people(browser, server_url):
-    opened = []
-
-    def person():
-        context, page, errors = _open(browser, server_url)
-        opened.append((context, errors))
-        return page
-
-    yield person
-    for context, errors in opened:
-        context.close()
-        assert not errors, f"a page reported errors: {errors}"
+    """`people()`: a new person's page (a context of its own); the errors their pages report fail the test."""
+    with crowd(browser) as person:
+        yield lambda: person(server_url)
 
 
 def test_a_ready_made_backprop_question_is_asked_answered_and_its_reveal_moves_the_class(people):
     dashboard = people()
-    dashboard.goto("/class")
-    dashboard.get_by_role("button", name="Open a class").click()
-    expect(dashboard.locator("#class-code")).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=WAIT)
-    code = dashboard.locator("#class-code").inner_text()
-    with dashboard.context.expect_page() as opened:
-        dashboard.locator("a[data-drive]", has_text=re.compile(r"^Backpropagation$")).click()
-    teacher = opened.value
+    code = open_class(dashboard)
+    teacher = drive(dashboard, "Backpropagation")
     expect(teacher.locator("#step-counter")).to_contain_text("step 0", timeout=WAIT)
 
     student = people()
-    student.goto(f"/join?code={code}")
-    student.get_by_role("button", name="Join").click()
-    student.wait_for_url(re.compile(r"/backprop"), timeout=WAIT)
+    join(student, code)
+    expect(student).to_have_url(re.compile(r"/backprop"))
     expect(student.locator("#step-counter")).to_contain_text("step 0", timeout=WAIT)
 
     # the dashboard lists the page's questions (the default expression: f = (x + y) * z)
@@ -77,18 +63,12 @@ def test_a_pooling_question_is_asked_on_the_pages_own_numbers_and_its_reveal_mar
     """The grid the question reads (questions/pooling.py's copy of the page's numbers) is the one
     the students see; the reveal marks the output and its window on their pages."""
     dashboard = people()
-    dashboard.goto("/class")
-    dashboard.get_by_role("button", name="Open a class").click()
-    expect(dashboard.locator("#class-code")).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=WAIT)
-    code = dashboard.locator("#class-code").inner_text()
-    with dashboard.context.expect_page() as opened:
-        dashboard.locator("a[data-drive]", has_text=re.compile(r"^Pooling$")).click()
-    teacher = opened.value
+    code = open_class(dashboard)
+    teacher = drive(dashboard, "Pooling")
     expect(teacher.locator("#pool-output td")).to_have_count(9, timeout=WAIT)
     student = people()
-    student.goto(f"/join?code={code}")
-    student.get_by_role("button", name="Join").click()
-    student.wait_for_url(re.compile(r"/pooling"), timeout=WAIT)
+    join(student, code)
+    expect(student).to_have_url(re.compile(r"/pooling"))
     expect(student.locator("#pool-input td")).to_have_count(36, timeout=WAIT)
     shown = [float(t) for t in student.locator("#pool-input td").all_inner_texts()]
     assert shown == pooling.numbers(1).ravel().tolist()  # the default seed: what the question computes on

@@ -14,7 +14,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.classes import WAIT, crowd, open_class
+from tests.browser.classes import WAIT, crowd, drive, join, open_class
 from tests.browser.conftest import screenshot
 from tests.browser.test_phone import PHONE
 from tests.classroom.conftest import RedisServer
@@ -61,9 +61,7 @@ def test_an_instructor_drives_backprop_on_one_instance_and_two_students_on_anoth
     assert dashboard.locator("#class-qr").evaluate("img => img.naturalWidth > 0")
     assert "token" not in dashboard.url and "i." not in dashboard.url  # the token is in sessionStorage only
 
-    with dashboard.context.expect_page() as opened:  # "drive a page" opens a tab that drives
-        dashboard.locator("a[data-drive]", has_text=re.compile(r"^Backpropagation$")).click()
-    teacher = opened.value
+    teacher = drive(dashboard, "Backpropagation")  # "drive a page" opens a tab that drives
     expect(teacher.locator("#class-bar")).to_contain_text(f"Class {code}", timeout=WAIT)
     expect(teacher.locator("#step-counter")).to_contain_text("step 0", timeout=WAIT)
     assert "#" not in teacher.url  # the fragment that carried the token is gone from the address bar
@@ -71,11 +69,8 @@ def test_an_instructor_drives_backprop_on_one_instance_and_two_students_on_anoth
     students = []
     for name, options in (("Ada", {}), ("Grace", PHONE)):
         student = people(b.url, **options)
-        student.goto(f"/join?code={code}")
-        student.get_by_label("Name").fill(name)
-        student.get_by_role("button", name="Join").click()
-        student.wait_for_url(re.compile(r"/backprop"), timeout=WAIT)  # to the instructor's page at once
-        expect(student.locator("#class-bar")).to_contain_text("Following the instructor", timeout=WAIT)
+        join(student, code, name)
+        expect(student).to_have_url(re.compile(r"/backprop"))  # to the instructor's page at once
         students.append(student)
     expect(dashboard.locator("#class-students")).to_have_text("2", timeout=WAIT)
     expect(dashboard.locator("#class-connected")).to_have_text("2", timeout=WAIT)
@@ -146,14 +141,11 @@ def test_students_whose_instance_restarts_reconnect_and_catch_up_with_the_instru
     a, b = instances
     dashboard = people(a.url)
     code = open_class(dashboard)
-    with dashboard.context.expect_page() as opened:
-        dashboard.locator("a[data-drive]", has_text=re.compile(r"^Backpropagation$")).click()
-    teacher = opened.value
+    teacher = drive(dashboard, "Backpropagation")
     expect(teacher.locator("#step-counter")).to_contain_text("step 0", timeout=WAIT)
     student = people(b.url, tolerated=("WebSocket connection to",))  # refused while its instance is down
-    student.goto(f"/join?code={code}")
-    student.get_by_role("button", name="Join").click()
-    student.wait_for_url(re.compile(r"/backprop"), timeout=WAIT)
+    join(student, code)
+    expect(student).to_have_url(re.compile(r"/backprop"))
     expect(student.locator("#step-counter")).to_contain_text("step 0", timeout=WAIT)
 
     b.stop()

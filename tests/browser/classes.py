@@ -113,6 +113,28 @@ def build_or_preset(page: Page, there: bool) -> None:
         page.select_option("#preset", "notes")
 
 
+def menu_change(name: str, start: str, ready: Shown, menu: str, key: str, values: tuple[str, str],
+                note: tuple[str, str, str]) -> Change:  # fmt: skip
+    """A change made with a menu: the select `menu` from values[0] to values[1] (`there`) and
+    back, the URL's `key` with it; note = (selector, its text at values[0], its text there)."""
+    selector, text_back, text_there = note
+
+    def pick(there: bool) -> str:
+        return values[1] if there else values[0]
+
+    return Change(
+        name,
+        start,
+        ready,
+        act=lambda page, there: page.select_option(menu, pick(there)),
+        shown=lambda there: [
+            (selector, "textContent", text_there if there else text_back, True),
+            (menu, "value", pick(there), True),
+        ],
+        query=lambda there: f"{key}={pick(there)}",
+    )
+
+
 CHANGES = [
     Change(
         "convolution: padding",
@@ -148,38 +170,32 @@ CHANGES = [
         shown=lambda there: [("#pool-output-caption", "textContent", "Output, 2×2" if there else "Output, 3×3", True)],
         query=lambda there: "k=3" if there else "k=2",
     ),
-    Change(
+    menu_change(
         "optimizers: surface",
         "/optimizers?surface=quadratic&racers=gd,adam&steps=50",
         [("#surface-note", "textContent", "κ = 10", True)],
-        act=lambda page, there: page.select_option("#surface", "rosenbrock" if there else "quadratic"),
-        shown=lambda there: [
-            ("#surface-note", "textContent", "A curved valley" if there else "κ = 10", True),
-            ("#surface", "value", "rosenbrock" if there else "quadratic", True),
-        ],
-        query=lambda there: "surface=rosenbrock" if there else "surface=quadratic",
+        "#surface",
+        "surface",
+        ("quadratic", "rosenbrock"),
+        ("#surface-note", "κ = 10", "A curved valley"),
     ),
-    Change(
+    menu_change(
         "training: dataset",
         "/training?data=xor",
         [("#link-state", "textContent", "live", True), ("#metric-name", "textContent", "Test accuracy", True)],
-        act=lambda page, there: page.select_option("#dataset", "sine" if there else "xor"),
-        shown=lambda there: [
-            ("#metric-name", "textContent", "mean squared" if there else "Test accuracy", True),
-            ("#dataset", "value", "sine" if there else "xor", True),
-        ],
-        query=lambda there: "data=sine" if there else "data=xor",
+        "#dataset",
+        "data",
+        ("xor", "sine"),
+        ("#metric-name", "Test accuracy", "mean squared"),
     ),
-    Change(
+    menu_change(
         "adversarial: model",
         "/adversarial?model=standard&target=3&eps=0.1&steps=10",
         [("#verdict", "textContent", "the standard LeNet-5", True)],
-        act=lambda page, there: page.select_option("#model", "robust" if there else "standard"),
-        shown=lambda there: [
-            ("#verdict", "textContent", "adversarially trained" if there else "the standard LeNet-5", True),
-            ("#model", "value", "robust" if there else "standard", True),
-        ],
-        query=lambda there: "model=robust" if there else "model=standard",
+        "#model",
+        "model",
+        ("standard", "robust"),
+        ("#verdict", "the standard LeNet-5", "adversarially trained"),
     ),
     Change(
         "backprop: expression",

@@ -15,12 +15,12 @@ from playwright.sync_api import expect
 from tests.browser.classes import (
     CHANGES,
     WAIT,
-    Change,
     crowd,
     drive,
     follow_once,
     go_to_start,
     join,
+    menu_change,
     open_class,
 )
 from tests.browser.conftest import screenshot
@@ -96,16 +96,14 @@ def test_a_followed_optimizer_is_set_live_on_each_students_own_run(hall):
     """/training: the training settings go to the student's run without a reset (the steps the
     student took stay); the run's description (its program) follows."""
     teacher, students = hall
-    optimizer = Change(
+    optimizer = menu_change(
         "training: optimizer",
         "/training?data=xor&opt=adam",
         [("#link-state", "textContent", "live", True), ("#step-count", "textContent", "0", True)],
-        act=lambda page, there: page.select_option("#optimizer", "sgd" if there else "adam"),
-        shown=lambda there: [
-            ("#optimizer", "value", "sgd" if there else "adam", True),
-            ("#program", "textContent", "torch.optim.SGD(" if there else "torch.optim.Adam(", True),
-        ],
-        query=lambda there: "opt=sgd" if there else "opt=adam",
+        "#optimizer",
+        "opt",
+        ("adam", "sgd"),
+        ("#program", "torch.optim.Adam(", "torch.optim.SGD("),
     )
     go_to_start(teacher, students, optimizer)
     for student in students:  # each student's own run: two steps

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
+from tests.browser.test_lenet_page import draw_a_one
 
 pytestmark = pytest.mark.browser
 
@@ -69,13 +70,7 @@ def test_a_drawing_is_attacked(page):
     page.goto("/adversarial")
     expect(page.locator("#before-read")).to_contain_text("read as")
     page.click("#draw-box summary")
-    box = page.locator("#pad").bounding_box()
-    x, y = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.15
-    page.mouse.move(x, y)
-    page.mouse.down()
-    for i in range(1, 31):
-        page.mouse.move(x + i * 0.6, y + i * box["height"] * 0.7 / 30)
-    page.mouse.up()
+    draw_a_one(page)
     expect(page.locator("#before-read")).to_contain_text("read as 1")
     expect(page.locator('#digits button[aria-pressed="true"]')).to_have_count(0)
     assert "digit=" not in page.url

@@ -26,6 +26,18 @@ DRAG = """([selector, values]) => {
 }"""
 
 
+def dragged(page, selector: str, values: list, shown: tuple[str, str], path: str) -> None:
+    """`selector` dragged quickly through `values`: once the page shows `shown` (a selector, its
+    text), at most one request to `path` was ever in flight, and one or two were sent."""
+    reset_requests(page)
+    page.evaluate(DRAG, [selector, values])
+    expect(page.locator(shown[0])).to_have_text(shown[1])
+    settle(page)
+    log = requests(page)
+    assert log["most"][path] == 1, log
+    assert 1 <= len(log["started"]) <= 2, log
+
+
 def sent(page, path):
     return [p for p in requests(page)["started"] if p == path]
 
@@ -77,13 +89,7 @@ def test_convolution_requests_per_action(page):
     settle(page)
     assert requests(page)["started"] == ["/api/v1/conv"]
     # a quick drag of the stride: at most one in flight, the last position shown
-    reset_requests(page)
-    page.evaluate(DRAG, ["#stride", [2, 3, 4, 3, 2, 1, 2, 3]])
-    expect(page.locator("#output-size")).to_have_text("2 × 2")
-    settle(page)
-    log = requests(page)
-    assert log["most"]["/api/v1/conv"] == 1, log
-    assert 1 <= len(log["started"]) <= 2, log
+    dragged(page, "#stride", [2, 3, 4, 3, 2, 1, 2, 3], ("#output-size", "2 × 2"), "/api/v1/conv")
     assert "s=3" in page.url
     # the stack: one request per change
     reset_requests(page)
@@ -126,13 +132,7 @@ def test_pooling_requests_per_action(page):
     page.click("#seed")
     settle(page)
     assert requests(page)["started"] == ["/api/v1/pool"]
-    reset_requests(page)
-    page.evaluate(DRAG, ["#kernel", [3, 4, 3, 2, 1, 2, 3]])
-    expect(page.locator("#pool-output-caption")).to_have_text("Output, 2×2")
-    settle(page)
-    log = requests(page)
-    assert log["most"]["/api/v1/pool"] == 1, log
-    assert 1 <= len(log["started"]) <= 2, log
+    dragged(page, "#kernel", [3, 4, 3, 2, 1, 2, 3], ("#pool-output-caption", "Output, 2×2"), "/api/v1/pool")
 
 
 def test_adversarial_requests_per_action(page):
@@ -166,13 +166,7 @@ def test_convolution_backward_requests_per_action(page):
     expect(page.locator("#back-where")).to_have_text("position 2 of 16")
     settle(page)
     assert requests(page)["started"] == ["/api/v1/conv/backward"]
-    reset_requests(page)
-    page.evaluate(DRAG, ["#size", [5, 6, 7, 6, 5]])
-    expect(page.locator("#back-where")).to_have_text("position 1 of 25")
-    settle(page)
-    log = requests(page)
-    assert log["most"]["/api/v1/conv/backward"] == 1, log
-    assert 1 <= len(log["started"]) <= 2, log
+    dragged(page, "#size", [5, 6, 7, 6, 5], ("#back-where", "position 1 of 25"), "/api/v1/conv/backward")
 
 
 def test_lenet_requests_per_action(page):
@@ -227,13 +221,7 @@ def test_optimizers_requests_per_action(page):
         assert requests(page)["started"] == ["/api/v1/optimize"], (field, key)
     expect(page.locator("#step-counter")).to_have_text("step 60 of 60")
     # κ dragged quickly: at most one race in flight, the last position raced
-    reset_requests(page)
-    page.evaluate(DRAG, ["#condition", [4, 5, 6, 7, 8, 7, 6]])
-    expect(page.locator("#condition-value")).to_have_text("κ = 100")
-    settle(page)
-    log = requests(page)
-    assert log["most"]["/api/v1/optimize"] == 1, log
-    assert 1 <= len(log["started"]) <= 2, log
+    dragged(page, "#condition", [4, 5, 6, 7, 8, 7, 6], ("#condition-value", "κ = 100"), "/api/v1/optimize")
     assert "k=100" in page.url
     # stepping through the race is the page's own: no request
     reset_requests(page)

@@ -1,6 +1,6 @@
-"""The wire under an attack: targets, outcomes, raw HTTP on sockets (WebSockets: ws_wire.py). Honest clients
-connect from 127.0.0.2, attackers from 127.0.0.3: per-address limits are tested as they work in
-a lecture hall. Traffic goes to loopback only."""
+"""The wire under an attack: targets, outcomes, raw HTTP on sockets (the WebSockets are in
+ws_wire.py). Honest clients connect from 127.0.0.2, attackers from 127.0.0.3: per-address
+limits are tested as they work in a lecture hall. Traffic goes to loopback only."""
 
 from __future__ import annotations
 

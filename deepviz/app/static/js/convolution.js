@@ -1,9 +1,9 @@
 // The convolution page: flatten vs convolution, the sliding kernel with padding and
 // stride, kernels on a photograph, a bank of kernels, and a stack of layers.
 import { all, api, errorText, latest } from "./api.js";
-import { bankPanel } from "./conv_bank.js";
-import { kernelEditor, readWeights } from "./conv_kernel.js";
-import { readShape, stackPanel } from "./conv_stack.js";
+import { bankPanel } from "./convolution_bank.js";
+import { kernelEditor, readWeights } from "./convolution_kernel.js";
+import { readShape, stackPanel } from "./convolution_stack.js";
 import { el } from "./format.js";
 import { SHAPES, encodeStack, parseStack } from "./layers.js";
 import { drawingPad } from "./render/draw.js";

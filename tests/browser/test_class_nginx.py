@@ -35,6 +35,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bench.class_clients import Clients, Follower
+from tests.browser.classes import drive, join, open_class
 from tests.browser.conftest import _open, screenshot
 from tests.classroom.conftest import RedisServer
 from tests.classroom.test_instances import SECRET
@@ -177,14 +178,9 @@ def test_a_hall_behind_nginx_follows_answers_and_survives_an_instance_killed(hal
     crowd = None
     try:
         dashboard = person()
-        dashboard.goto("/class")
-        dashboard.get_by_role("button", name="Open a class").click()
-        expect(dashboard.locator("#class-code")).to_have_text(re.compile(r"^[A-Z2-9]{6}$"), timeout=WAIT)
-        code = dashboard.locator("#class-code").inner_text()
+        code = open_class(dashboard)
         token = dashboard.evaluate("JSON.parse(sessionStorage.getItem('deepviz.class.instructor')).token")
-        with dashboard.context.expect_page() as opened_tab:
-            dashboard.locator("a[data-drive]", has_text=re.compile(r"^Backpropagation$")).click()
-        teacher = opened_tab.value
+        teacher = drive(dashboard, "Backpropagation")
         expect(teacher.locator("#step-counter")).to_contain_text("step 0", timeout=WAIT)
 
         # two students in browsers; which instance each one's WebSocket reached (nginx: least_conn)
@@ -192,10 +188,8 @@ def test_a_hall_behind_nginx_follows_answers_and_survives_an_instance_killed(hal
         for _ in range(2):
             before = [sessions(s) for s in servers]
             student = person()
-            student.goto(f"/join?code={code}")
-            student.get_by_role("button", name="Join").click()
-            student.wait_for_url(re.compile(r"/backprop"), timeout=WAIT)
-            expect(student.locator("#class-bar")).to_contain_text("Following the instructor", timeout=WAIT)
+            join(student, code)
+            expect(student).to_have_url(re.compile(r"/backprop"))
             assert eventually(lambda: sum(sessions(s) for s in servers) > sum(before))  # noqa: B023
             hosts.append(next(i for i, s in enumerate(servers) if sessions(s) > before[i]))
             students.append(student)

@@ -36,9 +36,11 @@ from bench.bench_trace import SOFTMAX, thousand_node_expression, torch_forward_b
 from bench.common import ROOT, settle  # noqa: E402
 
 EXPRESSIONS = [  # besides the two of bench_trace: every op, fan-out, constants, non-finite values
-    ("q = x * y; r = q + q; f = sqrt(abs(r)) / (1 + exp(-r)) - max(x, y) ^ 2 + min(y, 0.5) * relu(q) + "
-     "sigmoid(x) * cos(y) + log(x) + sum(W @ v) + mean(softmax(W @ v)) + cross_entropy(W @ v, 1)",
-     {"x": 0.7, "y": -1.3, "W": [[1.0, 2.0], [0.5, -1.0], [0.0, 3.0]], "v": [0.25, -0.75]}),
+    (
+        "q = x * y; r = q + q; f = sqrt(abs(r)) / (1 + exp(-r)) - max(x, y) ^ 2 + min(y, 0.5) * relu(q) + "
+        "sigmoid(x) * cos(y) + log(x) + sum(W @ v) + mean(softmax(W @ v)) + cross_entropy(W @ v, 1)",
+        {"x": 0.7, "y": -1.3, "W": [[1.0, 2.0], [0.5, -1.0], [0.0, 3.0]], "v": [0.25, -0.75]},
+    ),
     ("a = x ^ 800; b = log(-x) + a; f = b * 0 + x / 0", {"x": 2.0}),
     ("x * x + 3 - 2 * x", {"x": 1.5}),
 ]
@@ -170,7 +172,7 @@ def train(args) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("workload", choices=["trace", "train"])
-    parser.add_argument("--base", default="afba2de", help="the commit to compare with (default: before issue 13's trace work)")
+    parser.add_argument("--base", default="afba2de", help="the commit to compare with")
     parser.add_argument("--repeat", type=int, default=None)
     args = parser.parse_args()
     args.repeat = args.repeat or (100 if args.workload == "trace" else 2000)

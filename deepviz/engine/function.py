@@ -54,10 +54,10 @@ class Function:
     # columns, the padded input): they are first order only.
     twice_differentiable: bool = True
 
-    def __init__(self, needs_grad: tuple[bool, ...]):
+    def __init__(self, needs_grad: tuple[bool, ...], params: dict | None = None):
         self.needs_grad = needs_grad  # which inputs want a gradient
         self.saved: tuple | None = ()
-        self.params: dict = {}
+        self.params: dict = {} if params is None else params  # its settings (an axis, an index…)
 
     def describe(self, args: list[str]) -> str:
         """How this node is computed from its inputs' labels: "x + y", "exp(q)", "p[1]"."""

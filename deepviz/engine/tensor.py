@@ -69,13 +69,17 @@ class Tensor:
                 like = next((x.data for x in inputs if isinstance(x, Tensor)), None)
                 tensors = tuple(x if isinstance(x, Tensor) else _constant(x, like) for x in inputs)
                 break
-        needs_grad = tuple([t.requires_grad for t in tensors])
-        fn = fn_class(needs_grad)
-        fn.params = params
-        out = _result(fn.forward(*[t.data for t in tensors], **params))
+        fn = fn_class(tuple([t.requires_grad for t in tensors]), params)
+        data = fn.forward(*[t.data for t in tensors], **params)
+        # The result, without Tensor()'s checks (the op made an array of the right dtype): this
+        # is the one allocation in Python that applying an op costs.
+        out = _new_tensor(Tensor)
+        out.data = data if type(data) is np.ndarray else np.array(data)  # a 0-d op gives a numpy scalar
+        out.grad, out.label = None, ""
         if _mode.enabled:
-            out.requires_grad = True in needs_grad
-            out._fn, out._parents = fn, tensors
+            out.requires_grad, out._fn, out._parents = True in fn.needs_grad, fn, tensors
+        else:
+            out.requires_grad, out._fn, out._parents = False, None, ()
         return out
 
     # ---------------------------------------------------------------- autodiff
@@ -262,14 +266,7 @@ def _axis(axis):
     return tuple(axis) if isinstance(axis, list | tuple) else axis
 
 
-def _result(data) -> Tensor:
-    """An op's result as a Tensor, without ``Tensor()``'s checks (the op made an array of the
-    right dtype; a reduction to one number may have made a numpy scalar): ``apply`` makes one
-    a node, and this is its one allocation in Python."""
-    out = Tensor.__new__(Tensor)
-    out.data = data if type(data) is np.ndarray else np.asarray(data)
-    out.grad, out.requires_grad, out.label, out._fn, out._parents = None, False, "", None, ()
-    return out
+_new_tensor = object.__new__
 
 
 def _constant(value, like: Array | None) -> Tensor:

@@ -125,12 +125,13 @@ def train(args) -> None:
     def step(package: str, widths: list[int]):
         engine = importlib.import_module(f"{package}.engine")
         functional = importlib.import_module(f"{package}.engine.functional")
-        saved = train_step.nn, train_step.Tensor
-        train_step.nn = engine.nn  # train_step builds its model with these names
+        saved = train_step.nn
+        train_step.nn = engine.nn  # train_step builds (and reads) its model with this name
         try:
             model = train_step.engine_mlp(widths, "tanh", np.random.default_rng(0), np.float32)
+            reference = train_step.torch_mlp(model, "tanh")
         finally:
-            train_step.nn, train_step.Tensor = saved
+            train_step.nn = saved
         x, y = train_step.data(np.random.default_rng(1))
         opt = engine.optim.Adam(model.parameters(), lr=0.01)
 
@@ -140,7 +141,6 @@ def train(args) -> None:
             loss.backward()
             opt.step()
 
-        reference = train_step.torch_mlp(model, "tanh")
         topt = torch.optim.Adam(reference.parameters(), lr=0.01)
         tx, ty = torch.from_numpy(x), torch.from_numpy(y)
 
@@ -160,8 +160,8 @@ def train(args) -> None:
         new, _ = step("deepviz", widths)
         samples: dict[str, list[float]] = {"base": [], "new": [], "torch": []}
         for i in range(args.repeat):
-            order = [("base", base), ("new", new), ("torch", theirs)]
-            for what, fn in order if i % 2 else order[::-1]:
+            pair = [("base", base), ("new", new)]  # in turns, torch last: each follows torch as often
+            for what, fn in [*(pair if i % 2 else pair[::-1]), ("torch", theirs)]:
                 began = time.process_time()
                 fn()
                 samples[what].append(time.process_time() - began)

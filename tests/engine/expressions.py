@@ -7,10 +7,9 @@ from hypothesis import strategies as st
 UNARY = ["exp", "log", "tanh", "sigmoid", "relu", "sin", "cos", "sqrt", "abs"]
 BINARY = ["+", "-", "*", "/", "^"]
 
-leaves = st.one_of(
-    st.sampled_from(["x", "y", "q"]),
-    st.floats(0, 4, allow_nan=False).map(lambda v: f"{v:g}"),
-)
+
+def _leaves(names: list[str]):
+    return st.one_of(st.sampled_from(names), st.floats(0, 4, allow_nan=False).map(lambda v: f"{v:g}"))
 
 
 def _grow(inner):
@@ -22,9 +21,12 @@ def _grow(inner):
     )
 
 
-bodies = st.recursive(leaves, _grow, max_leaves=12)
+def _bodies(names: list[str]):
+    return st.recursive(_leaves(names), _grow, max_leaves=12)
+
+
 # q is a named step, so that every use of it in the output is one shared node
-expressions = st.tuples(bodies, bodies).map(lambda t: f"q = {t[0].replace('q', 'x')}; f = {t[1]}")
+expressions = st.tuples(_bodies(["x", "y"]), _bodies(["x", "y", "q"])).map(lambda t: f"q = {t[0]}; f = {t[1]}")
 points = st.fixed_dictionaries(
     {"x": st.floats(-3, 3, allow_nan=False), "y": st.floats(-3, 3, allow_nan=False)}
 )  # fmt: skip

@@ -87,8 +87,11 @@ def backpropagate(
             else:
                 raise NotImplementedError(f"'{fn.name}' has a first-order backward only: no create_graph")
             locals_ = fn.local(*at)
-            if locals_ is not None:  # the chain rule
-                downstreams = [None if local is None else local * upstream for local in locals_]
+            if locals_ is not None:  # the chain rule, for the inputs that want a gradient
+                downstreams = [
+                    local * upstream if need and local is not None else None
+                    for local, need in zip(locals_, fn.needs_grad, strict=True)
+                ]
             else:
                 downstreams = fn.backward(upstream, *at)
             steps = []

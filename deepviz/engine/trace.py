@@ -89,18 +89,11 @@ def record(output: Tensor, backward: bool = True, order: list[Tensor] | None = N
     steps: list[BackwardStep] = []
 
     def on_step(node: Tensor, upstream, inputs) -> None:
-        fn = node._fn
-        rules = fn.local_rules if fn is not None else ()
-        steps.append(
-            BackwardStep(
-                ids[id(node)],
-                upstream,
-                [
-                    InputStep(ids[id(parent)], rules[slot] if slot < len(rules) else "", local, downstream)
-                    for slot, (parent, downstream, local) in enumerate(inputs)
-                ],
-            )
-        )
+        rules = node._fn.local_rules if node._fn is not None else ()
+        if len(rules) < len(inputs):  # (an op may not say how its local gradient reads)
+            rules = (*rules, *[""] * (len(inputs) - len(rules)))
+        records = [InputStep(ids[id(p)], rule, local, down) for (p, down, local), rule in zip(inputs, rules)]
+        steps.append(BackwardStep(ids[id(node)], upstream, records))
 
     if backward and output.requires_grad:
         if output.data.size != 1:

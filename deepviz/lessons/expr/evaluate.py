@@ -114,7 +114,11 @@ def _unary(node: Unary, done, env) -> Tensor:
 
 
 def _binary(node: Binary, done, env) -> Tensor:
-    return _apply_binary(node.op, done[id(node.left)], done[id(node.right)], node.pos)
+    a, b = done[id(node.left)], done[id(node.right)]
+    try:
+        return _BINARY[node.op](a, b)
+    except ValueError as error:
+        raise ExprError(f"cannot apply {node.op} to shapes {a.shape} and {b.shape}", node.pos) from error
 
 
 def _apply_binary(op: str, a: Tensor, b: Tensor, pos: int) -> Tensor:

@@ -3,28 +3,32 @@ the strings "NaN", "Infinity" and "-Infinity", and the page shows them as such."
 
 from __future__ import annotations
 
-import math
 import re
-from functools import lru_cache
+from math import isfinite
 
 import numpy as np
+from numpy import ndarray
 
 from deepviz.engine.trace import BackwardStep, Trace
 
 
 def number(x: float) -> float | str:
     x = float(x)
-    if math.isfinite(x):  # math's test on a Python float: a tenth of np.isfinite's cost
+    if isfinite(x):  # math's test on a Python float: a tenth of np.isfinite's cost
         return x
-    return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
+    return "NaN" if x != x else ("Infinity" if x > 0 else "-Infinity")
 
 
 def values(a) -> float | str | list | None:
     """A scalar or array as a number or nested lists, with non-finite values as strings."""
-    if a is None:
+    if type(a) is ndarray:
+        if not a.shape:  # one number (most of a traced expression's values): no array made
+            x = float(a)
+            return x if isfinite(x) else number(x)
+    elif a is None:
         return None
-    if type(a) is float or (type(a) is np.ndarray and a.ndim == 0) or isinstance(a, np.generic | int):
-        return number(a)  # one number (most of a traced expression's values): no array made
+    elif type(a) is float or isinstance(a, np.generic | int):
+        return number(a)
     a = np.asarray(a, dtype=np.float64)
     if a.ndim == 0:
         return number(a.item())
@@ -33,39 +37,44 @@ def values(a) -> float | str | list | None:
     return [values(row) for row in a]
 
 
-@lru_cache(maxsize=256)
+_TEMPLATES: dict[str, str] = {}  # a rule -> its template, made once per rule (an op's few fixed strings)
+
+
 def _rule_template(rule: str) -> str:
-    """A rule with its placeholders a and b as {0} and {1}, for str.format (a rule is one of
-    the ops' few fixed strings: each is turned into its template once)."""
+    """A rule with its placeholders a and b as {0} and {1}, for str.format."""
     escaped = rule.replace("{", "{{").replace("}", "}}")
     return re.sub(r"\b[ab]\b", lambda m: "{0}" if m.group(0) == "a" else "{1}", escaped)
 
 
 def rule_text(rule: str, names: list[str]) -> str:
     """A local-gradient rule with its placeholders a and b replaced by the inputs' labels."""
-    return _rule_template(rule).format(*names, *("a", "b")[len(names) :])
+    template = _TEMPLATES.get(rule)
+    if template is None:
+        template = _TEMPLATES[rule] = _rule_template(rule)
+    if len(names) >= 2:
+        return template.format(*names)
+    return template.format(*names, *("a", "b")[len(names) :])
 
 
 def trace_json(trace: Trace) -> dict:
-    labels = [n.label for n in trace.nodes]
-    nodes = [
-        {
-            "id": n.id,
-            "kind": n.kind,
-            "op": n.op,
-            "label": n.label,
-            "formula": n.formula,
-            "shape": list(n.shape),
-            "value": values(n.value),
-            "grad": values(n.grad),
-            "inputs": n.inputs,
-        }
-        for n in trace.nodes
-    ]
-    edges = [{"source": s, "target": t, "slot": slot} for s, t, slot in trace.edges()]
+    nodes = trace.nodes
+    labels = [n.label for n in nodes]
     return {
-        "nodes": nodes,
-        "edges": edges,
+        "nodes": [
+            {
+                "id": n.id,
+                "kind": n.kind,
+                "op": n.op,
+                "label": n.label,
+                "formula": n.formula,
+                "shape": list(n.shape),
+                "value": values(n.value),
+                "grad": values(n.grad),
+                "inputs": n.inputs,
+            }
+            for n in nodes
+        ],
+        "edges": [{"source": s, "target": n.id, "slot": slot} for n in nodes for slot, s in enumerate(n.inputs)],
         "backward": [step_json(s, trace, labels) for s in trace.backward],
     }
 

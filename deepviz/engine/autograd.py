@@ -19,7 +19,7 @@ passes. The rule is given the point it is evaluated at, the op's inputs and outp
 arguments (``local(self, a, b, out)``), and only uses what numpy arrays and Tensors share:
 arithmetic, ``@``, ``.sum``, ``.reshape``, ``.T``, and a handful of functions that take
 either (``exp``, ``log``, ``cos``… in ``engine.function``). The backward pass
-(``tensor.backpropagate``) hands it
+(``backprop.backpropagate``) hands it
 
 - arrays, normally: the rule is numpy code, as fast as before (``Tensor.backward``, the
   LeNet server, the backprop page, first-order training); or
@@ -41,7 +41,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from deepviz.engine.tensor import Tensor, backpropagate
+from deepviz.engine.backprop import backpropagate
+from deepviz.engine.tensor import Tensor
 from deepviz.engine.walk import postorder_from
 
 

@@ -7,7 +7,8 @@ gradient for each input (the *downstream* gradients). ``backward`` sits right un
 
 An op whose local gradient ∂out/∂input is one number per input value (every elementwise
 op, and a loss whose output is one number) only says that ``local`` gradient, evaluated at
-this point; ``Function.backward`` applies the chain rule once for all of them:
+this point; the backward pass (``engine.backprop``) applies the chain rule once for all of
+them:
 
     downstream = local × upstream
 
@@ -53,10 +54,10 @@ class Function:
     # columns, the padded input): they are first order only.
     twice_differentiable: bool = True
 
-    def __init__(self, needs_grad: tuple[bool, ...]):
+    def __init__(self, needs_grad: tuple[bool, ...], params: dict | None = None):
         self.needs_grad = needs_grad  # which inputs want a gradient
         self.saved: tuple | None = ()
-        self.params: dict = {}
+        self.params: dict = {} if params is None else params  # its settings (an axis, an index…)
 
     def describe(self, args: list[str]) -> str:
         """How this node is computed from its inputs' labels: "x + y", "exp(q)", "p[1]"."""
@@ -76,12 +77,10 @@ class Function:
         raise NotImplementedError
 
     def backward(self, upstream, *inputs_and_out):
-        """Downstream gradients: local × upstream, for ops that give their ``local`` gradient.
-        Called as ``backward(upstream, *inputs, out)``, like every op's ``backward``."""
-        locals_ = self.local(*inputs_and_out)
-        if locals_ is None:
-            raise NotImplementedError(f"{type(self).__name__} gives neither local() nor backward()")
-        return [None if local is None else local * upstream for local in locals_]
+        """Downstream gradients from upstream, for ops whose ``local`` gives None: called as
+        ``backward(upstream, *inputs, out)``. (For the others the backward pass applies the
+        chain rule itself, local × upstream: see ``engine.backprop``.)"""
+        raise NotImplementedError(f"{type(self).__name__} gives neither local() nor backward()")
 
     def local(self, *inputs_and_out):
         """Local gradients ∂out/∂input at this point (``local(*inputs, out)``), one value per

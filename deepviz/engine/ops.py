@@ -2,7 +2,7 @@
 
 Each gives its local gradient ∂out/∂input (``local``), evaluated at this point (its inputs
 and its output ``out``, arrays or Tensors: see ``engine.function``); the chain rule is
-applied once for all of them (``Elementwise.backward``). The ops whose Jacobian is
+applied once for all of them (``engine.backprop``). The ops whose Jacobian is
 not diagonal live in ``engine.array_ops``; composite operations (``mean``, ``mse_loss``, …)
 are one-liners on primitives in ``engine.tensor`` and ``engine.functional``.
 

@@ -19,52 +19,22 @@ Semantics of ``backward`` (as in PyTorch):
 - with ``create_graph=True`` the backward pass is itself recorded: ``.grad`` then holds
   Tensors, which can be differentiated again (``engine.autograd`` says how, and gives
   ``grad``, ``hessian`` and ``hvp``).
+
+The backward pass itself is ``engine.backprop``; ``no_grad`` is in ``engine.grad_mode``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from deepviz.engine import array_ops, ops
-from deepviz.engine.function import Array, Function, unbroadcast
-from deepviz.engine.walk import postorder_from
+from deepviz.engine.backprop import StepHook, backpropagate, store_grad
+from deepviz.engine.function import Array, Function
+from deepviz.engine.grad_mode import _mode, is_grad_enabled, no_grad, set_grad_enabled
 
-
-# Whether ops record the graph. Per thread, as in torch: a server computes requests in
-# several threads, and one request's no_grad() must not switch off another's gradients.
-class _GradMode(threading.local):
-    enabled = True  # every thread starts recording (an attribute lookup: getattr with a default cost 0.6 µs an op)
-
-
-_mode = _GradMode()
-
-
-def is_grad_enabled() -> bool:
-    return _mode.enabled
-
-
-@contextlib.contextmanager
-def set_grad_enabled(enabled: bool) -> Iterator[None]:
-    """Record the graph (True) or not (False) inside the block, as ``torch.set_grad_enabled``."""
-    previous, _mode.enabled = is_grad_enabled(), enabled
-    try:
-        yield
-    finally:
-        _mode.enabled = previous
-
-
-def no_grad():
-    """Compute without recording a graph (inference): less memory, less time."""
-    return set_grad_enabled(False)
-
-
-# on_step(node, upstream, [(parent, downstream or None), ...]) is called once per node
-# during backward: the trace hooks in here (and nowhere else in the backward pass).
-StepHook = Callable[["Tensor", Array, list], None]
+__all__ = ["StepHook", "Tensor", "backpropagate", "is_grad_enabled", "no_grad", "set_grad_enabled"]
 
 
 class Tensor:
@@ -99,13 +69,17 @@ class Tensor:
                 like = next((x.data for x in inputs if isinstance(x, Tensor)), None)
                 tensors = tuple(x if isinstance(x, Tensor) else _constant(x, like) for x in inputs)
                 break
-        needs_grad = tuple([t.requires_grad for t in tensors])
-        fn = fn_class(needs_grad)
-        fn.params = params
-        out = _result(fn.forward(*[t.data for t in tensors], **params))
+        fn = fn_class(tuple([t.requires_grad for t in tensors]), params)
+        data = fn.forward(*[t.data for t in tensors], **params)
+        # The result, without Tensor()'s checks (the op made an array of the right dtype): this
+        # is the one allocation in Python that applying an op costs.
+        out = _new_tensor(Tensor)
+        out.data = data if type(data) is np.ndarray else np.array(data)  # a 0-d op gives a numpy scalar
+        out.grad, out.label = None, ""
         if _mode.enabled:
-            out.requires_grad = True in needs_grad
-            out._fn, out._parents = fn, tensors
+            out.requires_grad, out._fn, out._parents = True in fn.needs_grad, fn, tensors
+        else:
+            out.requires_grad, out._fn, out._parents = False, None, ()
         return out
 
     # ---------------------------------------------------------------- autodiff
@@ -128,7 +102,7 @@ class Tensor:
                 raise RuntimeError(f"backward() needs a scalar, or a gradient of shape {self.shape}")
             gradient = np.ones_like(self.data)
         retain_graph = create_graph if retain_graph is None else retain_graph
-        backpropagate([self], [gradient], _store_grad, retain_graph, create_graph, on_step)
+        backpropagate([self], [gradient], store_grad, retain_graph, create_graph, on_step)
 
     # ---------------------------------------------------------------- array-like
 
@@ -288,110 +262,11 @@ class Tensor:
         return self.reshape(*self.shape[:start_dim], -1)
 
 
-# --------------------------------------------------------------------------- the backward pass
-
-
-def backpropagate(
-    outputs: Sequence[Tensor],
-    gradients: Sequence,
-    receive: Callable[[Tensor, object], None],
-    retain_graph: bool = False,
-    create_graph: bool = False,
-    on_step: StepHook | None = None,
-    needed: set[int] | None = None,
-) -> None:
-    """The backward pass, the one walk of the engine: from ``outputs`` (each seeded with its
-    ``gradients``) back to the leaves, in reverse topological order, so that a node's gradient
-    is complete (summed over all its uses) when its turn comes. ``receive(node, gradient)``
-    gets it (``Tensor.backward`` stores it in ``.grad``; ``autograd.grad`` keeps the inputs'),
-    then the node's op turns it into its inputs' gradients. ``needed``: the ids of the only
-    nodes to visit (the others lead to no wanted input).
-
-    Without ``create_graph`` every gradient is a numpy array and each rule computes with
-    numpy. With it, each rule is given its op's input and output Tensors and a Tensor
-    gradient, and records what it computes: the gradients are Tensors that can be
-    differentiated again (see ``engine.function``)."""
-    grads: dict[int, object] = {}
-    for output, gradient in zip(outputs, gradients, strict=True):
-        gradient = _seed(gradient, output, create_graph)
-        key = id(output)
-        grads[key] = gradient if key not in grads else grads[key] + gradient
-    order = reversed(postorder_from(outputs, lambda t: [p for p in t._parents if p.requires_grad]))
-    with set_grad_enabled(True) if create_graph else contextlib.nullcontext():  # record the rules' ops, or not
-        for node in order if needed is None else [n for n in order if id(n) in needed]:
-            upstream = grads.pop(id(node), None)
-            if upstream is None:
-                continue
-            receive(node, upstream)
-            fn = node._fn
-            if fn is None:  # a leaf
-                if on_step:
-                    on_step(node, upstream, [])
-                continue
-            if fn.saved is None:
-                raise RuntimeError(
-                    f"backward through '{fn.name}' a second time: its saved values were freed "
-                    "by the first backward(); pass retain_graph=True to the first call"
-                )
-            parents = node._parents
-            if not create_graph:  # the rule on arrays
-                downstreams = fn.backward(upstream, *[p.data for p in parents], node.data)
-            elif fn.twice_differentiable:  # the same rule on Tensors: recorded
-                downstreams = fn.backward(upstream, *parents, node)
-            else:
-                raise NotImplementedError(f"'{fn.name}' has a first-order backward only: no create_graph")
-            steps = []
-            for parent, down in zip(parents, downstreams, strict=True):
-                if down is None or not parent.requires_grad:
-                    steps.append((parent, None))
-                    continue
-                if not create_graph:  # (on Tensors, a rule's result is a Tensor: it multiplies upstream)
-                    down = np.asarray(down, dtype=parent.data.dtype)
-                shape = parent.data.shape
-                if down.shape != shape:  # the input was broadcast in forward: sum over its copies
-                    down = unbroadcast(down, shape)
-                    if down.shape != shape:
-                        raise RuntimeError(
-                            f"'{fn.name}' gave a gradient of shape {down.shape} for an input of shape {shape}"
-                        )
-                steps.append((parent, down))
-                key = id(parent)
-                grads[key] = down if key not in grads else grads[key] + down
-            if on_step:
-                on_step(node, upstream, steps)
-            if not retain_graph:
-                fn.release()
-
-
-def _seed(gradient, like: Tensor, create_graph: bool):
-    """The gradient that starts a backward pass at ``like``: an array of its dtype, or with
-    ``create_graph`` a Tensor (one the caller made may itself require grad)."""
-    if create_graph:
-        return gradient if isinstance(gradient, Tensor) else Tensor(np.asarray(gradient, dtype=like.data.dtype))
-    return np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=like.data.dtype)
-
-
-def _store_grad(node: Tensor, gradient) -> None:
-    """Tensor.backward's rule: a leaf accumulates into ``.grad`` (across calls); any other
-    tensor gets this pass's gradient."""
-    if node._fn is None and node.grad is not None:
-        node.grad = node.grad + gradient
-    else:
-        node.grad = gradient
-
-
 def _axis(axis):
     return tuple(axis) if isinstance(axis, list | tuple) else axis
 
 
-def _result(data) -> Tensor:
-    """An op's result as a Tensor, without ``Tensor()``'s checks (the op made an array of the
-    right dtype; a reduction to one number may have made a numpy scalar): ``apply`` makes one
-    a node, and this is its one allocation in Python."""
-    out = Tensor.__new__(Tensor)
-    out.data = data if type(data) is np.ndarray else np.asarray(data)
-    out.grad, out.requires_grad, out.label, out._fn, out._parents = None, False, "", None, ()
-    return out
+_new_tensor = object.__new__
 
 
 def _constant(value, like: Array | None) -> Tensor:

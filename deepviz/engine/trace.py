@@ -10,14 +10,19 @@ this. Serializing it (``app``) and drawing it (the page) are separate.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 import numpy as np
 
+from deepviz.engine.backprop import backpropagate, store_grad
 from deepviz.engine.tensor import Tensor
 from deepviz.engine.walk import postorder
 
+# (Records have slots: a trace makes one per node and one per input of each step, and a
+# record without a __dict__ is half the objects to make, collect and free.)
 
-@dataclass
+
+@dataclass(slots=True)
 class NodeRecord:
     id: int
     kind: str  # "variable", "constant" or "op"
@@ -31,7 +36,7 @@ class NodeRecord:
     grad: np.ndarray | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class InputStep:
     node: int
     rule: str  # how the local gradient reads, e.g. "b" for ∂(a·b)/∂a
@@ -39,7 +44,7 @@ class InputStep:
     downstream: np.ndarray | None  # None where no gradient flows (a constant input)
 
 
-@dataclass
+@dataclass(slots=True)
 class BackwardStep:
     node: int
     upstream: np.ndarray
@@ -59,7 +64,10 @@ class Trace:
 
 def graph_order(output: Tensor) -> list[Tensor]:
     """Every tensor ``output`` was made from, constants included, inputs first."""
-    return postorder(output, lambda t: t.parents)
+    return postorder(output, _parents)
+
+
+_parents = attrgetter("_parents")  # (a tensor's inputs: what graph_order walks through)
 
 
 def record(output: Tensor, backward: bool = True, order: list[Tensor] | None = None) -> Trace:
@@ -68,35 +76,31 @@ def record(output: Tensor, backward: bool = True, order: list[Tensor] | None = N
     if the caller has it already (the walk is a tenth of the trace's cost)."""
     tensors = graph_order(output) if order is None else order
     ids = {id(t): i for i, t in enumerate(tensors)}
-    nodes = [
-        NodeRecord(
-            id=i,
-            kind="op" if t.fn else ("variable" if t.requires_grad else "constant"),
-            op=t.op,
-            label=t.label,
-            shape=t.shape,
-            value=t.data,
-            inputs=[ids[id(p)] for p in t.parents],
-            params=t.fn.params if t.fn else {},
-        )
-        for i, t in enumerate(tensors)
-    ]
-    for record_, t in zip(nodes, tensors, strict=True):
-        record_.formula = t.fn.describe([nodes[i].label for i in record_.inputs]) if t.fn else record_.label
+    nodes: list[NodeRecord] = []
+    for i, t in enumerate(tensors):  # one pass: a node's inputs are recorded before it
+        fn, label = t._fn, t.label
+        if fn is None:
+            kind = "variable" if t.requires_grad else "constant"
+            nodes.append(NodeRecord(i, kind, "", label, t.data.shape, t.data, [], {}, label))
+        else:
+            inputs = [ids[id(p)] for p in t._parents]
+            formula = fn.describe([nodes[j].label for j in inputs])
+            nodes.append(NodeRecord(i, "op", fn.name, label, t.data.shape, t.data, inputs, fn.params, formula))
     steps: list[BackwardStep] = []
 
     def on_step(node: Tensor, upstream, inputs) -> None:
-        locals_ = node.fn.local(*(p.data for p in node.parents), node.data) if node.fn else None
-        rules = node.fn.local_rules if node.fn else ()
-        step = BackwardStep(ids[id(node)], upstream)
-        for slot, (parent, downstream) in enumerate(inputs):
-            local = locals_[slot] if locals_ is not None else None
-            rule = rules[slot] if slot < len(rules) else ""
-            step.inputs.append(InputStep(ids[id(parent)], rule, local, downstream))
-        steps.append(step)
+        rules = node._fn.local_rules if node._fn is not None else ()
+        if len(rules) < len(inputs):  # (an op may not say how its local gradient reads)
+            rules = (*rules, *[""] * (len(inputs) - len(rules)))
+        records = [InputStep(ids[id(p)], rule, local, down) for (p, down, local), rule in zip(inputs, rules)]
+        steps.append(BackwardStep(ids[id(node)], upstream, records))
 
     if backward and output.requires_grad:
-        output.backward(on_step=on_step)
+        if output.data.size != 1:
+            raise RuntimeError(f"backward() needs a scalar, or a gradient of shape {output.shape}")
+        # the nodes that want a gradient, output first: the order backward() would walk them in
+        wanting = [t for t in reversed(tensors) if t.requires_grad]
+        backpropagate([output], [np.ones_like(output.data)], store_grad, on_step=on_step, order=wanting)
         for record_, t in zip(nodes, tensors, strict=True):
             record_.grad = t.grad
     return Trace(nodes, steps, ids[id(output)])

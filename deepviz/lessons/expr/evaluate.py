@@ -23,7 +23,6 @@ from deepviz.lessons.expr.parser import (
     Unary,
     Var,
     parse,
-    postorder,
 )
 
 # Names given to unnamed intermediate results, in order: the notes call x + y "q".
@@ -82,37 +81,59 @@ def compute(expression: Expression, env: Mapping[str, Tensor], max_values: int |
     ``max_values`` bounds how many numbers all the nodes hold together (broadcasting a
     column against a row can make a small input large)."""
     done: dict[int, Tensor] = {}
+    labels = expression.labels
     total = 0
     with np.errstate(all="ignore"):  # overflow gives inf, 0/0 gives nan: reported, not raised
-        for node in postorder(expression.root):
-            done[id(node)] = tensor = _compute_node(node, done, env)
-            if id(node) in expression.labels:  # named by the user: q = x + y
-                tensor.label = expression.labels[id(node)]
+        for node in expression.order:
+            done[id(node)] = tensor = _COMPUTE[type(node)](node, done, env)
+            if id(node) in labels:  # named by the user: q = x + y
+                tensor.label = labels[id(node)]
             total += tensor.data.size
             if max_values is not None and total > max_values:
                 raise ExprError(f"the graph would hold more than {max_values} numbers", node.pos)
     return done[id(expression.root)]
 
 
-def _compute_node(node, done: dict[int, Tensor], env: Mapping[str, Tensor]) -> Tensor:
-    if isinstance(node, Num):
-        return Tensor(np.float64(node.value), label=f"{node.value:g}")
-    if isinstance(node, Var):
-        if node.name not in env:
-            raise ExprError(f"no value given for {node.name}", node.pos)
-        return env[node.name]
-    if isinstance(node, Unary):
-        operand = done[id(node.operand)]
-        return -operand if node.op == "-" else Tensor.apply(ops.Identity, operand)
-    if isinstance(node, Binary | Call) and (node.op if isinstance(node, Binary) else node.name) in _BINARY:
-        a, b = (done[id(c)] for c in ((node.left, node.right) if isinstance(node, Binary) else node.args))
-        op = node.op if isinstance(node, Binary) else node.name
-        try:
-            return _BINARY[op](a, b)
-        except ValueError as error:
-            raise ExprError(f"cannot apply {op} to shapes {a.shape} and {b.shape}", node.pos) from error
-    if isinstance(node, Call) and node.name == "cross_entropy":
-        logits, labels = (done[id(c)] for c in node.args)
+# How each kind of node is computed from its children's tensors (``done``, by id), one
+# function per kind.
+
+
+def _number(node: Num, done, env) -> Tensor:
+    return Tensor(np.float64(node.value), label=f"{node.value:g}")
+
+
+def _variable(node: Var, done, env) -> Tensor:
+    if node.name not in env:
+        raise ExprError(f"no value given for {node.name}", node.pos)
+    return env[node.name]
+
+
+def _unary(node: Unary, done, env) -> Tensor:
+    operand = done[id(node.operand)]
+    return -operand if node.op == "-" else Tensor.apply(ops.Identity, operand)
+
+
+def _binary(node: Binary, done, env) -> Tensor:
+    a, b = done[id(node.left)], done[id(node.right)]
+    try:
+        return _BINARY[node.op](a, b)
+    except ValueError as error:
+        raise ExprError(f"cannot apply {node.op} to shapes {a.shape} and {b.shape}", node.pos) from error
+
+
+def _apply_binary(op: str, a: Tensor, b: Tensor, pos: int) -> Tensor:
+    try:
+        return _BINARY[op](a, b)
+    except ValueError as error:
+        raise ExprError(f"cannot apply {op} to shapes {a.shape} and {b.shape}", pos) from error
+
+
+def _call(node: Call, done, env) -> Tensor:
+    args = [done[id(c)] for c in node.args]
+    if node.name in _BINARY:
+        return _apply_binary(node.name, *args, node.pos)
+    if node.name == "cross_entropy":
+        logits, labels = args
         if logits.ndim not in (1, 2):
             raise ExprError(f"cross_entropy needs logits of 1 or 2 dimensions, not {logits.shape}", node.pos)
         targets = _integers(labels, logits.shape[-1], "class label", node.pos)
@@ -120,15 +141,17 @@ def _compute_node(node, done: dict[int, Tensor], env: Mapping[str, Tensor]) -> T
             return F.cross_entropy(logits, targets)
         except ValueError as error:
             raise ExprError(str(error), node.pos) from error
-    if isinstance(node, Call):
-        (a,) = (done[id(c)] for c in node.args)
-        return _UNARY_CALLS[node.name](a)
-    if isinstance(node, Index):
-        target, index = done[id(node.target)], done[id(node.index)]
-        if target.ndim == 0:
-            raise ExprError("only a vector or a matrix can be indexed", node.pos)
-        return target[int(_integers(index, target.shape[0], "index", node.pos))]
-    raise AssertionError(f"unknown node {node!r}")
+    return _UNARY_CALLS[node.name](*args)
+
+
+def _index(node: Index, done, env) -> Tensor:
+    target, index = done[id(node.target)], done[id(node.index)]
+    if target.ndim == 0:
+        raise ExprError("only a vector or a matrix can be indexed", node.pos)
+    return target[int(_integers(index, target.shape[0], "index", node.pos))]
+
+
+_COMPUTE = {Num: _number, Var: _variable, Unary: _unary, Binary: _binary, Call: _call, Index: _index}
 
 
 def _integers(t: Tensor, bound: int, what: str, pos: int) -> np.ndarray:

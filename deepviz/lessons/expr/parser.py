@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from deepviz.engine import walk
 
@@ -43,26 +44,31 @@ class ExprError(ValueError):
         self.field = field  # which part of the input is wrong: ("expression",), ("values", "W")
 
 
-@dataclass(frozen=True, eq=False)
+# The nodes are compared and hashed by identity (eq=False); they have slots and are not frozen
+# (nothing changes a node once made), because a frozen dataclass's __init__ costs three times
+# as much, and a parse makes one per node.
+
+
+@dataclass(eq=False, slots=True)
 class Num:
     value: float
     pos: int
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class Var:
     name: str
     pos: int
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class Unary:
     op: str  # "-", or "+" for a named copy (``q = x``)
     operand: Node
     pos: int
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class Binary:
     op: str  # + - * / ^ @
     left: Node
@@ -70,14 +76,14 @@ class Binary:
     pos: int
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class Call:
     name: str
     args: tuple[Node, ...]
     pos: int
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class Index:
     target: Node
     index: Node
@@ -88,15 +94,14 @@ Node = Num | Var | Unary | Binary | Call | Index
 
 
 def children(node: Node) -> tuple[Node, ...]:
-    if isinstance(node, Unary):
-        return (node.operand,)
-    if isinstance(node, Binary):
-        return (node.left, node.right)
-    if isinstance(node, Call):
-        return node.args
-    if isinstance(node, Index):
-        return (node.target, node.index)
-    return ()
+    return _CHILDREN[type(node)](node)
+
+
+_CHILDREN = {  # a node's kind -> its children, in argument order
+    Num: lambda node: (), Var: lambda node: (), Unary: lambda node: (node.operand,),
+    Binary: lambda node: (node.left, node.right), Call: lambda node: node.args,
+    Index: lambda node: (node.target, node.index),
+}  # fmt: skip
 
 
 def postorder(root: Node) -> list[Node]:
@@ -124,24 +129,18 @@ def variables(root: Node) -> list[str]:
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(?P<name>[A-Za-z_][A-Za-z_0-9]*)"
-    r"|(?P<op>\*\*|[-+*/^@()\[\],;=]))"
+    r"|(?P<op>\*\*|[-+*/^@()\[\],;=])|(?P<bad>\S))"  # bad: any other character
 )
-_SPACE = re.compile(r"\s*")
 
 
 def tokenize(source: str) -> list[tuple[str, str, int]]:
     """(kind, text, position) triples, ending with ("end", "", len(source))."""
-    tokens, pos = [], 0
-    while True:
-        match = _TOKEN.match(source, pos)
-        if match is None:
-            start = _SPACE.match(source, pos).end()
-            if start == len(source):
-                break
-            raise ExprError(f"unexpected character {source[start]!r}", start)
+    tokens = []
+    for match in _TOKEN.finditer(source):  # one scan: every character but spaces is in a token
         kind = match.lastgroup
+        if kind == "bad":
+            raise ExprError(f"unexpected character {match.group(kind)!r}", match.start(kind))
         tokens.append((kind, match.group(kind), match.start(kind)))
-        pos = match.end()
     tokens.append(("end", "", len(source)))
     return tokens
 
@@ -158,7 +157,7 @@ class Parser:
         self.nodes = 0
         self.max_depth, self.max_nodes = max_depth, max_nodes
 
-    # -- helpers
+    # -- helpers (the grammar reads the next token's text as self.tokens[self.i][1]: a call less per level)
     def peek(self) -> tuple[str, str, int]:
         return self.tokens[self.i]
 
@@ -198,7 +197,10 @@ class Parser:
             if name is None:
                 raise ExprError("only the last statement may be unnamed: write name = …", pos)
         labels = {id(n): label for label, n in self.names.items()}
-        return Expression(node, labels, variables(node))
+        expression = Expression(node, labels, [])
+        names = (n.name for n in expression.order if isinstance(n, Var))  # in order of first appearance
+        expression.variables.extend(dict.fromkeys(names))
+        return expression
 
     def statement(self) -> tuple[str | None, Node, int]:
         kind, text, pos = self.peek()
@@ -219,14 +221,14 @@ class Parser:
 
     def sum(self) -> Node:
         node = self.product()
-        while self.peek()[1] in ("+", "-"):
+        while self.tokens[self.i][1] in ("+", "-"):
             _, op, pos = self.take()
             node = self.made(Binary(op, node, self.product(), pos))
         return node
 
     def product(self) -> Node:
         node = self.unary()
-        while self.peek()[1] in ("*", "/", "@"):
+        while self.tokens[self.i][1] in ("*", "/", "@"):
             _, op, pos = self.take()
             node = self.made(Binary(op, node, self.unary(), pos))
         return node
@@ -243,7 +245,7 @@ class Parser:
 
     def power(self) -> Node:
         base = self.postfix()
-        if self.peek()[1] in ("^", "**"):
+        if self.tokens[self.i][1] in ("^", "**"):
             _, _, pos = self.take()
             self.nested(pos)
             exponent = self.unary()
@@ -253,7 +255,7 @@ class Parser:
 
     def postfix(self) -> Node:
         node = self.primary()
-        while self.peek()[1] == "[":
+        while self.tokens[self.i][1] == "[":
             _, _, pos = self.take()
             self.nested(pos)
             index = self.sum()
@@ -267,7 +269,7 @@ class Parser:
         if kind == "number":
             return self.made(Num(float(text), pos))
         if kind == "name":
-            if self.peek()[1] == "(":
+            if self.tokens[self.i][1] == "(":
                 return self.call(text, pos)
             if text in FUNCTIONS:
                 raise ExprError(f"{text} is a function: write {text}(…)", pos)
@@ -291,7 +293,7 @@ class Parser:
         self.expect("(")
         self.nested(pos)
         args = [self.sum()]
-        while self.peek()[1] == ",":
+        while self.tokens[self.i][1] == ",":
             self.take()
             args.append(self.sum())
         self.depth -= 1
@@ -309,6 +311,11 @@ class Expression:
     root: Node
     labels: dict[int, str]
     variables: list[str]
+
+    @cached_property
+    def order(self) -> list[Node]:
+        """``postorder(root)``: every node once, children first (walked once, then kept)."""
+        return postorder(self.root)
 
 
 def parse(source: str, max_length: int = 2000, max_depth: int = 100, max_nodes: int = 2000) -> Expression:

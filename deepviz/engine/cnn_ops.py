@@ -116,10 +116,11 @@ def _rows_per_product(h_out: int, row: int) -> int:
     return max([r for r in range(1, h_out + 1) if h_out % r == 0 and r * row <= PRODUCT_COLUMNS], default=1)
 
 
-def _correlate_chunk(x: np.ndarray, w2: np.ndarray, kh: int, kw: int, out_hw: tuple[int, int], stride: int,
+def _correlate_chunk(x: np.ndarray, kernels: np.ndarray, kh: int, kw: int, out_hw: tuple[int, int], stride: int,
                      padding: int, dilation: int) -> np.ndarray:  # fmt: skip
-    """conv2d without its bias for a chunk of B images x (B, C, H, W), laid out with the batch
-    innermost: (O, Ho, Wo, B) comes out as (G, O, R, Wo, B), R output rows a product.
+    """conv2d for a chunk of B images x (B, C, H, W), laid out with the batch innermost:
+    (O, Ho, Wo, B) comes out as (G, O, R, Wo, B), R output rows a product. ``kernels`` is
+    (O, C·K·K), or (O, C·K·K + 1) with the bias as its last column: one more tap, that sees 1.
 
     The image is copied once with the batch last, (C, Hp, Wp, B), padding included; then
     the columns (C·K·K, Ho, Wo·B): row (c, i, j) holds what tap (i, j) of channel c sees at
@@ -128,7 +129,7 @@ def _correlate_chunk(x: np.ndarray, w2: np.ndarray, kh: int, kw: int, out_hw: tu
     and dropped. The product covers the whole chunk, in groups of R output rows."""
     b, c, h, w = x.shape
     h_out, w_out = out_hw
-    dtype = np.result_type(x, w2)
+    dtype = np.result_type(x, kernels)
     xt = np.zeros((c, h + 2 * padding, w + 2 * padding, b), dtype=dtype)  # (C, Hp, Wp, B)
     xt[:, padding : padding + h, padding : padding + w] = x.transpose(1, 2, 3, 0)
     sc, sh, sw, sb = xt.strides
@@ -136,11 +137,12 @@ def _correlate_chunk(x: np.ndarray, w2: np.ndarray, kh: int, kw: int, out_hw: tu
     # memory rather than as_strided: it checks that every tap stays inside, in a fifth of the time)
     taps = np.ndarray((c, kh, kw, h_out, w_out, b), dtype, xt, 0,
                       (sc, sh * dilation, sw * dilation, sh * stride, sw * stride, sb))  # fmt: skip
-    cols = np.empty((c * kh * kw, h_out, w_out * b), dtype=dtype)
-    cols.reshape(taps.shape)[...] = taps  # the one copy
+    cols = np.empty((kernels.shape[1], h_out, w_out * b), dtype=dtype)  # (C·K·K [+ 1], Ho, Wo·B)
+    cols[: c * kh * kw].reshape(taps.shape)[...] = taps  # the one copy
+    cols[c * kh * kw :] = 1  # the bias's tap, if any
     rows = _rows_per_product(h_out, w_out * b)
-    groups = cols.reshape(len(cols), h_out // rows, rows * w_out * b).transpose(1, 0, 2)  # (G, C·K·K, R·Wo·B)
-    return (w2 @ groups).reshape(h_out // rows, len(w2), rows, w_out, b)  # (G, O, R, Wo, B)
+    groups = cols.reshape(len(cols), h_out // rows, rows * w_out * b).transpose(1, 0, 2)  # (G, C·K·K [+ 1], R·Wo·B)
+    return (kernels @ groups).reshape(h_out // rows, len(kernels), rows, w_out, b)  # (G, O, R, Wo, B)
 
 
 # Below this many numbers a kernel tap (B·C·Ho·Wp for a chunk of B images), conv2d's input gradient is one
@@ -207,11 +209,11 @@ class Conv2d(Function):
         w2 = weight.reshape(o, c * kh * kw)  # (O, C·K·K)
         dtype = np.result_type(x, weight, *([] if bias is None else [bias]))
         out = np.empty((n, o, h_out, w_out), dtype=dtype)  # (N, O, Ho, Wo)
+        # the bias as the kernels' last column, against a row of ones in the columns: added by the product
+        kernels = w2 if bias is None else np.concatenate([w2, bias.reshape(o, 1)], axis=1)  # (O, C·K·K [+ 1])
         for batch in _chunks(n, c * kh * kw * h_out * w_out):
-            z = _correlate_chunk(x[batch], w2, kh, kw, (h_out, w_out), stride, padding, dilation)  # (G, O, R, Wo, B)
-            if bias is not None:
-                z += bias.reshape(o, 1, 1, 1)
-            g, _, rows, _, b = z.shape
+            z = _correlate_chunk(x[batch], kernels, kh, kw, (h_out, w_out), stride, padding, dilation)
+            g, _, rows, _, b = z.shape  # (G, O, R, Wo, B)
             # back to (B, O, Ho, Wo): one copy, with the output rows' groups put together again
             out[batch].reshape(b, o, g, rows, w_out)[...] = z.transpose(4, 1, 0, 2, 3)
         self.save_for_backward(stride, padding, dilation)

@@ -29,7 +29,7 @@ POOL = 2  # LeNet's max pooling: 2×2 windows, stride 2
 
 
 def _pad(x: np.ndarray, padding: int) -> np.ndarray:
-    """x (N, C, H, W) copied into a zero frame ``padding`` wide (contiguous, for _windows)."""
+    """x (N, C, H, W) copied into a zero frame ``padding`` wide (contiguous, for _taps)."""
     n, c, h, w = x.shape
     out = np.zeros((n, c, h + 2 * padding, w + 2 * padding), dtype=np.float32)
     out[:, :, padding : padding + h, padding : padding + w] = x
@@ -46,7 +46,7 @@ def _taps(xp: np.ndarray, k: int, run: int) -> np.ndarray:
 
 class Conv:
     """A stride-1 convolution with square kernels, as one product per image: the kernels as
-    a matrix (O, C·K·K) times the image's columns (C·K·K, Ho·Wo) (im2col)."""
+    a matrix (O, C·K·K) times the image's columns (C·K·K, Ho·Wp) (im2col, see correlate)."""
 
     def __init__(self, layer: nn.Conv2d):
         o, c, k, _ = layer.weight.shape

@@ -188,7 +188,7 @@ def ratio_timings(model, images: np.ndarray, repeat: int = 200) -> list[tuple[st
 def ratios(model, images: np.ndarray) -> None:
     print("engine/torch, both on one thread (median µs):")
     for name, a, b in ratio_timings(model, images):
-        print(f"  {name:28} engine {a:8.0f}   torch {b:8.0f}   ratio {a / b:5.2f}")
+        print(f"  {name:38} engine {a:8.0f}   torch {b:8.0f}   ratio {a / b:5.2f}")
 
 
 def main() -> None:

@@ -68,10 +68,9 @@ def stages(urls: list[str], model) -> None:
         t0 = time.perf_counter()
         image = mnist_style(to_ink(decode_data_url(url, 10**7, 4096, ["image"])))
         t1 = time.perf_counter()
-        with no_grad():
-            model.activations(Tensor(image[None, None]))
+        model.frozen.activations(image[None, None])  # the served model's path, as lenet.infer takes it
         t2 = time.perf_counter()
-        result = lenet.infer(model, image[None])  # forward with the graph + saliency backward
+        result = lenet.infer(model, image[None])  # forward + saliency backward
         t3 = time.perf_counter()
         payload = json.dumps(frames.frame(result, 0, image))
         t4 = time.perf_counter()
@@ -82,7 +81,7 @@ def stages(urls: list[str], model) -> None:
         total.append((t1 - t0) + (t4 - t2))  # what the server does for one frame
     print(f"server time per frame ({len(urls)} frames of a drawing, sent as an 84×84 PNG):")
     print(f"  preprocess (decode PNG, crop, scale, centre)   {percentiles(pre)}")
-    print(f"  forward, all activations (no graph)            {percentiles(fwd)}")
+    print(f"  forward, all activations (frozen path)        {percentiles(fwd)}")
     print(f"  + saliency backward (infer − forward)          {percentiles(sal)}")
     print(f"  serialize (quantize + json.dumps)              {percentiles(ser)}")
     print(f"  whole frame (preprocess + infer + serialize)   {percentiles(total)}")
@@ -139,22 +138,27 @@ def websocket(urls: list[str], binaries: list[bytes]) -> None:
 
 
 def ratio_timings(model, images: np.ndarray, repeat: int = 200) -> list[tuple[str, float, float]]:
-    """(what, engine µs, torch µs), medians, for the three LeNet-5 rows of the ratio table."""
+    """(what, engine µs, torch µs), medians, for the LeNet-5 rows of the ratio table. The
+    served model (``load_pretrained``) infers on its frozen path (lessons/frozen_lenet.py),
+    as the server does; the engine's general path is timed too, for comparison."""
     frozen, _ = torch_lenet(model, trainable=False)  # inference and saliency: input gradients only
     forward, params = torch_lenet(model, trainable=True)
     x1, x64 = images[:1], images[:64]
     labels = np.arange(64) % 10
     t1, t64, tl = torch.tensor(x1), torch.tensor(x64), torch.tensor(labels)
 
-    def engine_infer():
-        with no_grad():
-            model(Tensor(x1))
+    def engine_infer():  # the served model's path (every layer's activations, as the server needs)
+        model.frozen.activations(x1)
 
     def torch_infer():
         with torch.no_grad():
             frozen(t1)
 
-    def engine_saliency():
+    def engine_graph():  # the same through the engine's general path: a graph of Tensors, not recorded
+        with no_grad():
+            model(Tensor(x1))
+
+    def engine_saliency():  # the server's call: on the frozen path (lessons/frozen_lenet.py)
         lenet.infer(model, x1[:, 0])
 
     def torch_saliency():
@@ -175,6 +179,7 @@ def ratio_timings(model, images: np.ndarray, repeat: int = 200) -> list[tuple[st
         TF.cross_entropy(forward(t64), tl).backward()
 
     pairs = [("batch-1 inference", engine_infer, torch_infer),
+             ("batch-1 inference, the engine's graph", engine_graph, torch_infer),
              ("batch-1 forward + saliency", engine_saliency, torch_saliency),
              ("batch-64 forward + backward", engine_train, torch_train)]  # fmt: skip
     return [(name, *interleaved_us([ours, theirs], repeat, 10)) for name, ours, theirs in pairs]
@@ -183,7 +188,7 @@ def ratio_timings(model, images: np.ndarray, repeat: int = 200) -> list[tuple[st
 def ratios(model, images: np.ndarray) -> None:
     print("engine/torch, both on one thread (median µs):")
     for name, a, b in ratio_timings(model, images):
-        print(f"  {name:28} engine {a:8.0f}   torch {b:8.0f}   ratio {a / b:5.2f}")
+        print(f"  {name:38} engine {a:8.0f}   torch {b:8.0f}   ratio {a / b:5.2f}")
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import settle  # noqa: E402
 from deepviz.app import serialize  # noqa: E402
-from deepviz.engine import Tensor, no_grad  # noqa: E402
+from deepviz.engine import Tensor  # noqa: E402
 from deepviz.engine import functional as F  # noqa: E402
 from deepviz.lessons import lenet  # noqa: E402
 from deepviz.lessons.expr import evaluate, parse  # noqa: E402
@@ -47,9 +47,8 @@ def trace(repeat: int) -> None:
 def lenet_loop(repeat: int) -> None:
     model, images = lenet.load_pretrained(), load().test.images
     settle()
-    for _ in range(repeat):
-        with no_grad():
-            model(Tensor(images[:1]))
+    for _ in range(repeat):  # as the server: the frozen model's path (lessons/frozen_lenet.py)
+        model.frozen.activations(images[:1])
         lenet.infer(model, images[:1, 0])
 
 

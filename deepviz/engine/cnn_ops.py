@@ -1,15 +1,15 @@
 """The primitive operations of CNNs: linear, conv2d, max_pool2d, avg_pool2d.
 
 All are vectorized: convolution copies the image into a matrix (im2col: one copy of a
-strided view, see ``_im2col``) and multiplies, one product per image, a cache-sized chunk
+strided view, see ``_correlate_chunk`` and ``_im2col``) and multiplies, a cache-sized chunk
 of images at a time; pooling takes one strided slice per tap; backward passes loop over the
 K×K kernel positions (25 for LeNet), never over pixels. Padding writes into a preallocated
 array rather than calling ``np.pad``. These are the engine's hot paths: LeNet-5's
 draw-to-activation loop runs through them on every frame.
 
 ``linear``'s backward is written for arrays and Tensors alike, so a gradient through it can
-be differentiated again; convolution and pooling compute theirs from arrays saved in forward
-(the padded input): first order only (``twice_differentiable = False``).
+be differentiated again; convolution and pooling compute theirs from arrays (the padded
+input, the columns): first order only (``twice_differentiable = False``).
 """
 
 from __future__ import annotations
@@ -104,6 +104,47 @@ def _chunks(n: int, per_image: int) -> list[slice]:
     return [slice(start, min(n, start + size)) for start in range(0, n, size)]
 
 
+# How many output positions one product of conv2d's forward covers, at most (unless one row
+# of the chunk holds more): OpenBLAS multiplies (O, C·K·K) @ (C·K·K, a few hundred) at its
+# best (~100 GFLOP/s for LeNet's conv2, against ~70 for a few thousand; measured).
+PRODUCT_COLUMNS = 400
+
+
+def _rows_per_product(h_out: int, row: int) -> int:
+    """How many output rows of ``row`` positions each one product covers: the most that
+    keep it within PRODUCT_COLUMNS positions, and divide H_out (at least one)."""
+    return max([r for r in range(1, h_out + 1) if h_out % r == 0 and r * row <= PRODUCT_COLUMNS], default=1)
+
+
+def _correlate_chunk(x: np.ndarray, kernels: np.ndarray, kh: int, kw: int, out_hw: tuple[int, int], stride: int,
+                     padding: int, dilation: int) -> np.ndarray:  # fmt: skip
+    """conv2d for a chunk of B images x (B, C, H, W), laid out with the batch innermost:
+    (O, Ho, Wo, B) comes out as (G, O, R, Wo, B), R output rows a product. ``kernels`` is
+    (O, C·K·K), or (O, C·K·K + 1) with the bias as its last column: one more tap, that sees 1.
+
+    The image is copied once with the batch last, (C, Hp, Wp, B), padding included; then
+    the columns (C·K·K, Ho, Wo·B): row (c, i, j) holds what tap (i, j) of channel c sees at
+    every position of every image. Each output row of them is a run of Wo·B numbers of the
+    input (with stride 1), so the copy goes at memory speed, and no position is computed
+    and dropped. The product covers the whole chunk, in groups of R output rows."""
+    b, c, h, w = x.shape
+    h_out, w_out = out_hw
+    dtype = np.result_type(x, kernels)
+    xt = np.zeros((c, h + 2 * padding, w + 2 * padding, b), dtype=dtype)  # (C, Hp, Wp, B)
+    xt[:, padding : padding + h, padding : padding + w] = x.transpose(1, 2, 3, 0)
+    sc, sh, sw, sb = xt.strides
+    # a read-only view (C, K, K, Ho, Wo, B) of every tap at every position (np.ndarray over xt's
+    # memory rather than as_strided: it checks that every tap stays inside, in a fifth of the time)
+    taps = np.ndarray((c, kh, kw, h_out, w_out, b), dtype, xt, 0,
+                      (sc, sh * dilation, sw * dilation, sh * stride, sw * stride, sb))  # fmt: skip
+    cols = np.empty((kernels.shape[1], h_out, w_out * b), dtype=dtype)  # (C·K·K [+ 1], Ho, Wo·B)
+    cols[: c * kh * kw].reshape(taps.shape)[...] = taps  # the one copy
+    cols[c * kh * kw :] = 1  # the bias's tap, if any
+    rows = _rows_per_product(h_out, w_out * b)
+    groups = cols.reshape(len(cols), h_out // rows, rows * w_out * b).transpose(1, 0, 2)  # (G, C·K·K [+ 1], R·Wo·B)
+    return (kernels @ groups).reshape(h_out // rows, len(kernels), rows, w_out, b)  # (G, O, R, Wo, B)
+
+
 # Below this many numbers a kernel tap (B·C·Ho·Wp for a chunk of B images), conv2d's input gradient is one
 # convolution rather than K·K adds: LeNet's single images (~900 numbers a tap) are, batches
 # are not (measured: 74 -> 38 µs for conv2 at batch 1, 3.2 -> 7.7 ms at batch 64).
@@ -148,18 +189,19 @@ class Conv2d(Function):
     out[n, o, i, j] = b[o] + Σ_c,u,v x[n, c, i·S + u·D - P, j·S + v·D - P] · w[o, c, u, v].
 
     A batch is computed a chunk of images at a time (``_chunks``): the columns of a chunk are
-    made, multiplied and dropped. Backward makes them again from the saved padded input (one
-    copy, cheaper than keeping N·C·K·K·Ho·Wg numbers alive between the two passes)."""
+    made, multiplied and dropped. Forward lays a chunk out with the batch innermost
+    (``_correlate_chunk``): fat products, no position computed for nothing. Backward makes
+    its columns again, image by image with wide rows (``_im2col``), from the padded input
+    (a copy at memory speed, cheaper than keeping N·C·K·K·Ho·Wo numbers alive between passes)."""
 
     name, local_rules = "conv2d", ("conv_transpose(upstream, w)", "Σ upstream ⋆ windows(x)", "Σ upstream")
-    twice_differentiable = False  # its backward reads the padded input saved by forward
+    twice_differentiable = False  # its backward works on arrays (the columns), not on Tensors
 
     def forward(self, x, weight, bias=None, stride=1, padding=0, dilation=1):
         n, c, h, w = x.shape
         o, c_w, kh, kw = weight.shape
         if c != c_w:
             raise ValueError(f"conv2d: the input has {c} channels but the kernels expect {c_w}")
-        xp = pad2d(x, padding)
         h_out = conv_output_size(h, kh, padding, stride, dilation)
         w_out = conv_output_size(w, kw, padding, stride, dilation)
         if h_out < 1 or w_out < 1:
@@ -167,21 +209,21 @@ class Conv2d(Function):
         w2 = weight.reshape(o, c * kh * kw)  # (O, C·K·K)
         dtype = np.result_type(x, weight, *([] if bias is None else [bias]))
         out = np.empty((n, o, h_out, w_out), dtype=dtype)  # (N, O, Ho, Wo)
-        for batch in _chunks(n, c * kh * kw * h_out * xp.shape[3]):
-            cols, width = _im2col(xp[batch], kh, kw, h_out, w_out, stride, dilation)  # (B, C·K·K, Ho·Wg)
-            # one product per image, (O, C·K·K) @ (C·K·K, Ho·Wg): it lands in (B, O, ...) order
-            wide = (w2 @ cols).reshape(-1, o, h_out, width)
-            if bias is None:
-                out[batch] = wide[..., :w_out]
-            else:  # the bias added as the valid outputs are copied out of the wide rows
-                np.add(wide[..., :w_out], bias.reshape(1, o, 1, 1), out=out[batch])
-        self.save_for_backward(xp, w2, stride, padding, dilation)
+        # the bias as the kernels' last column, against a row of ones in the columns: added by the product
+        kernels = w2 if bias is None else np.concatenate([w2, bias.reshape(o, 1)], axis=1)  # (O, C·K·K [+ 1])
+        for batch in _chunks(n, c * kh * kw * h_out * w_out):
+            z = _correlate_chunk(x[batch], kernels, kh, kw, (h_out, w_out), stride, padding, dilation)
+            g, _, rows, _, b = z.shape  # (G, O, R, Wo, B)
+            # back to (B, O, Ho, Wo): one copy, with the output rows' groups put together again
+            out[batch].reshape(b, o, g, rows, w_out)[...] = z.transpose(4, 1, 0, 2, 3)
+        self.save_for_backward(stride, padding, dilation)
         return out
 
-    def backward(self, upstream, x, weight, *bias_and_out):  # from the saved padded input
-        xp, w2, stride, padding, dilation = self.saved
+    def backward(self, upstream, x, weight, *bias_and_out):  # from the padded input, made again
+        stride, padding, dilation = self.saved
         n, c, h, w = x.shape
         o, _, kh, kw = weight.shape
+        xp, w2 = pad2d(x, padding), weight.reshape(o, c * kh * kw)  # (N, C, Hp, Wp), (O, C·K·K)
         h_out, w_out = upstream.shape[2:]
         need_x, need_w, *has_bias = self.needs_grad
         dw_t = np.zeros((c * kh * kw, o), dtype=upstream.dtype) if need_w else None  # (C·K·K, O)

@@ -24,6 +24,7 @@ import numpy as np
 from deepviz.engine import functional as F
 from deepviz.engine import nn
 from deepviz.engine.tensor import Tensor, no_grad
+from deepviz.lessons.frozen_lenet import FrozenLeNet
 
 WEIGHTS = Path(__file__).resolve().parent / "weights" / "lenet5.npz"
 MANIFEST = WEIGHTS.with_suffix(".json")
@@ -55,6 +56,7 @@ class LeNet5(nn.Module):
         self.fc1 = nn.Linear(c.conv2 * c.kernel * c.kernel, c.fc1, rng=rng)
         self.fc2 = nn.Linear(c.fc1, c.fc2, rng=rng)
         self.fc3 = nn.Linear(c.fc2, c.classes, rng=rng)
+        self.frozen: FrozenLeNet | None = None  # the served model's inference path (load_pretrained)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.activations(x)["fc3"]
@@ -112,12 +114,15 @@ def save(model: LeNet5, manifest: dict, path: Path = WEIGHTS) -> None:
 def load_pretrained(path: Path = WEIGHTS) -> LeNet5:
     """LeNet-5 with the weights that ship with deepviz (see ``manifest()``), frozen: its
     parameters require no gradient, so a saliency backward pass computes gradients for the
-    input only, and one model is safely shared by every request."""
+    input only, and one model is safely shared by every request. It carries its weights laid
+    out for inference (``model.frozen``, a ``FrozenLeNet``), which ``infer`` uses: its weights
+    must not change."""
     model = LeNet5()
     with np.load(path) as state:
         model.load_state_dict({k: state[k] for k in state.files})
     for p in model.parameters():
         p.requires_grad = False
+    model.frozen = FrozenLeNet(model)
     return model
 
 
@@ -138,18 +143,30 @@ class Inference:
 
 def infer(model: LeNet5, pixels: np.ndarray, targets: np.ndarray | None = None) -> Inference:
     """Classify a batch of 28×28 images and explain each: every layer's activations, and
-    the saliency map (the gradient of the target class's logit with respect to the input,
-    by the engine's backward pass; the predicted class when no target is given)."""
-    x = Tensor(np.asarray(pixels, dtype=np.float32).reshape(-1, 1, 28, 28), requires_grad=True)
-    acts = model.activations(x)
-    logits = acts["fc3"]
-    predicted = logits.data.argmax(axis=1)
-    targets = predicted if targets is None else np.where(np.asarray(targets) < 0, predicted, targets)
-    # one backward pass for the whole batch: image i's score only depends on image i
-    logits[np.arange(len(targets)), targets].sum().backward()
+    the saliency map (the gradient of the target class's logit with respect to the input;
+    the predicted class when no target is given). A frozen model (``load_pretrained``)
+    computes them on its ``FrozenLeNet``; any other by the engine's graph and backward pass."""
+    x = np.asarray(pixels, dtype=np.float32).reshape(-1, 1, 28, 28)
+    if model.frozen is not None:
+        acts = model.frozen.activations(x)
+        targets = _targets(acts["fc3"], targets)
+        saliency = model.frozen.saliency(acts, targets)
+    else:
+        image = Tensor(x, requires_grad=True)
+        graph = model.activations(image)
+        targets = _targets(graph["fc3"].data, targets)
+        # one backward pass for the whole batch: image i's score only depends on image i
+        graph["fc3"][np.arange(len(targets)), targets].sum().backward()
+        acts, saliency = {k: v.data for k, v in graph.items()}, image.grad[:, 0]
     with no_grad():
-        p = F.softmax(Tensor(logits.data), dim=1).data  # the engine's softmax, the one the page teaches
-    return Inference(logits.data, p, {k: v.data for k, v in acts.items()}, x.grad[:, 0], targets)
+        p = F.softmax(Tensor(acts["fc3"]), dim=1).data  # the engine's softmax, the one the page teaches
+    return Inference(acts["fc3"], p, acts, saliency, targets)
+
+
+def _targets(logits: np.ndarray, targets: np.ndarray | None) -> np.ndarray:
+    """The class each saliency map is for: the given one, or the prediction where none (or < 0) is."""
+    predicted = logits.argmax(axis=1)
+    return predicted if targets is None else np.where(np.asarray(targets) < 0, predicted, targets)
 
 
 MISTAKES = WEIGHTS.with_name("lenet5_mistakes.npz")

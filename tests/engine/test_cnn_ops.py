@@ -31,11 +31,14 @@ def test_conv2d(data):
     bias = data.draw(st.booleans())
     x, weight, b = rand(rng, n, c_in, h, w), rand(rng, c_out, c_in, k, k), rand(rng, c_out)
     inputs = [x, weight, b] if bias else [x, weight]
-    # the batch in chunks of one image, of a few, or whole (cnn_ops._chunks), and the input's
-    # gradient by col2im's adds (SMALL_TAP 0) or as a convolution: the same result
+    # the batch in chunks of one image, of a few, or whole (cnn_ops._chunks), forward's
+    # products one output row each, a few rows, or the whole chunk (PRODUCT_COLUMNS), and the
+    # input's gradient by col2im's adds (SMALL_TAP 0) or as a convolution: the same result
     chunk_values = data.draw(st.sampled_from([1, 100, 400, cnn_ops.CHUNK_VALUES]))
+    product_columns = data.draw(st.sampled_from([1, 12, cnn_ops.PRODUCT_COLUMNS, 10**9]))
     small_tap = data.draw(st.sampled_from([0, cnn_ops.SMALL_TAP]))
-    with mock.patch.object(cnn_ops, "CHUNK_VALUES", chunk_values), mock.patch.object(cnn_ops, "SMALL_TAP", small_tap):
+    with (mock.patch.object(cnn_ops, "CHUNK_VALUES", chunk_values), mock.patch.object(cnn_ops, "SMALL_TAP", small_tap),
+          mock.patch.object(cnn_ops, "PRODUCT_COLUMNS", product_columns)):  # fmt: skip
         check(lambda *t: F.conv2d(*t, stride=stride, padding=padding, dilation=dilation),
               lambda *t: TF.conv2d(*t, stride=stride, padding=padding, dilation=dilation), inputs)  # fmt: skip
 

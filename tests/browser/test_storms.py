@@ -6,14 +6,13 @@ something (a class, a student's place in it) opens one per click."""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.network import count_requests, requests, reset_requests, settle
+from tests.browser.network import TRAIN_STREAM, count_requests, requests, reset_requests, settle, stream_log
 from tests.browser.test_lenet_page import draw_a_one
 from tests.browser.test_server_trouble import open_a_class
 
@@ -245,29 +244,6 @@ def test_optimizers_requests_per_action(page):
     assert requests(page)["started"] == []
 
 
-def count_messages(page) -> dict:
-    """The training stream's messages, passed through both ways and counted by type:
-    {"page": [types the page sent], "server": [types the server sent]}."""
-    log = {"page": [], "server": []}
-
-    def stream(ws):
-        server = ws.connect_to_server()
-
-        def to_server(message):
-            log["page"].append(json.loads(message)["type"])
-            server.send(message)
-
-        def to_page(message):
-            log["server"].append(json.loads(message)["type"])
-            ws.send(message)
-
-        ws.on_message(to_server)
-        server.on_message(to_page)
-
-    page.route_web_socket("**/api/v1/train/stream", stream)
-    return log
-
-
 def quiet(page, log, ms: int = 600) -> None:
     """Wait until neither side of the stream has sent anything for `ms`, and no request is in flight."""
     seen, still = None, 0
@@ -285,7 +261,7 @@ def actions(log) -> list[str]:
 
 def test_training_messages_per_action(page):
     count_requests(page)
-    log = count_messages(page)
+    log = stream_log(page, TRAIN_STREAM)
     page.goto("/training")
     expect(page.locator("#link-state")).to_have_text("live")
     expect(page.locator("#parameters")).to_have_text("105")

@@ -8,7 +8,7 @@ import { probabilityBars } from "./render/bars.js";
 import { drawingPad } from "./render/draw.js";
 import { heatmap } from "./render/heatmap.js";
 import { decode, drawLayers } from "./render/maps.js";
-import { bindControls, param, readState, writeState } from "./state.js";
+import { adopt, bindControls, onFollow, param, readState, writeState } from "./state.js";
 import { trainingStream } from "./training_stream.js";
 
 const $ = (id) => document.getElementById(id);
@@ -28,19 +28,26 @@ const { state } = readState(TABLE);
 let playing = false;
 const curves = { steps: [], losses: [], evalSteps: [], accuracies: [], drawn: 0 };
 
-const stream = trainingStream(api.lenetTrainStream, {
-  open: configure,
-  message: onMessage,
-  state: (kind, text) => { $("link-state").textContent = text; $("link-state").dataset.kind = kind; },
-});
+const stream = trainingStream(api.lenetTrainStream, { open: configure, message: onMessage, state: link });
+
+// The stream's state beside the player, and a button while it waits to reconnect.
+function link(kind, text) {
+  if (kind === "paused" || kind === "error") setPlaying(false); // the server closed the stream on purpose
+  $("link-state").dataset.state = kind;
+  $("link-state").textContent = text;
+  $("reconnect").hidden = kind !== "offline";
+}
 
 function config() {
   return { digits: Number(state.digits), optimizer: state.opt, lr: Number(state.lr), batch_size: Number(state.batch) };
 }
 
 function configure() {
-  stream.send({ type: "configure", config: config() }, true);
-  if (playing) stream.send({ type: "play" });
+  if (stream.send({ type: "configure", config: config() }, true) && playing) stream.send({ type: "play" });
+}
+
+function setLive() {
+  stream.send({ type: "set", train: { optimizer: state.opt, lr: Number(state.lr), batch_size: Number(state.batch) } }, true);
 }
 
 function onMessage(message) {
@@ -156,6 +163,7 @@ $("play").addEventListener("click", () => {
 });
 $("step").addEventListener("click", () => { setPlaying(false); stream.send({ type: "step" }, true); });
 $("reset").addEventListener("click", () => stream.send({ type: "reset" }, true));
+$("reconnect").addEventListener("click", () => stream.connect());
 $("clear").addEventListener("click", () => pad.clear());
 $("undo").addEventListener("click", () => pad.undo());
 
@@ -170,7 +178,19 @@ bindControls(TABLE, state, (key) => {
   }
   writeState(state);
   if (key === "digits") configure();
-  else stream.send({ type: "set", train: { optimizer: state.opt, lr: Number(state.lr), batch_size: Number(state.batch) } }, true);
+  else setLive();
+});
+
+// Classroom mode: the instructor's settings, applied to this student's own run, as the
+// instructor's page applies them (docs/classroom.md): the optimizer, the learning rate and the
+// batch size live, without a reset; the training digits, a new run. Play, pause, step, reset and
+// the weights stay the student's: each student trains and pauses to draw on their own run.
+onFollow((followed) => {
+  const changed = adopt(TABLE, state, followed);
+  if (!changed.size) return;
+  $("run-error").hidden = true;
+  if (changed.has("digits")) configure();
+  else setLive();
 });
 
 setPlaying(false);

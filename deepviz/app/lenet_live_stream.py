@@ -66,6 +66,8 @@ def live_frame(live: Live) -> dict:
         "step": run.steps,
         "epoch": round(run.epoch, 4),
         "lr": run.config.lr,
+        "schedule": run.config.schedule,
+        "lr_now": _rounded(run.lr_now),  # the next step's: the schedule's at this step
         "batch_size": run.config.batch_size,
         "optimizer": run.config.optimizer,
         "clear": live.clear,  # the curves start again (a new run, or a reset)

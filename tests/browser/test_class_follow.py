@@ -148,7 +148,8 @@ def test_the_live_lenets_settings_are_followed_on_each_students_own_run(hall):
         for student, log in zip(students, logs, strict=True):
             assert lr.query(there) in student.url
             expect(student.locator("#step-count")).to_have_text("2")  # not reset: the same run goes on
-            assert {"type": "set", "train": {"optimizer": "adam", "lr": rate, "batch_size": 32}} in log["page"]
+            train = {"optimizer": "adam", "lr": rate, "batch_size": 32, "schedule": "step"}
+            assert {"type": "set", "train": train} in log["page"]
             frame = last_frame(student, log, lambda f, rate=rate: f["lr"] == rate)  # the server's answer to the set
             assert frame["step"] == 2, frame
     digits = Change(
@@ -166,7 +167,8 @@ def test_the_live_lenets_settings_are_followed_on_each_students_own_run(hall):
     for student, log in zip(students, logs, strict=True):
         assert "digits=600" in student.url and "lr=0.002" in student.url
         configures = [m for m in log["page"] if m["type"] == "configure"]
-        assert configures[-1]["config"] == {"digits": 600, "optimizer": "adam", "lr": 0.002, "batch_size": 32}
+        assert configures[-1]["config"] == {"digits": 600, "optimizer": "adam", "lr": 0.002, "batch_size": 32,
+                                             "schedule": "step"}  # fmt: skip
         expect(student.locator("#play")).to_have_attribute("aria-pressed", "false")  # Play is the student's
     screenshot(students[0], "class-follow-lenet-live", full_page=False)
     screenshot(students[1], "class-follow-lenet-live-phone", full_page=False)

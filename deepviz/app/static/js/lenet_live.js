@@ -2,7 +2,7 @@
 // run's settings and the student's actions, and draws each frame it is sent: the curves, the
 // kernels, the test digit's maps and probabilities; paused, it sends a drawing to test.
 import { api } from "./api.js";
-import { el } from "./format.js";
+import { el, fmt } from "./format.js";
 import { mnistStyle } from "./mnist.js";
 import { probabilityBars } from "./render/bars.js";
 import { drawingPad } from "./render/draw.js";
@@ -17,8 +17,9 @@ const MOST_BATCH = Number($("batch").max);
 const TABLE = {
   digits: { ...param.integer(100, MOST_DIGITS, "2000", "digits"), event: "change" },
   opt: param.oneOf(["adam", "sgd"], "adam", "optimizer"),
-  lr: { ...param.number(0.00001, 1, "0.002", "lr"), event: "change" },
+  lr: { ...param.number(0.00001, 1, "0.005", "lr"), event: "change" },
   batch: { ...param.integer(1, MOST_BATCH, "32", "batch"), event: "change" },
+  schedule: param.oneOf(["constant", "step", "cosine"], "step", "schedule"),
 };
 const TITLES = { conv1: "conv1 + ReLU", pool1: "pool1", conv2: "conv2 + ReLU", pool2: "pool2", fc1: "fc1 + ReLU",
   fc2: "fc2 + ReLU", fc3: "fc3: logits" };
@@ -39,7 +40,11 @@ function link(kind, text) {
 }
 
 function config() {
-  return { digits: Number(state.digits), optimizer: state.opt, lr: Number(state.lr), batch_size: Number(state.batch) };
+  return { digits: Number(state.digits), ...trainConfig() };
+}
+
+function trainConfig() { // what changes live
+  return { optimizer: state.opt, lr: Number(state.lr), batch_size: Number(state.batch), schedule: state.schedule };
 }
 
 function configure() {
@@ -47,7 +52,7 @@ function configure() {
 }
 
 function setLive() {
-  stream.send({ type: "set", train: { optimizer: state.opt, lr: Number(state.lr), batch_size: Number(state.batch) } }, true);
+  stream.send({ type: "set", train: trainConfig() }, true);
 }
 
 function onMessage(message) {
@@ -66,6 +71,7 @@ function drawFrame(frame) {
   $("run-error").hidden = true;
   $("step-count").textContent = String(frame.step);
   $("epoch-count").textContent = frame.epoch.toFixed(2);
+  $("lr-now").textContent = fmt(frame.lr_now, 3);
   if (frame.clear) Object.assign(curves, { steps: [], losses: [], evalSteps: [], accuracies: [] });
   for (const [step, loss] of frame.losses) { curves.steps.push(step); curves.losses.push(loss); }
   for (const [step, accuracy] of frame.accuracies) { curves.evalSteps.push(step); curves.accuracies.push(accuracy); }
@@ -182,8 +188,8 @@ bindControls(TABLE, state, (key) => {
 });
 
 // Classroom mode: the instructor's settings, applied to this student's own run, as the
-// instructor's page applies them (docs/classroom.md): the optimizer, the learning rate and the
-// batch size live, without a reset; the training digits, a new run. Play, pause, step, reset and
+// instructor's page applies them (docs/classroom.md): the optimizer, the learning rate, its
+// schedule and the batch size live, without a reset; the training digits, a new run. Play, pause, step, reset and
 // the weights stay the student's: each student trains and pauses to draw on their own run.
 onFollow((followed) => {
   const changed = adopt(TABLE, state, followed);

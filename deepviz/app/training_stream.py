@@ -87,7 +87,7 @@ def advance(run: Run, settings: Settings, steps: int | None = None, frame_cpu: f
 
 def configure(config: RunConfigIn, settings: Settings | None = None) -> tuple[Run, list[str], float]:
     """A new run, its messages as JSON text (its model, then its first frame), and the CPU
-    seconds they took. On a training thread."""
+    seconds they took (``settings``: unused, Session.start's signature). On a training thread."""
     start = time.thread_time()
     run = Run(config.to_run())
     message = model_message(run)

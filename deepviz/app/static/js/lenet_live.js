@@ -92,8 +92,8 @@ function drawCurves() {
     { x: curves.evalSteps, y: curves.accuracies, mode: "lines+markers", name: "validation accuracy", yaxis: "y2",
       line: { color: "#D55E00", width: 2 }, marker: { size: 4 } },
   ], {
-    margin: { t: 10, r: 50, b: 40, l: 50 }, height: 260, datarevision: curves.steps.length + curves.evalSteps.length,
-    legend: { orientation: "h", y: 1.15, x: 0 },
+    margin: { t: 50, r: 50, b: 40, l: 50 }, height: 300, datarevision: curves.steps.length + curves.evalSteps.length,
+    legend: { orientation: "h", y: 1.02, yanchor: "bottom", x: 0 }, // above the plot, on two lines on a phone
     xaxis: { title: { text: "step" }, rangemode: "tozero" },
     yaxis: { title: { text: "loss" }, rangemode: "tozero" },
     yaxis2: { title: { text: "accuracy" }, overlaying: "y", side: "right", range: [0, 1], dtick: 0.2, tickformat: ".0%" },

@@ -2,9 +2,10 @@
 trained on the server, played, paused, stepped, reset and changed by the page's messages, its
 frames sent back, and the student's drawings read by it and by the LeNet-5 that ships.
 
-It is the training lab's session (app/training_stream.py: turns on the worker's training
-threads bounded in CPU, acks, message rate, bad messages, idleness) with another run: a turn
-here also measures the validation accuracy, a chunk at a time, when it is due."""
+It is the training lab's session (app/training_stream.py: the protocol's messages, turns on the
+worker's training threads bounded in CPU, acks, message rate, bad messages, idleness) with
+another run, named by the class's hooks: a turn here also measures the validation accuracy, a
+chunk at a time, when it is due."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import numpy as np
 from deepviz.app.frames import LAYER_NAMES, quantized
 from deepviz.app.schemas.lenet_live import LiveConfigIn, LivePatch, TestIn, check_batch, check_live
 from deepviz.app.settings import Settings
-from deepviz.app.training_stream import MESSAGE_CPU, BadMessage, Session, _validated
+from deepviz.app.training_stream import MESSAGE_CPU, BadMessage, Session, validated
 from deepviz.lessons.live_lenet import Diverged, LiveLeNet
 from deepviz.lessons.mnist import load
 
@@ -43,6 +44,9 @@ class Live:
         self.run.reset()
         self.restart()
 
+    def set(self, **changes) -> None:
+        self.run.set(**changes)
+
 
 def _rounded(x: float) -> float:
     return float(f"{x:.5g}")
@@ -62,6 +66,8 @@ def live_frame(live: Live) -> dict:
         "step": run.steps,
         "epoch": round(run.epoch, 4),
         "lr": run.config.lr,
+        "schedule": run.config.schedule,
+        "lr_now": _rounded(run.lr_now),  # the next step's: the schedule's at this step
         "batch_size": run.config.batch_size,
         "optimizer": run.config.optimizer,
         "clear": live.clear,  # the curves start again (a new run, or a reset)
@@ -116,12 +122,12 @@ def live_turn(
     return text, end - drawn, end - start - measuring
 
 
-def start(config: LiveConfigIn, settings: Settings) -> tuple[Live, str, float]:
+def start_live(config: LiveConfigIn, settings: Settings) -> tuple[Live, list[str], float]:
     """A new run and its first frame (its first turn measures the initial weights). On a training thread."""
     data = load()  # read once per process (~1 s), before the clock: not the student's doing
     began = time.thread_time()
     live = Live(LiveLeNet(config.to_live(settings), data))
-    return live, json.dumps(live_frame(live), allow_nan=False), time.thread_time() - began
+    return live, [json.dumps(live_frame(live), allow_nan=False)], time.thread_time() - began
 
 
 def test(live: Live, image: np.ndarray) -> str:
@@ -143,39 +149,26 @@ def decode_ink(text: str) -> np.ndarray:
     return image
 
 
+def read_live_patch(config: LiveConfigIn, train: dict, settings: Settings) -> tuple[LiveConfigIn, dict]:
+    """A ``set`` message's ``train``: (the config after it, the changes to make to the run)."""
+    patch = validated(LivePatch, train, ["train"])
+    check_batch(patch.batch_size, settings, ["train"])
+    return config.model_copy(update=patch.changes()), patch.changes()
+
+
 class LiveSession(Session):
+    """The training lab's session (its protocol, in one place) with a live LeNet-5 for its run,
+    and one more message: a drawing to test."""
+
     TYPES = "configure, play, pause, step, reset, set, test, ack"
-
-    async def _send_frame(self, steps: int | None = None, train: bool = True, asked: bool = True) -> None:
-        text, self.frame_cpu, cpu = await self._compute(
-            live_turn, self.run, self.settings, steps if train else 0, self.frame_cpu
-        )
-        if asked:
-            self.tokens -= cpu / MESSAGE_CPU
-        self.unacknowledged += 1
-        if self.run.diverged:
-            self.playing = False
-        await self.socket.send_text(text)
-
-    async def _on_configure(self, body: dict) -> None:
-        config = _validated(LiveConfigIn, body.get("config", {}), ["config"])
-        check_live(config, self.settings, ["config"])
-        self.run, first, cpu = await self._compute(start, config, self.settings)
-        self.tokens -= cpu / MESSAGE_CPU
-        self.config, self.playing = config, False
-        self.unacknowledged += 1
-        await self.socket.send_text(first)
-
-    async def _on_set(self, body: dict) -> None:
-        patch = _validated(LivePatch, body.get("train", {}), ["train"])
-        check_batch(patch.batch_size, self.settings, ["train"])
-        self.run.run.set(**patch.changes())
-        self.config = self.config.model_copy(update=patch.changes())
-        if not self.playing:
-            await self._send_frame(train=False)
+    Config = LiveConfigIn
+    check = staticmethod(check_live)
+    start = staticmethod(start_live)
+    turn = staticmethod(live_turn)
+    patched = staticmethod(read_live_patch)
 
     async def _on_test(self, body: dict) -> None:
-        image = decode_ink(_validated(TestIn, {"ink": body.get("ink")}, []).ink)
+        image = decode_ink(validated(TestIn, {"ink": body.get("ink")}, []).ink)
         began = time.monotonic()
         text = await self._compute(test, self.run, image)
         self.tokens -= (time.monotonic() - began) / MESSAGE_CPU / 4  # two small forward passes: a light charge

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from deepviz.app.errors import InputError
 from deepviz.app.mathml import tex
 from deepviz.app.messages import friendly
+from deepviz.app.metrics import METRICS
 from deepviz.app.schemas.training import RunConfigIn, TrainIn, TrainPatch, check_config, check_newton
 from deepviz.app.settings import Settings
 from deepviz.lessons.playground.frame import frame, model_message
@@ -54,7 +55,8 @@ def _frame_json(run: Run) -> str:
     return json.dumps(frame(run), default=_base64, allow_nan=False)  # NaN is not JSON: the page could not read it
 
 
-def _validated(model: type, value, loc: list):
+def validated(model: type, value, loc: list):
+    """``value`` read by the pydantic ``model``; else a BadMessage naming where, under ``loc``."""
     try:
         return model.model_validate(value)
     except ValidationError as error:
@@ -83,20 +85,39 @@ def advance(run: Run, settings: Settings, steps: int | None = None, frame_cpu: f
     return text, end - drawn, end - start
 
 
-def configure(config: RunConfigIn) -> tuple[Run, str, str, float]:
-    """A new run, its model message and its first frame, as JSON text, and the CPU seconds
-    they took. On a training thread."""
+def configure(config: RunConfigIn, settings: Settings | None = None) -> tuple[Run, list[str], float]:
+    """A new run, its messages as JSON text (its model, then its first frame), and the CPU
+    seconds they took (``settings``: unused, Session.start's signature). On a training thread."""
     start = time.thread_time()
     run = Run(config.to_run())
     message = model_message(run)
     message["formula"] = str(tex(formula(run.sizes, run.model.activation, run.task, run.config.train.l2), True))
     message["program"] = program(run.config, run=run)
     first = _frame_json(run)
-    return run, json.dumps(message, allow_nan=False), first, time.thread_time() - start
+    return run, [json.dumps(message, allow_nan=False), first], time.thread_time() - start
+
+
+def read_patch(config: RunConfigIn, train: dict, settings: Settings) -> tuple[RunConfigIn, dict]:
+    """A ``set`` message's ``train`` read and checked against the run's config: (the config
+    after it, the changes to make to the run)."""
+    patch = validated(TrainPatch, train, ["train"])
+    merged = validated(TrainIn, {**config.train.model_dump(), **patch.changes()}, ["train"])
+    config = config.model_copy(update={"train": merged})
+    check_newton(config, settings, ["train"])
+    return config, patch.changes()
 
 
 class Session:
+    """The protocol of a training stream (docs/training.md). What is trained is the class's:
+    a subclass with another run (app/lenet_live_stream.py) names its own config, its checks,
+    how a run starts, how a turn goes and how a live change is read."""
+
     TYPES = "configure, play, pause, step, reset, set, ack"  # the messages it answers (an _on_<type> each)
+    Config: type = RunConfigIn  # a configure message's "config"
+    check = staticmethod(check_config)  # (config, settings, loc): its limits beyond the schema's
+    start = staticmethod(configure)  # (config, settings) -> (run, [messages], CPU s); the last message a frame
+    turn = staticmethod(advance)  # (run, settings, steps, frame_cpu) -> (frame, its CPU s, the turn's CPU s)
+    patched = staticmethod(read_patch)  # (config, a set message's "train", settings) -> (config, the run's changes)
 
     def __init__(self, socket: WebSocket, settings: Settings, pool: Executor):
         self.socket, self.settings, self.pool = socket, settings, pool
@@ -126,7 +147,7 @@ class Session:
         """Train (a turn, or ``steps``), then send the frame. A frame a message ``asked`` for
         is charged to the message rate by its CPU; the frames of playing are paced already."""
         text, self.frame_cpu, cpu = await self._compute(
-            advance, self.run, self.settings, steps if train else 0, self.frame_cpu
+            self.turn, self.run, self.settings, steps if train else 0, self.frame_cpu
         )
         if asked:
             self.tokens -= cpu / MESSAGE_CPU
@@ -233,14 +254,15 @@ class Session:
             await self._error([], "the server could not do that (a defect, logged): try another setting")
 
     async def _on_configure(self, body: dict) -> None:
-        config = _validated(RunConfigIn, body.get("config", {}), ["config"])
-        check_config(config, self.settings, ["config"])
-        self.run, model, first, cpu = await self._compute(configure, config)
+        config = validated(self.Config, body.get("config", {}), ["config"])
+        self.check(config, self.settings, ["config"])
+        self.run, messages, cpu = await self._compute(self.start, config, self.settings)
         self.tokens -= cpu / MESSAGE_CPU
         self.config, self.playing = config, False
-        await self.socket.send_text(model)
+        for text in messages[:-1]:
+            await self.socket.send_text(text)
         self.unacknowledged += 1
-        await self.socket.send_text(first)
+        await self.socket.send_text(messages[-1])
 
     async def _on_play(self, body: dict) -> None:
         self.playing = not self.run.diverged
@@ -257,14 +279,24 @@ class Session:
         await self._send_frame(train=False)
 
     async def _on_set(self, body: dict) -> None:
-        patch = _validated(TrainPatch, body.get("train", {}), ["train"])
-        merged = _validated(TrainIn, {**self.config.train.model_dump(), **patch.changes()}, ["train"])
-        config = self.config.model_copy(update={"train": merged})
-        check_newton(config, self.settings, ["train"])
-        self.run.set(**patch.changes())
+        config, changes = self.patched(self.config, body.get("train", {}), self.settings)
+        self.run.set(**changes)
         self.config = config
         if not self.playing:
             await self._send_frame(train=False)
 
     async def _on_ack(self, body: dict) -> None:
         self.unacknowledged = max(0, self.unacknowledged - 1)
+
+
+async def serve_session(session: Session) -> None:
+    """A stream's session, served until it ends; the server's reason for ending it, if any,
+    in the close (a close for bad messages counted)."""
+    try:
+        closing = await session.serve()
+        if closing:
+            if closing[0] == 1008:
+                METRICS.count("deepviz_websocket_rejected_total", reason="bad_messages")
+            await session.socket.close(code=closing[0], reason=closing[1])
+    except (WebSocketDisconnect, RuntimeError):
+        pass

@@ -1,12 +1,15 @@
 """/api/v1/lenet/train/stream (docs/lenet-live.md): a fresh LeNet-5 trained on the server."""
 
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
 from deepviz.app.frames import ink
+from deepviz.app.schemas.lenet_live import LiveConfigIn
 from deepviz.lessons.mnist import load
 from tests.api.conftest import small_client
 
@@ -30,6 +33,7 @@ def test_configure_answers_a_frame_of_the_fresh_network(client):
     with client.websocket_connect(URL) as ws:
         frame = configured(ws)
     assert frame["step"] == 0 and frame["clear"] and frame["losses"] == [] and frame["accuracies"] == []
+    assert (frame["lr"], frame["schedule"], frame["lr_now"]) == (0.005, "step", 0.005)  # the defaults
     assert frame["kernels"]["conv1"]["shape"] == [6, 5, 5] and frame["kernels"]["conv2"]["shape"] == [96, 5, 5]
     probe = frame["probe"]
     assert [m["name"] for m in probe["layers"]][:2] == ["conv1", "pool1"] and len(probe["probabilities"]) == 10
@@ -59,9 +63,10 @@ def test_steps_then_play_train_and_report_the_losses_once(client):
 def test_set_changes_lr_and_batch_live_and_reset_starts_again(client):
     with client.websocket_connect(URL) as ws:
         configured(ws)
-        send(ws, type="set", train={"lr": 0.01, "batch_size": 8, "optimizer": "sgd"})
+        send(ws, type="set", train={"lr": 0.01, "batch_size": 8, "optimizer": "sgd", "schedule": "cosine"})
         frame = ws.receive_json()
         assert (frame["lr"], frame["batch_size"], frame["optimizer"]) == (0.01, 8, "sgd")
+        assert (frame["schedule"], frame["lr_now"]) == ("cosine", 0.01)  # step 0: the cosine's top
         send(ws, type="ack", step=0)
         send(ws, type="step")
         frame = ws.receive_json()
@@ -93,6 +98,7 @@ def test_a_drawing_is_read_by_the_live_network_and_the_shipped_one(client):
         ({"type": "configure", "config": {"optimizer": "newton"}}, ["config", "optimizer"], "adam"),
         ({"type": "set", "train": {"lr": -1}}, ["train", "lr"], "more than 0"),
         ({"type": "set", "train": {"batch_size": 500}}, ["train", "batch_size"], "128"),
+        ({"type": "set", "train": {"schedule": "warmup"}}, ["train", "schedule"], "cosine"),
         ({"type": "set", "train": {"momentum": 0.9}}, ["train", "momentum"], ""),
         ({"type": "test", "ink": "!!"}, ["ink"], "base64url"),
         ({"type": "test", "ink": "AAAA"}, ["ink"], "784"),
@@ -136,3 +142,13 @@ def test_live_sessions_are_bounded_per_address_with_1013():
             with client.websocket_connect(URL) as second:
                 second.receive_text()
         assert refused.value.code == 1013
+
+
+def test_the_pages_defaults_are_the_streams():
+    """static/js/lenet_live.js's TABLE starts a run with LiveConfigIn's defaults (the page's URL
+    leaves a default out): the two must not drift."""
+    source = (Path(__file__).parents[2] / "deepviz" / "app" / "static" / "js" / "lenet_live.js").read_text()
+    table = dict(re.findall(r'^  (\w+): .*?param\.\w+\((?:\[[^\]]*\], |[^,]+, [^,]+, )"([^"]+)"', source, re.M))
+    defaults = LiveConfigIn()
+    assert table == {"digits": str(defaults.digits), "opt": defaults.optimizer, "lr": f"{defaults.lr:g}",
+                     "batch": str(defaults.batch_size), "schedule": defaults.schedule}  # fmt: skip

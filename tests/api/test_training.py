@@ -236,8 +236,8 @@ def test_a_session_does_no_work_after_its_socket_closes(monkeypatch):
     from deepviz.app import training_stream
 
     turns = []
-    real = training_stream.advance
-    monkeypatch.setattr(training_stream, "advance", lambda *args: turns.append(1) or real(*args))
+    real = training_stream.Session.turn  # a session's turn (advance)
+    monkeypatch.setattr(training_stream.Session, "turn", staticmethod(lambda *args: turns.append(1) or real(*args)))
     client = small_client(train_frame_rate=60)
     with client.websocket_connect("/api/v1/train/stream") as ws:
         configured(ws)
@@ -290,7 +290,7 @@ def test_any_valid_run_streams_frames_that_are_json(config):
     the run configures, trains and draws frames the page can parse (no NaN, no defect)."""
     valid = RunConfigIn.model_validate(config)
     check_config(valid, Settings(), ["config"])
-    run, model, first, _ = configure(valid)
+    run, (model, first), _ = configure(valid)
     assert json.loads(model)["parameters"] == parameters(valid)
     text, _, _ = advance(run, Settings(), 3)
     frame = json.loads(text)

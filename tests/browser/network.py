@@ -3,12 +3,15 @@ server unreachable, or slow), and a count of the page's requests."""
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
 
 from playwright.sync_api import Error, Page
 
 API = re.compile(r"/api/v1/")
-STREAM = re.compile(r"/api/v1/(lenet|train)/stream$")  # the LeNet frames, the training lab
+STREAM = re.compile(r"/api/v1/(lenet|train|lenet/train)/stream$")  # the LeNet frames, the training lab, the live LeNet
+TRAIN_STREAM, LIVE_STREAM = "**/api/v1/train/stream", "**/api/v1/lenet/train/stream"
 
 
 class Gate:
@@ -101,3 +104,27 @@ def settle(page: Page, ms: int = 400) -> None:
     while quiet < ms:
         page.wait_for_timeout(50)
         quiet = quiet + 50 if page.evaluate(idle) else 0
+
+
+def stream_log(page: Page, url: str, keep: Callable[[dict], object] = lambda message: message["type"]) -> dict:
+    """A stream's messages (``url``: its glob), passed through both ways and logged, each as
+    ``keep(message)`` (its type, unless told): {"page": [what the page sent], "server": [what
+    the server sent]}. Set before the page opens the stream."""
+    log = {"page": [], "server": []}
+
+    def stream(ws):
+        server = ws.connect_to_server()
+
+        def to_server(message):
+            log["page"].append(keep(json.loads(message)))
+            server.send(message)
+
+        def to_page(message):
+            log["server"].append(keep(json.loads(message)))
+            ws.send(message)
+
+        ws.on_message(to_server)
+        server.on_message(to_page)
+
+    page.route_web_socket(url, stream)
+    return log

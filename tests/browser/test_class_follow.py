@@ -24,6 +24,7 @@ from tests.browser.classes import (
     open_class,
 )
 from tests.browser.conftest import screenshot
+from tests.browser.network import LIVE_STREAM, stream_log
 from tests.browser.test_phone import PHONE
 from tests.services import Server
 
@@ -116,3 +117,66 @@ def test_a_followed_optimizer_is_set_live_on_each_students_own_run(hall):
         for student in students:
             assert optimizer.query(there) in student.url
             expect(student.locator("#step-count")).to_have_text("2")  # not reset: the same run goes on
+
+
+def test_the_live_lenets_settings_are_followed_on_each_students_own_run(hall):
+    """/lenet-live: the learning rate goes to each student's run live (the server's next frame
+    trains at it; the student's steps stay), the training digits start a new run; play, pause
+    and the weights stay the student's (docs/classroom.md)."""
+    teacher, students = hall
+    logs = [stream_log(student, LIVE_STREAM, keep=lambda m: m) for student in students]
+    ready = [("#link-state", "textContent", "live", True), ("#kernels1 canvas", "tagName", "CANVAS", True)]
+    lr = Change(
+        "lenet-live: learning rate",
+        "/lenet-live?digits=500&lr=0.002",
+        ready,
+        act=lambda page, there: (page.fill("#lr", "0.001" if there else "0.002"), page.press("#lr", "Tab")),
+        shown=lambda there: [("#lr", "value", "0.001" if there else "0.002", True)],
+        query=lambda there: "lr=0.001" if there else "lr=0.002",
+    )
+    go_to_start(teacher, students, lr)
+    for student in students:  # each student's own run: two steps
+        for _ in range(2):
+            student.locator("#step").click()
+        expect(student.locator("#step-count")).to_have_text("2", timeout=WAIT)
+    for there in (True, False):
+        took = follow_once(teacher, students, lr, there)
+        print(f"\n{lr.name}: action to drawn " + ", ".join(f"{drawn:.0f} ms" for drawn, _ in took))
+        rate = 0.001 if there else 0.002
+        for student, log in zip(students, logs, strict=True):
+            assert lr.query(there) in student.url
+            expect(student.locator("#step-count")).to_have_text("2")  # not reset: the same run goes on
+            train = {"optimizer": "adam", "lr": rate, "batch_size": 32, "schedule": "step"}
+            assert {"type": "set", "train": train} in log["page"]
+            frame = last_frame(student, log, lambda f, rate=rate: f["lr"] == rate)  # the server's answer to the set
+            assert frame["step"] == 2, frame
+    digits = Change(
+        "lenet-live: training digits",
+        lr.start,
+        ready,
+        act=lambda page, there: (page.fill("#digits", "600" if there else "500"), page.press("#digits", "Tab")),
+        shown=lambda there: [
+            ("#digits", "value", "600" if there else "500", True),
+            ("#step-count", "textContent", "0", True),
+        ],  # fmt: skip
+        query=lambda there: "digits=600" if there else "digits=500",
+    )
+    follow_once(teacher, students, digits, True)
+    for student, log in zip(students, logs, strict=True):
+        assert "digits=600" in student.url and "lr=0.002" in student.url
+        configures = [m for m in log["page"] if m["type"] == "configure"]
+        assert configures[-1]["config"] == {"digits": 600, "optimizer": "adam", "lr": 0.002, "batch_size": 32,
+                                             "schedule": "step"}  # fmt: skip
+        expect(student.locator("#play")).to_have_attribute("aria-pressed", "false")  # Play is the student's
+    screenshot(students[0], "class-follow-lenet-live", full_page=False)
+    screenshot(students[1], "class-follow-lenet-live-phone", full_page=False)
+
+
+def last_frame(page, log: dict, holds) -> dict:
+    """The last frame the server sent on the logged stream, once one for which ``holds(frame)``."""
+    for _ in range(WAIT // 100):
+        frames = [m for m in log["server"] if m["type"] == "frame"]
+        if frames and holds(frames[-1]):
+            return frames[-1]
+        page.wait_for_timeout(100)
+    raise AssertionError(f"no such frame: the last is {frames[-1] if frames else None}")

@@ -1,6 +1,7 @@
 """Every registered page (deepviz.app.routers.pages.PAGES) is in each of the browser suites that
 must hold for all pages, or is exempt there for a reason written below: a page added later
-cannot be forgotten. Read from the suites' source, not by running them: a page counts as covered
+cannot be forgotten. A suite is its file and its companions (test_server_trouble_live.py is
+test_server_trouble.py's). Read from the suites' source, not by running them: a page counts as covered
 when a test opens it (`.goto("/path…")`) or a list of pages a test is parametrized over names it."""
 
 from __future__ import annotations
@@ -13,16 +14,12 @@ import pytest
 from deepviz.app.routers.pages import PAGES
 
 HERE = Path(__file__).parent
-SUITES = ["test_server_trouble.py", "test_storms.py", "test_phone.py"]
+SUITES = ["test_server_trouble.py", "test_storms.py", "test_phone.py"]  # each with its test_<suite>_*.py
 
 # (suite, page) -> why that suite has no test of that page
 EXEMPT = {
     ("test_server_trouble.py", "/"): "the contents page asks the API nothing: there is no server trouble to show",
     ("test_storms.py", "/"): "the contents page asks the API nothing: no action of it sends a request",
-    ("test_server_trouble.py", "/lenet-live"): "its stream is training_stream.js, the training lab's, whose "
-    "reconnection, backoff and full-server words are tested on /training",
-    ("test_storms.py", "/lenet-live"): "every action is a message on its one stream (no request), rate-limited by the "
-    "server as /training's are (tests/api/test_lenet_live.py, tests/api/test_training.py)",
 }
 
 
@@ -57,7 +54,8 @@ def pages_opened(source: str) -> set[str]:
 
 @pytest.mark.parametrize("suite", SUITES)
 def test_every_page_is_in_the_suite_or_exempt_for_a_reason(suite):
-    opened = pages_opened((HERE / suite).read_text(encoding="utf-8"))
+    files = [HERE / suite, *sorted(HERE.glob(suite.replace(".py", "_*.py")))]  # test_server_trouble_live.py too
+    opened = set().union(*(pages_opened(f.read_text(encoding="utf-8")) for f in files))
     exempt = {page for (name, page) in EXEMPT if name == suite}
     forgotten = sorted(set(PAGES) - opened - exempt)
     assert not forgotten, f"{suite} has no test of {forgotten}: add one, or say in EXEMPT why it needs none"

@@ -6,14 +6,21 @@ something (a class, a student's place in it) opens one per click."""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.network import count_requests, requests, reset_requests, settle
+from tests.browser.network import (
+    LIVE_STREAM,
+    TRAIN_STREAM,
+    count_requests,
+    requests,
+    reset_requests,
+    settle,
+    stream_log,
+)
 from tests.browser.test_lenet_page import draw_a_one
 from tests.browser.test_server_trouble import open_a_class
 
@@ -233,29 +240,6 @@ def test_optimizers_requests_per_action(page):
     assert requests(page)["started"] == []
 
 
-def count_messages(page) -> dict:
-    """The training stream's messages, passed through both ways and counted by type:
-    {"page": [types the page sent], "server": [types the server sent]}."""
-    log = {"page": [], "server": []}
-
-    def stream(ws):
-        server = ws.connect_to_server()
-
-        def to_server(message):
-            log["page"].append(json.loads(message)["type"])
-            server.send(message)
-
-        def to_page(message):
-            log["server"].append(json.loads(message)["type"])
-            ws.send(message)
-
-        ws.on_message(to_server)
-        server.on_message(to_page)
-
-    page.route_web_socket("**/api/v1/train/stream", stream)
-    return log
-
-
 def quiet(page, log, ms: int = 600) -> None:
     """Wait until neither side of the stream has sent anything for `ms`, and no request is in flight."""
     seen, still = None, 0
@@ -273,7 +257,7 @@ def actions(log) -> list[str]:
 
 def test_training_messages_per_action(page):
     count_requests(page)
-    log = count_messages(page)
+    log = stream_log(page, TRAIN_STREAM)
     page.goto("/training")
     expect(page.locator("#link-state")).to_have_text("live")
     expect(page.locator("#parameters")).to_have_text("105")
@@ -366,3 +350,40 @@ def test_join_requests_per_action(page, server_url):
     settle(page)
     assert requests(page)["started"] == [f"/api/v1/classes/{code}/join"]
     assert len(streams) == 1 and f"/api/v1/classes/{code}/follow" in streams[0]  # the class bar follows
+
+
+def test_lenet_live_messages_per_action(page):
+    """/lenet-live: one message per action on its stream, and no request: a typed learning rate
+    or batch size one live change, the training digits one new run, Play and Pause one each
+    (every frame acknowledged once), a drawing tested once its strokes pause."""
+    count_requests(page)
+    log = stream_log(page, LIVE_STREAM)
+    page.goto("/lenet-live?digits=500")
+    expect(page.locator("#link-state")).to_have_text("live")
+    expect(page.locator("#kernels1 canvas")).to_have_count(6)
+    quiet(page, log)
+    assert actions(log) == ["configure"] and requests(page)["started"] == []
+    for field, value, sends in [("#lr", "0.001", "set"), ("#batch", "64", "set"), ("#digits", "600", "configure")]:
+        log["page"].clear()
+        page.fill(field, value)
+        page.press(field, "Tab")
+        quiet(page, log)
+        assert actions(log) == [sends], (field, log)
+    assert "lr=0.001" in page.url and "batch=64" in page.url and "digits=600" in page.url
+    log["page"].clear()
+    log["server"].clear()
+    page.click("#play")
+    expect(page.locator("#step-count")).not_to_have_text("0")
+    page.click("#play")
+    quiet(page, log)
+    assert actions(log) == ["play", "pause"], log
+    assert log["page"].count("ack") == log["server"].count("frame") > 0, log
+    log["page"].clear()
+    log["server"].clear()
+    page.locator("#pad").scroll_into_view_if_needed()
+    draw_a_one(page)  # thirty pointer moves: tested once they pause (or a few times, on a slow machine)
+    expect(page.locator("#shipped-prediction")).to_have_text(re.compile(r"^1 "))
+    quiet(page, log)
+    tests = actions(log)
+    assert set(tests) == {"test"} and 1 <= len(tests) <= 3 and log["server"] == tests, log
+    assert requests(page)["started"] == []

@@ -65,6 +65,42 @@ def test_set_changes_lr_and_batch_and_a_new_optimizer_only_when_it_changes():
     assert run.steps == 0 and run.losses == [] and run.config.batch_size == 20
 
 
+def torch_rates(schedule: str, lr: float, steps: int) -> list[float]:
+    """The learning rate torch's scheduler gives each of the first ``steps`` steps."""
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+    make = {"constant": lambda o: torch.optim.lr_scheduler.ConstantLR(o, factor=1.0),
+            "step": lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=100, gamma=0.5),
+            "cosine": lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=1000)}  # fmt: skip
+    scheduler, rates = make[schedule](optimizer), []
+    for _ in range(steps):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return rates
+
+
+@pytest.mark.parametrize("schedule", ["constant", "step", "cosine"])
+def test_each_steps_learning_rate_is_torchs_scheduler(schedule):
+    run = LiveLeNet(LiveConfig(digits=100, validation=100, batch_size=1, lr=0.004, schedule=schedule))
+    used = []
+    for _ in range(210):
+        run.step()
+        used.append(run.optimizer.lr)
+    np.testing.assert_allclose(used, torch_rates(schedule, 0.004, 210), rtol=1e-9)
+
+
+def test_a_new_rate_or_schedule_goes_on_from_the_step_the_run_is_at():
+    run = LiveLeNet(LiveConfig(digits=100, validation=100, batch_size=1, lr=0.004, schedule="step"))
+    for _ in range(210):
+        run.step()
+    run.set(lr=0.001)
+    assert run.lr_now == 0.001 / 4 and run.optimizer.lr == run.lr_now
+    run.set(schedule="constant")
+    assert run.lr_now == 0.001
+    run.reset()
+    assert run.steps == 0 and run.lr_now == 0.001
+
+
 def test_the_accuracy_measured_in_chunks_is_the_accuracy_measured_at_once():
     run = LiveLeNet(LiveConfig(digits=200, validation=250))
     for _ in range(5):
@@ -73,3 +109,13 @@ def test_the_accuracy_measured_in_chunks_is_the_accuracy_measured_at_once():
     chunked = run.evaluate(100)
     assert chunked == run.evaluate() and not run.evaluating
     assert run.accuracies == [(5, chunked), (5, chunked)]
+
+
+def test_the_accuracy_is_measured_every_20_steps_and_at_each_epochs_end():
+    run = LiveLeNet(LiveConfig(digits=100, validation=50, batch_size=32))  # epochs of 4 steps: 32, 32, 32, 4
+    for _ in range(21):
+        if run.evaluating:
+            run.evaluate()
+        run.step()
+    assert [step for step, _ in run.accuracies] == [0, 4, 8, 12, 16, 20] and not run.evaluating
+    assert run.epoch == pytest.approx(5 + 32 / 100)

@@ -14,7 +14,17 @@ import json
 from collections.abc import Callable
 
 from deepviz.app.errors import InputError
-from deepviz.app.questions import backprop, convolution, lenet, optimizers, pooling, receptive_field, training
+from deepviz.app.questions import (
+    adversarial,
+    backprop,
+    conv_backward,
+    convolution,
+    lenet,
+    optimizers,
+    pooling,
+    receptive_field,
+    training,
+)
 from deepviz.app.questions.backprop import BACKPROP_PRESETS
 from deepviz.app.questions.optimizers import DEFAULT_RACERS
 from deepviz.app.settings import Settings
@@ -22,8 +32,10 @@ from deepviz.app.settings import Settings
 __all__ = ["BACKPROP_PRESETS", "DEFAULT_RACERS", "PAGES", "questions"]
 
 PAGES: dict[str, Callable[[dict, Settings, Callable[[], None]], list[dict]]] = {
+    "/adversarial": adversarial.ask,
     "/backprop": backprop.ask,
     "/convolution": convolution.ask,
+    "/convolution-backward": conv_backward.ask,
     "/lenet": lenet.ask,
     "/optimizers": optimizers.ask,
     "/pooling": pooling.ask,

@@ -3,11 +3,12 @@ curves, kernels and probe digit streamed; bounded per worker and per client addr
 
 from __future__ import annotations
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket
 
 from deepviz.app.lenet_live_stream import LiveSession
 from deepviz.app.metrics import METRICS
 from deepviz.app.streams import admitted
+from deepviz.app.training_stream import serve_session
 
 router = APIRouter(prefix="/api/v1/lenet/train", tags=["lenet"])
 
@@ -30,13 +31,7 @@ async def stream(socket: WebSocket) -> None:
         count[""] += 1
         count[address] += 1
         try:
-            closing = await LiveSession(socket, settings, app.state.train_pool).serve()
-            if closing:
-                if closing[0] == 1008:
-                    METRICS.count("deepviz_websocket_rejected_total", reason="bad_messages")
-                await socket.close(code=closing[0], reason=closing[1])
-        except (WebSocketDisconnect, RuntimeError):
-            pass
+            await serve_session(LiveSession(socket, settings, app.state.train_pool))
         finally:
             count[""] -= 1
             count[address] -= 1

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket
 from fastapi.responses import Response
 from pydantic import ValidationError
 
 from deepviz.app.dependencies import BudgetDep, SettingsDep
 from deepviz.app.errors import InputError
 from deepviz.app.messages import friendly
-from deepviz.app.metrics import METRICS
 from deepviz.app.schemas import BAD_INPUT
 from deepviz.app.schemas.training import ProgramRequest, RaceOut, RaceRequest, TrainIn, check_config, check_newton
 from deepviz.app.streams import admitted
-from deepviz.app.training_stream import Session
+from deepviz.app.training_stream import Session, serve_session
 from deepviz.lessons.playground.program import program as pytorch_program
 from deepviz.lessons.playground.race import race as run_race
 
@@ -78,11 +77,4 @@ async def stream(socket: WebSocket) -> None:
     async with admitted(socket) as admit:
         if not admit:
             return
-        try:
-            closing = await Session(socket, settings, app.state.train_pool).serve()
-            if closing:
-                if closing[0] == 1008:
-                    METRICS.count("deepviz_websocket_rejected_total", reason="bad_messages")
-                await socket.close(code=closing[0], reason=closing[1])
-        except (WebSocketDisconnect, RuntimeError):
-            pass
+        await serve_session(Session(socket, settings, app.state.train_pool))

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from deepviz.app.errors import InputError
 from deepviz.app.schemas.common import Finite, Strict
+from deepviz.app.schemas.training import Schedule
 from deepviz.app.settings import Settings
 from deepviz.lessons.live_lenet import LiveConfig
 
@@ -21,6 +22,7 @@ class LivePatch(Strict):
 
     optimizer: LiveOptimizer | None = None
     lr: Finite | None = Field(None, gt=0, le=1)
+    schedule: Schedule | None = None
     batch_size: int | None = Field(None, ge=1, le=100_000, description="at most max_lenet_live_batch")
 
     def changes(self) -> dict:
@@ -30,14 +32,16 @@ class LivePatch(Strict):
 class LiveConfigIn(Strict):
     digits: int = Field(2000, ge=100, le=1_000_000, description="training digits, at most max_lenet_live_digits")
     optimizer: LiveOptimizer = "adam"
-    lr: Finite = Field(2e-3, gt=0, le=1)
-    batch_size: int = Field(32, ge=1, le=100_000, description="at most max_lenet_live_batch")
+    lr: Finite = Field(LiveConfig.lr, gt=0, le=1, description="the first steps' rate, which the schedule scales")
+    schedule: Schedule = Field(LiveConfig.schedule, description="the training lab's: step halves lr every 100 steps")
+    batch_size: int = Field(LiveConfig.batch_size, ge=1, le=100_000, description="at most max_lenet_live_batch")
     seed: int = Field(0, ge=0, le=2**31 - 1)
     probe: int = Field(0, ge=0, le=99, description="which of the first 100 validation digits the page follows")
 
     def to_live(self, settings: Settings) -> LiveConfig:
         return LiveConfig(digits=self.digits, validation=settings.lenet_live_validation, optimizer=self.optimizer,
-                          lr=self.lr, batch_size=self.batch_size, seed=self.seed, probe=self.probe)  # fmt: skip
+                          lr=self.lr, schedule=self.schedule, batch_size=self.batch_size, seed=self.seed,
+                          probe=self.probe)  # fmt: skip
 
 
 def check_batch(batch_size: int | None, settings: Settings, loc: list) -> None:

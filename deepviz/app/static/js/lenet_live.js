@@ -2,13 +2,13 @@
 // run's settings and the student's actions, and draws each frame it is sent: the curves, the
 // kernels, the test digit's maps and probabilities; paused, it sends a drawing to test.
 import { api } from "./api.js";
-import { el } from "./format.js";
+import { el, fmt } from "./format.js";
 import { mnistStyle } from "./mnist.js";
 import { probabilityBars } from "./render/bars.js";
 import { drawingPad } from "./render/draw.js";
 import { heatmap } from "./render/heatmap.js";
 import { decode, drawLayers } from "./render/maps.js";
-import { bindControls, param, readState, writeState } from "./state.js";
+import { adopt, bindControls, onFollow, param, readState, writeState } from "./state.js";
 import { trainingStream } from "./training_stream.js";
 
 const $ = (id) => document.getElementById(id);
@@ -17,8 +17,9 @@ const MOST_BATCH = Number($("batch").max);
 const TABLE = {
   digits: { ...param.integer(100, MOST_DIGITS, "2000", "digits"), event: "change" },
   opt: param.oneOf(["adam", "sgd"], "adam", "optimizer"),
-  lr: { ...param.number(0.00001, 1, "0.002", "lr"), event: "change" },
+  lr: { ...param.number(0.00001, 1, "0.005", "lr"), event: "change" },
   batch: { ...param.integer(1, MOST_BATCH, "32", "batch"), event: "change" },
+  schedule: param.oneOf(["constant", "step", "cosine"], "step", "schedule"),
 };
 const TITLES = { conv1: "conv1 + ReLU", pool1: "pool1", conv2: "conv2 + ReLU", pool2: "pool2", fc1: "fc1 + ReLU",
   fc2: "fc2 + ReLU", fc3: "fc3: logits" };
@@ -28,19 +29,30 @@ const { state } = readState(TABLE);
 let playing = false;
 const curves = { steps: [], losses: [], evalSteps: [], accuracies: [], drawn: 0 };
 
-const stream = trainingStream(api.lenetTrainStream, {
-  open: configure,
-  message: onMessage,
-  state: (kind, text) => { $("link-state").textContent = text; $("link-state").dataset.kind = kind; },
-});
+const stream = trainingStream(api.lenetTrainStream, { open: configure, message: onMessage, state: link });
+
+// The stream's state beside the player, and a button while it waits to reconnect.
+function link(kind, text) {
+  if (kind === "paused" || kind === "error") setPlaying(false); // the server closed the stream on purpose
+  $("link-state").dataset.state = kind;
+  $("link-state").textContent = text;
+  $("reconnect").hidden = kind !== "offline";
+}
 
 function config() {
-  return { digits: Number(state.digits), optimizer: state.opt, lr: Number(state.lr), batch_size: Number(state.batch) };
+  return { digits: Number(state.digits), ...trainConfig() };
+}
+
+function trainConfig() { // what changes live
+  return { optimizer: state.opt, lr: Number(state.lr), batch_size: Number(state.batch), schedule: state.schedule };
 }
 
 function configure() {
-  stream.send({ type: "configure", config: config() }, true);
-  if (playing) stream.send({ type: "play" });
+  if (stream.send({ type: "configure", config: config() }, true) && playing) stream.send({ type: "play" });
+}
+
+function setLive() {
+  stream.send({ type: "set", train: trainConfig() }, true);
 }
 
 function onMessage(message) {
@@ -59,6 +71,7 @@ function drawFrame(frame) {
   $("run-error").hidden = true;
   $("step-count").textContent = String(frame.step);
   $("epoch-count").textContent = frame.epoch.toFixed(2);
+  $("lr-now").textContent = fmt(frame.lr_now, 3);
   if (frame.clear) Object.assign(curves, { steps: [], losses: [], evalSteps: [], accuracies: [] });
   for (const [step, loss] of frame.losses) { curves.steps.push(step); curves.losses.push(loss); }
   for (const [step, accuracy] of frame.accuracies) { curves.evalSteps.push(step); curves.accuracies.push(accuracy); }
@@ -79,8 +92,8 @@ function drawCurves() {
     { x: curves.evalSteps, y: curves.accuracies, mode: "lines+markers", name: "validation accuracy", yaxis: "y2",
       line: { color: "#D55E00", width: 2 }, marker: { size: 4 } },
   ], {
-    margin: { t: 10, r: 50, b: 40, l: 50 }, height: 260, datarevision: curves.steps.length + curves.evalSteps.length,
-    legend: { orientation: "h", y: 1.15, x: 0 },
+    margin: { t: 50, r: 50, b: 40, l: 50 }, height: 300, datarevision: curves.steps.length + curves.evalSteps.length,
+    legend: { orientation: "h", y: 1.02, yanchor: "bottom", x: 0 }, // above the plot, on two lines on a phone
     xaxis: { title: { text: "step" }, rangemode: "tozero" },
     yaxis: { title: { text: "loss" }, rangemode: "tozero" },
     yaxis2: { title: { text: "accuracy" }, overlaying: "y", side: "right", range: [0, 1], dtick: 0.2, tickformat: ".0%" },
@@ -156,6 +169,7 @@ $("play").addEventListener("click", () => {
 });
 $("step").addEventListener("click", () => { setPlaying(false); stream.send({ type: "step" }, true); });
 $("reset").addEventListener("click", () => stream.send({ type: "reset" }, true));
+$("reconnect").addEventListener("click", () => stream.connect());
 $("clear").addEventListener("click", () => pad.clear());
 $("undo").addEventListener("click", () => pad.undo());
 
@@ -170,7 +184,19 @@ bindControls(TABLE, state, (key) => {
   }
   writeState(state);
   if (key === "digits") configure();
-  else stream.send({ type: "set", train: { optimizer: state.opt, lr: Number(state.lr), batch_size: Number(state.batch) } }, true);
+  else setLive();
+});
+
+// Classroom mode: the instructor's settings, applied to this student's own run, as the
+// instructor's page applies them (docs/classroom.md): the optimizer, the learning rate, its
+// schedule and the batch size live, without a reset; the training digits, a new run. Play, pause, step, reset and
+// the weights stay the student's: each student trains and pauses to draw on their own run.
+onFollow((followed) => {
+  const changed = adopt(TABLE, state, followed);
+  if (!changed.size) return;
+  $("run-error").hidden = true;
+  if (changed.has("digits")) configure();
+  else setLive();
 });
 
 setPlaying(false);

@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from tests.browser.classes import (
     CHANGES,
     WAIT,
+    Change,
     crowd,
     drive,
     follow_once,

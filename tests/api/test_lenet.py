@@ -225,12 +225,14 @@ def test_binary_frames_need_the_subprotocol(client, digits):
 def test_a_batch_of_binary_frames_quantizes_each_map_on_its_own(digits):
     """The batcher writes a batch's binary frames together (each layer quantized for all its
     images at once): each frame is still its own image's, map by map the bytes, min and max
-    that JSON's quantizer gives that map alone, with its own id, target and prediction."""
+    that JSON's quantizer gives that map alone, with its own id, target and prediction, and
+    the bytes a batch of one gets (its maps quantized one by one)."""
     images, _ = digits
     inputs = [*images[:9], np.full((28, 28), 0.5, np.float32)]  # the last one flat (min = max): bytes 0
     targets = [k % 3 if k % 2 else None for k in range(10)]
     result, stack = frames.infer(inputs, targets)
     for k, answer in enumerate(frames.binaries(result, stack, [100 + k for k in range(10)])):
+        assert answer == frames.binary(result, k, stack[k], 100 + k)  # as a batch of one is written
         mine, alone = read_binary_frame(answer), frames.frame(result, k, stack[k])
         assert (mine["id"], mine["target"], mine["prediction"]) == (100 + k, alone["target"], alone["prediction"])
         assert np.array_equal(np.float32(mine["probabilities"]), np.float32(alone["probabilities"]))

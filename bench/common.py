@@ -8,6 +8,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -71,19 +72,23 @@ def percentile_ms(samples: list[float], q: float) -> float:
 
 @contextlib.contextmanager
 def server(workers: int = 1, env: dict | None = None) -> Iterator[tuple[int, subprocess.Popen]]:
-    """``deepviz serve`` on a free loopback port, until the block ends."""
+    """``deepviz serve`` on a free loopback port, until the block ends: yielded once every
+    worker has started its app, not when the first answers. A worker still importing accepts
+    no connection, so on a busy machine a hall that connected after the first /healthz all
+    landed on one worker, and stayed there (WebSockets are long-lived)."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "deepviz", "serve", "--port", str(port), "--workers",
-                                str(workers)], cwd=ROOT, env={**os.environ, **(env or {})},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen([sys.executable, "-m", "deepviz", "serve", "--port", str(port), "--workers",
+                                    str(workers)], cwd=ROOT, env={**os.environ, **(env or {})},
+                                   stdout=subprocess.DEVNULL, stderr=log)  # fmt: skip
+        try:
+            for _ in range(600):
+                log.seek(0)
+                if log.read().count(b"Application startup complete") >= workers:
+                    break
                 time.sleep(0.1)
-        yield port, process
-    finally:
-        process.terminate()
-        process.wait(20)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10)
+            yield port, process
+        finally:
+            process.terminate()
+            process.wait(20)

@@ -68,13 +68,27 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process's children (the workers), in seconds."""
-    total = 0
+def batches(port: int) -> tuple[float, float]:
+    """(frames computed, micro-batches) so far, summed over the workers, from /metrics."""
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30).read().decode()
+    found = {"deepviz_frames_total": 0.0, "deepviz_batch_seconds_count": 0.0}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in found:
+            found[name] = float(value)
+    return found["deepviz_frames_total"], found["deepviz_batch_seconds_count"]
+
+
+def cpu_seconds(pid: int) -> np.ndarray:
+    """CPU time of a process's children (the workers), in seconds: [user + system, system,
+    of it the workers' main threads (the event loops)], summed over the workers."""
+    tick, total = os.sysconf("SC_CLK_TCK"), np.zeros(3)
     for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
-        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / os.sysconf("SC_CLK_TCK")
+        for stat, share in [(f"/proc/{p}/stat", (1, 1, 0)), (f"/proc/{p}/task/{p}/stat", (0, 0, 1))]:
+            fields = Path(stat).read_text().rsplit(")", 1)[1].split()
+            utime, stime = int(fields[11]), int(fields[12])
+            total += np.array([utime + stime, stime, utime + stime]) * share / tick
+    return total
 
 
 class Stats:
@@ -187,11 +201,13 @@ def main() -> None:
     with server(args.workers, env) as (port, process):
         time.sleep(1)
         before, server_cpu, client_cpu = rss_mb(process.pid), cpu_seconds(process.pid), time.process_time()
+        computed = batches(port)
         started = time.perf_counter()
         ws_stats, http_stats = asyncio.run(run(args, port))
         elapsed = time.perf_counter() - started
-        after, server_cpu = rss_mb(process.pid), cpu_seconds(process.pid) - server_cpu
+        after, (server_cpu, server_sys, loop_cpu) = rss_mb(process.pid), cpu_seconds(process.pid) - server_cpu
         client_cpu = time.process_time() - client_cpu
+        computed = [b - a for a, b in zip(computed, batches(port))]
 
     wanted = args.clients * args.rate
     served = len(ws_stats.latencies) / args.seconds
@@ -204,12 +220,19 @@ def main() -> None:
     print(f"  frame latency  p50 {p50:7.1f} ms   p99 {p99:7.1f} ms")
     h50, h99 = percentile(http_stats.latencies, 50), percentile(http_stats.latencies, 99)
     print(f"  HTTP /graph    {len(http_stats.latencies) / args.seconds:8.0f}/s   p50 {h50:7.1f} ms   p99 {h99:7.1f} ms")
+    per_batch = computed[0] / max(computed[1], 1)
+    print(f"  micro-batches  {computed[1]:8.0f}     ({per_batch:.1f} frames a batch on average)")
     print(f"  errors         {ws_stats.errors} WebSocket, {http_stats.errors} HTTP")
     print(f"  server memory  {before:.0f} MB before, {after:.0f} MB after")
     frames = max(len(ws_stats.latencies), 1)
     print(
         f"  where the CPU went: server workers {server_cpu:.0f} s ({1e3 * server_cpu / frames:.2f} ms a frame), "
         f"load generator {client_cpu:.0f} s, of {2 * elapsed:.0f} core-seconds"
+    )
+    print(
+        f"  server CPU a frame: {1e3 * loop_cpu / frames:.2f} ms in the event loops, "
+        f"{1e3 * (server_cpu - loop_cpu) / frames:.2f} ms in other threads (the batchers); "
+        f"{1e3 * server_sys / frames:.2f} ms of all of it in the kernel"
     )
 
 

@@ -147,9 +147,10 @@ def compute_with_costs(messages: list[str | bytes], settings: Settings,
         ids.append(frame_id)
     if images:
         result, stack = frames.infer(images, targets)
+        rows = frames.binaries(result, stack, [_u16(ids[i]) for i in where]) if any(binary[i] for i in where) else []
         for k, i in enumerate(where):
             if binary[i]:
-                answers[i] = frames.binary(result, k, stack[k], _u16(ids[i]))
+                answers[i] = rows[k]
             else:
                 answer = frames.frame(result, k, stack[k])
                 answers[i] = {**answer, "note": notes[i]} if i in notes else answer

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import struct
+from functools import lru_cache
 
 import numpy as np
 
@@ -41,6 +42,18 @@ def _bytes(a: np.ndarray) -> tuple[float, float, bytes]:
     lo, hi = float(a.min()), float(a.max())
     scale = 255.0 / (hi - lo) if hi > lo else 0.0
     return lo, hi, np.round((a - lo) * scale).astype(np.uint8).tobytes()
+
+
+def _rows(maps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A batch of maps quantized each on its own, as ``_bytes`` does one, in a few numpy calls
+    for the whole batch: the rows' min and max (as columns), and their bytes (one row per
+    map). The same arithmetic as ``_bytes`` (the scale computed in float64, applied in the
+    maps' dtype), so the same bytes."""
+    flat = maps.reshape(len(maps), -1)
+    lo, hi = flat.min(axis=1, keepdims=True), flat.max(axis=1, keepdims=True)
+    span = hi.astype(np.float64) - lo
+    scale = (255.0 / np.where(span > 0, span, np.inf)).astype(flat.dtype)  # 0 for a flat map
+    return lo, hi, np.round((flat - lo) * scale).astype(np.uint8)
 
 
 def quantized(name: str, a: np.ndarray) -> dict:
@@ -69,8 +82,34 @@ def frame(result: Inference, i: int, image: np.ndarray) -> dict:
     }
 
 
+def binaries(result: Inference, stack: np.ndarray, frame_ids: list[int]) -> list[bytes]:
+    """The binary frames of a whole batch (the layout above): each layer quantized for all its
+    images at once, and the frames written side by side as the rows of one array. Per frame,
+    nine maps quantized one by one cost half as much as the batch's forward and saliency."""
+    count = len(stack)
+    if count == 1:  # a student alone: the batch's ~140 numpy calls cost more than nine maps' one by one
+        return [binary(result, 0, stack[0], frame_ids[0])]
+    maps = [stack, *(result.activations[name] for name in LAYER_NAMES), result.saliency]
+    heads = _heads(tuple(a.shape[1:] for a in maps))
+    out = np.empty((count, _HEAD.size + sum(len(head) + 8 + a[0].size for head, a in zip(heads, maps))), np.uint8)
+    probabilities = np.asarray(result.probabilities)
+    out[:, 0], out[:, 1], out[:, 2], out[:, 3] = BINARY_VERSION, probabilities.argmax(axis=1), result.targets, len(maps)
+    out[:, 4:6] = np.asarray(frame_ids, "<u2").reshape(count, 1).view(np.uint8)
+    out[:, 6:8] = 0
+    out[:, 8:48] = probabilities.astype("<f4").view(np.uint8)
+    at = _HEAD.size
+    for head, a in zip(heads, maps):
+        lo, hi, data = _rows(a)
+        out[:, at : at + len(head)] = head
+        at += len(head)
+        out[:, at : at + 8] = np.concatenate([lo, hi], axis=1).astype("<f4").view(np.uint8)
+        out[:, at + 8 : at + 8 + data.shape[1]] = data
+        at += 8 + data.shape[1]
+    return [row.tobytes() for row in out]
+
+
 def binary(result: Inference, i: int, image: np.ndarray, frame_id: int = 0) -> bytes:
-    """The binary frame for image ``i`` of a batch (the layout above)."""
+    """The binary frame for image ``i`` of a batch, its maps quantized one by one."""
     maps = [("input", image), *((name, result.activations[name][i]) for name in LAYER_NAMES),
             ("saliency", result.saliency[i])]  # fmt: skip
     probabilities = result.probabilities[i]
@@ -80,6 +119,14 @@ def binary(result: Inference, i: int, image: np.ndarray, frame_id: int = 0) -> b
         lo, hi, data = _bytes(a)
         parts += [struct.pack(f"<B{len(name)}sB{a.ndim}Hff", len(name), name.encode(), a.ndim, *a.shape, lo, hi), data]
     return b"".join(parts)
+
+
+@lru_cache(maxsize=8)
+def _heads(shapes: tuple[tuple[int, ...], ...]) -> list[np.ndarray]:
+    """Each map's header but min and max (its name, dimensions and shape), for maps of these shapes."""
+    names = ["input", *LAYER_NAMES, "saliency"]
+    return [np.frombuffer(struct.pack(f"<B{len(name)}sB{len(shape)}H", len(name), name.encode(), len(shape), *shape),
+                          np.uint8) for name, shape in zip(names, shapes)]  # fmt: skip
 
 
 _INPUT = struct.Struct("<BBH")

@@ -9,7 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from deepviz.app import frames
+from deepviz.app.batcher import compute
 from deepviz.app.preprocess import mnist_style, to_ink
+from deepviz.app.settings import Settings
 from deepviz.lessons.mnist import load
 from tests.api.conftest import data_url
 
@@ -217,3 +220,40 @@ def test_binary_frames_need_the_subprotocol(client, digits):
         assert ws.accepted_subprotocol is None
         ws.send_bytes(binary_input(images[0], 1))
         assert "subprotocol deepviz.lenet.bin1" in ws.receive_json()["error"]["msg"]
+
+
+def test_a_batch_of_binary_frames_quantizes_each_map_on_its_own(digits):
+    """The batcher writes a batch's binary frames together (each layer quantized for all its
+    images at once): each frame is still its own image's, map by map the bytes, min and max
+    that JSON's quantizer gives that map alone, with its own id, target and prediction, and
+    the bytes a batch of one gets (its maps quantized one by one)."""
+    images, _ = digits
+    inputs = [*images[:9], np.full((28, 28), 0.5, np.float32)]  # the last one flat (min = max): bytes 0
+    targets = [k % 3 if k % 2 else None for k in range(10)]
+    result, stack = frames.infer(inputs, targets)
+    for k, answer in enumerate(frames.binaries(result, stack, [100 + k for k in range(10)])):
+        assert answer == frames.binary(result, k, stack[k], 100 + k)  # as a batch of one is written
+        mine, alone = read_binary_frame(answer), frames.frame(result, k, stack[k])
+        assert (mine["id"], mine["target"], mine["prediction"]) == (100 + k, alone["target"], alone["prediction"])
+        assert np.array_equal(np.float32(mine["probabilities"]), np.float32(alone["probabilities"]))
+        for (name, shape, lo, hi, data), m in zip(mine["maps"], [alone["input"], *alone["layers"], alone["saliency"]]):
+            assert (name, list(shape), data) == (m["name"], m["shape"], base64.b64decode(m["data"]))
+            assert (np.float32(lo), np.float32(hi)) == (np.float32(m["min"]), np.float32(m["max"]))
+    assert set(mine["maps"][0][4]) == {0}
+
+
+def test_each_frame_of_a_batch_gets_its_own_answer(digits):
+    """Whatever else a micro-batch holds (drawings with no ink, bad frames, JSON frames), each
+    frame is answered for itself, in its own encoding, with its own id."""
+    images, labels = digits
+    inputs = [np.round(x * 255) / 255 for x in images[:6]]
+    messages = [binary_input(x, 100 + k, target=255) for k, x in enumerate(inputs)]
+    as_json = json.dumps({"id": 5, "pixels": inputs[0].tolist()})
+    messages[2:2] = [binary_input(np.zeros((28, 28)), 7), b"\x01\x00", as_json]  # no ink, too short, JSON
+    answers = compute(messages, Settings(), [True] * len(messages))
+    assert read_binary_frame(answers[2])["maps"] == [] and read_binary_frame(answers[2])["id"] == 7
+    assert "788 bytes" in json.loads(answers[3])["error"]["msg"]
+    assert (read_binary_frame(answers[4])["id"], read_binary_frame(answers[4])["prediction"]) == (5, labels[0])
+    for k, answer in enumerate(answers[:2] + answers[5:]):
+        frame = read_binary_frame(answer)
+        assert (frame["id"], frame["prediction"], len(frame["maps"])) == (100 + k, labels[k], 9)

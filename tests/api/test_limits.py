@@ -5,6 +5,7 @@ WebSocket's per-address cap, idle timeout and rate limit on every kind of frame.
 
 import asyncio
 import json
+import time
 
 import pytest
 from fastapi import FastAPI
@@ -193,6 +194,21 @@ def test_an_idle_stream_is_closed_with_1000():
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_text()
         assert closed.value.code == 1000 and "no frame for 0.2 s" in closed.value.reason
+
+
+def test_a_stream_is_idle_only_after_its_last_frame():
+    """The idle clock restarts with every frame: a student who draws for longer than the
+    timeout is not cut off, and the stream closes once the drawing stops."""
+    client = small_client(ws_idle_timeout=1.0)
+    with client.websocket_connect("/api/v1/lenet/stream") as ws:
+        began = time.monotonic()
+        while time.monotonic() - began < 2.5:
+            ws.send_text(json.dumps({"pixels": DIGIT}))
+            assert "prediction" in ws.receive_json()
+            time.sleep(0.2)
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_text()
+        assert closed.value.code == 1000 and "no frame for 1 s" in closed.value.reason
 
 
 def test_binary_frames_count_against_the_rate_limit():

@@ -285,3 +285,14 @@ def test_the_convolution_page_fits_a_laptop_screen(browser, server_url):
     context.close()
     assert not errors, errors
 
+
+def test_the_unit_pickers_labels_stand_apart_from_their_fields(page):
+    page.goto("/receptive-field?stack=c3,c3,c3&n=16")
+    expect(page.locator("#unit-layer option")).to_have_count(3)
+    for before, label in (("#unit-layer", "unit-row"), ("#unit-row", "unit-col")):
+        field, words = page.locator(before).bounding_box(), page.locator(f"label[for={label}]").bounding_box()
+        if abs(field["y"] - words["y"]) < field["height"]:  # on the same line
+            assert words["x"] >= field["x"] + field["width"] + 4, f"the label of #{label} touches {before}"
+        words, own = page.locator(f"label[for={label}]").bounding_box(), page.locator(f"#{label}").bounding_box()
+        if abs(own["y"] - words["y"]) < own["height"]:
+            assert own["x"] >= words["x"] + words["width"] + 4, f"#{label} touches its label"

@@ -145,7 +145,10 @@ function drawCurves() {
   }
   const eps = Number(state.eps);
   window.Plotly.react($("curves"), traces, {
-    margin: { t: 10, r: 10, b: 45, l: 50 }, height: 300, legend: { orientation: "h", y: -0.25, x: 0 },
+    // the legend above the axes: below them (y < 0) it covered the axis title "ε" on a phone,
+    // where its four entries wrap onto four lines and the plot's height shrinks
+    margin: { t: 10, r: 10, b: 45, l: 50 }, height: 330,
+    legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
     xaxis: { title: { text: "ε" }, range: [0, Math.max(0.3, eps) + 0.01] },
     yaxis: { title: { text: "test accuracy (%)" }, range: [0, 101] },
     shapes: [{ type: "line", x0: eps, x1: eps, y0: 0, y1: 100, line: { color: "#888", width: 1, dash: "dot" } }],

@@ -30,7 +30,7 @@ def test_padding_and_stride_change_the_formula_and_the_output(page):
     set_range(page, "#padding", 0)
     expect(formula).to_contain_text("= ⌊5 / 2⌋ + 1 = 3")
     expect(page.locator("#output-size")).to_have_text("3 × 3")
-    expect(page.locator("#dropped-note")).to_contain_text("columns 7")
+    expect(page.locator("#dropped-note")).to_contain_text("never reads image column 7 and row 7")  # not "columns 7"
     expect(page.locator("#slide-input td.dropped").first).to_be_visible()
     assert "s=2" in page.url and "p=0" in page.url
     # step the kernel: the second output pixel, with its sum
@@ -255,6 +255,14 @@ def test_the_width_and_height_formulas_each_have_their_line(page):
         "W′ = ⌊(W − K + 2P) / S⌋ + 1 = ⌊(8 − 3 + 2·1) / 2⌋ + 1 = ⌊7 / 2⌋ + 1 = 4",
         "H′ = ⌊(H − K + 2P) / S⌋ + 1 = ⌊(8 − 3 + 2·1) / 2⌋ + 1 = ⌊7 / 2⌋ + 1 = 4",
     ]
+
+
+def test_a_negative_weight_is_bracketed_in_the_written_out_sum(page):
+    page.goto("/convolution?img=square&n=8&k=sobel_x&p=1&s=1")
+    # the notes' products, not "0·-1"
+    expect(page.locator("#slide-sum")).to_have_text(
+        "out[0, 0] = 0·1 + 0·0 + 0·(-1) + 0·2 + 0·0 + 0·(-2) + 0·1 + 0·0 + 0·(-1) = 0, plus bias 0 = 0"
+    )
 
 
 def test_the_flattened_vector_names_only_the_neighbours_a_pixel_has(page):

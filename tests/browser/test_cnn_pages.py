@@ -30,7 +30,7 @@ def test_padding_and_stride_change_the_formula_and_the_output(page):
     set_range(page, "#padding", 0)
     expect(formula).to_contain_text("= ⌊5 / 2⌋ + 1 = 3")
     expect(page.locator("#output-size")).to_have_text("3 × 3")
-    expect(page.locator("#dropped-note")).to_contain_text("never reads image column 7 and row 7")  # not "columns 7"
+    expect(page.locator("#dropped-note")).to_contain_text("no window ever reads image column 7 and row 7")
     expect(page.locator("#slide-input td.dropped").first).to_be_visible()
     assert "s=2" in page.url and "p=0" in page.url
     # step the kernel: the second output pixel, with its sum

@@ -16,7 +16,7 @@ const MODELS = { standard: "the standard LeNet-5", robust: "the adversarially tr
 const TABLE = { // the page's parameters: the URL and the controls
   model: param.oneOf(Object.keys(MODELS), "standard", "model"),
   target: param.oneOf(["", ..."0123456789"], "", "target"), // "": untargeted
-  eps: param.number(0, 0.5, "0.1", "eps"),
+  eps: param.number(0, Number($("eps").max), "0.1", "eps"), // up to the smallest-ε search's top
   steps: { ...param.integer(1, Number($("steps").max), "10", "steps"), event: "change" },
   digit: param.custom((text) => { // a gallery digit, by its index in the MNIST test set
     if (!/^\d{1,5}$/.test(text)) throw new Error("expected the index of a test digit");

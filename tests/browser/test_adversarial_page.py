@@ -88,3 +88,18 @@ def test_a_bad_link_value_is_refused_and_said(page):
     expect(page.locator("#state-problems")).to_contain_text("eps=2: expected a number from 0 to 0.5")
     expect(page.locator("#state-problems")).to_contain_text("digit=abc")
     expect(page.locator("#eps")).to_have_value("0.1")
+
+
+def test_the_slider_reaches_the_smallest_epsilon_and_the_one_below_it(page):
+    page.goto("/adversarial")
+    index = a_seven(page).get_attribute("data-index")
+    page.goto(f"/adversarial?digit={index}&target=3&eps=0.3&steps=10&model=standard")
+    smallest = page.locator("#smallest")
+    expect(smallest).to_have_attribute("data-epsilon", re.compile(r"^0\.\d+$"))
+    below = re.search(r"\((0\.\d+) does not\)", smallest.inner_text()).group(1)
+    # the search's grid is finer than the slider once was (0.01): "0.095 does not" could not be dialled
+    for eps, flipped in ((below, "false"), (smallest.get_attribute("data-epsilon"), "true")):
+        page.fill("#eps", eps)
+        expect(page.locator("#eps")).to_have_value(eps)
+        expect(page.locator("#verdict")).to_contain_text(f"at ε = {eps},")
+        expect(page.locator("#verdict")).to_have_attribute("data-flipped", flipped)

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import _open, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +30,7 @@ def test_padding_and_stride_change_the_formula_and_the_output(page):
     set_range(page, "#padding", 0)
     expect(formula).to_contain_text("= ⌊5 / 2⌋ + 1 = 3")
     expect(page.locator("#output-size")).to_have_text("3 × 3")
-    expect(page.locator("#dropped-note")).to_contain_text("columns 7")
+    expect(page.locator("#dropped-note")).to_contain_text("no window ever reads image column 7 and row 7")
     expect(page.locator("#slide-input td.dropped").first).to_be_visible()
     assert "s=2" in page.url and "p=0" in page.url
     # step the kernel: the second output pixel, with its sum
@@ -244,3 +244,63 @@ def test_counts_agree_with_their_nouns(page):
         "S = 2 does not divide 7, so the floor drops the last column of the padded input; "
         "S = 2 does not divide 7: the last row is dropped"
     )
+
+
+def test_the_width_and_height_formulas_each_have_their_line(page):
+    page.goto("/convolution?img=square&n=8&k=sobel_x&p=1&s=2")
+    formula = page.locator("#formula")
+    expect(formula).to_contain_text("H′ = ")
+    # on one line, "… = 4 · H′ = …" read as 4 times H′
+    assert formula.inner_text().splitlines() == [
+        "W′ = ⌊(W − K + 2P) / S⌋ + 1 = ⌊(8 − 3 + 2·1) / 2⌋ + 1 = ⌊7 / 2⌋ + 1 = 4",
+        "H′ = ⌊(H − K + 2P) / S⌋ + 1 = ⌊(8 − 3 + 2·1) / 2⌋ + 1 = ⌊7 / 2⌋ + 1 = 4",
+    ]
+
+
+def test_a_negative_weight_is_bracketed_in_the_written_out_sum(page):
+    page.goto("/convolution?img=square&n=8&k=sobel_x&p=1&s=1")
+    # the notes' products, not "0·-1"
+    expect(page.locator("#slide-sum")).to_have_text(
+        "out[0, 0] = 0·1 + 0·0 + 0·(-1) + 0·2 + 0·0 + 0·(-2) + 0·1 + 0·0 + 0·(-1) = 0, plus bias 0 = 0"
+    )
+
+
+def test_the_flattened_vector_names_only_the_neighbours_a_pixel_has(page):
+    page.goto("/convolution?img=square&n=8")
+    caption = page.locator("#flat-caption")
+    # pixel (0, 0) has no neighbour above: the caption once said "entries – and 8"
+    expect(caption).to_have_text(
+        "the flattened vector: pixel (0, 0) is entry 0; its neighbour below (blue) is entry 8, 8 places away"
+    )
+    canvas = page.locator("#flat-image")
+    cell = canvas.bounding_box()["width"] / 8
+    canvas.click(position={"x": cell * 2.5, "y": cell * 3.5})  # row 3, column 2
+    expect(caption).to_contain_text(
+        "pixel (3, 2) is entry 26; its neighbours above and below (blue) are entries 18 and 34, 8 places away"
+    )
+    canvas.click(position={"x": cell * 2.5, "y": cell * 7.5})  # the last row
+    expect(caption).to_contain_text("pixel (7, 2) is entry 58; its neighbour above (blue) is entry 50, 8 places away")
+
+
+def test_the_convolution_page_fits_a_laptop_screen(browser, server_url):
+    context, page, errors = _open(browser, server_url, context_options={"viewport": {"width": 1280, "height": 800}})
+    page.goto("/convolution")
+    expect(page.locator("#photo-output")).to_be_visible()
+    # the file picker once stuck out of its panel and the page scrolled sideways
+    upload, panel = page.locator("#upload").bounding_box(), page.locator("#photo-form").bounding_box()
+    assert upload["x"] + upload["width"] <= panel["x"] + panel["width"] + 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    context.close()
+    assert not errors, errors
+
+
+def test_the_unit_pickers_labels_stand_apart_from_their_fields(page):
+    page.goto("/receptive-field?stack=c3,c3,c3&n=16")
+    expect(page.locator("#unit-layer option")).to_have_count(3)
+    for before, label in (("#unit-layer", "unit-row"), ("#unit-row", "unit-col")):
+        field, words = page.locator(before).bounding_box(), page.locator(f"label[for={label}]").bounding_box()
+        if abs(field["y"] - words["y"]) < field["height"]:  # on the same line
+            assert words["x"] >= field["x"] + field["width"] + 4, f"the label of #{label} touches {before}"
+        words, own = page.locator(f"label[for={label}]").bounding_box(), page.locator(f"#{label}").bounding_box()
+        if abs(own["y"] - words["y"]) < own["height"]:
+            assert own["x"] >= words["x"] + words["width"] + 4, f"#{label} touches its label"

@@ -100,3 +100,12 @@ def test_the_drawing_goes_into_the_url_and_its_link_shows_it(page):
     page.goto("/lenet?ink=abc")
     expect(page.locator("#state-problems")).to_contain_text("ink=abc: expected a 28×28 drawing")
     expect(page.locator("#prediction")).to_have_text("–")
+
+
+def test_the_kernel_rows_line_up(page):
+    page.goto("/lenet")
+    rows = page.locator("#kernels2 .kernel-row")
+    expect(rows).to_have_count(16)
+    # the labels 1–9 are narrower than 10–16: the kernels after them once started further left
+    lefts = {round(rows.nth(i).locator("canvas").first.bounding_box()["x"]) for i in (0, 8, 9, 15)}
+    assert len(lefts) == 1, f"the rows' first kernels start at x = {sorted(lefts)}"

@@ -152,3 +152,15 @@ def test_a_finger_draws_a_digit_with_the_prediction_in_sight(phone):
     on_first_screen(page, "#pad")
     no_sideways_scroll(page)
     screenshot(page, "phone-lenet-drawn", full_page=False)
+
+
+def test_the_accuracy_curves_legend_leaves_the_axis_title_clear_on_a_phone(phone):
+    page = phone
+    page.goto("/adversarial")
+    expect(page.locator("#curves .legend")).to_be_visible()
+    page.wait_for_timeout(300)  # laid out at the phone's width
+    # below the axes, the four legend lines once covered the title "ε"
+    legend, title = page.locator("#curves .legend").bounding_box(), page.locator("#curves .xtitle").bounding_box()
+    apart = legend["y"] + legend["height"] <= title["y"] or title["y"] + title["height"] <= legend["y"]
+    assert apart, f"the legend ({legend['y']:.0f}, {legend['height']:.0f} px) covers the title ε ({title['y']:.0f})"
+    no_sideways_scroll(page)

@@ -16,7 +16,7 @@ const MODELS = { standard: "the standard LeNet-5", robust: "the adversarially tr
 const TABLE = { // the page's parameters: the URL and the controls
   model: param.oneOf(Object.keys(MODELS), "standard", "model"),
   target: param.oneOf(["", ..."0123456789"], "", "target"), // "": untargeted
-  eps: param.number(0, 0.5, "0.1", "eps"),
+  eps: param.number(0, Number($("eps").max), "0.1", "eps"), // up to the smallest-ε search's top
   steps: { ...param.integer(1, Number($("steps").max), "10", "steps"), event: "change" },
   digit: param.custom((text) => { // a gallery digit, by its index in the MNIST test set
     if (!/^\d{1,5}$/.test(text)) throw new Error("expected the index of a test digit");
@@ -145,7 +145,10 @@ function drawCurves() {
   }
   const eps = Number(state.eps);
   window.Plotly.react($("curves"), traces, {
-    margin: { t: 10, r: 10, b: 45, l: 50 }, height: 300, legend: { orientation: "h", y: -0.25, x: 0 },
+    // the legend above the axes: below them (y < 0) it covered the axis title "ε" on a phone,
+    // where its four entries wrap onto four lines and the plot's height shrinks
+    margin: { t: 10, r: 10, b: 45, l: 50 }, height: 330,
+    legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
     xaxis: { title: { text: "ε" }, range: [0, Math.max(0.3, eps) + 0.01] },
     yaxis: { title: { text: "test accuracy (%)" }, range: [0, 101] },
     shapes: [{ type: "line", x0: eps, x1: eps, y0: 0, y1: 100, line: { color: "#888", width: 1, dash: "dot" } }],

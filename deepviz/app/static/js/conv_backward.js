@@ -3,7 +3,7 @@
 // flipped kernel, then the padding cropped) and ∂L/∂b (the upstream gradient's sum). The server
 // computes every number; the page lays them out.
 import { api, errorText, latest } from "./api.js";
-import { fmt } from "./format.js";
+import { fmt, product } from "./format.js";
 import { player } from "./player.js";
 import { numberTable } from "./render/table.js";
 import { adopt, bindControls, onFollow, param, readState, writeState } from "./state.js";
@@ -62,7 +62,7 @@ function picked(cell, i, j) { // is (i, j) one of the numbers the cell's window 
 function sumText(cell) {
   const p = Number(state.p);
   const name = { dW: `∂L/∂W[${cell.row}, ${cell.col}]`, dX: `∂L/∂X[${cell.row - p}, ${cell.col - p}]`, db: "∂L/∂b" }[cell.gradient];
-  const terms = cell.window.flat().map((v, i) => `${fmt(v, 3)}·${fmt(cell.factor.flat()[i], 3)}`);
+  const terms = cell.window.flat().map((v, i) => product(v, cell.factor.flat()[i]));
   const shown = terms.length > 16 ? `${terms.slice(0, 16).join(" + ")} + …` : terms.join(" + ");
   const note = cell.cropped ? " (a cell of the padding: computed, then cropped)" : "";
   return `${name} = ${shown} = ${fmt(cell.total, 4)}${note}`;

@@ -144,7 +144,7 @@ function drawSlide(data, pos, count) {
   $("slide-products").replaceChildren(smallTable(d.products, "products"));
   $("slide-output").replaceChildren(outputSoFar(data.outputs[0], pos));
   $("output-size").textContent = `${data.height.output} × ${data.width.output}`;
-  $("formula").textContent = `${formulaText(data.width, "W")}    ·    ${formulaText(data.height, "H")}`;
+  $("formula").textContent = `${formulaText(data.width, "W")}\n${formulaText(data.height, "H")}`; // one line each: a "·" between them read as a product
   $("dropped-note").textContent = droppedText(data.height, data.width);
   $("slide-sum").textContent = sumText(d);
   $("slide-sum").classList.remove("error");

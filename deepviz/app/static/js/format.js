@@ -27,6 +27,12 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// One product of a written-out sum, "2·(-1)": a negative factor in brackets ("2·-1" reads as a typo).
+export function product(a, b, digits = 3) {
+  const factor = (v) => (typeof v === "number" && v < 0 ? `(${fmt(v, digits)})` : fmt(v, digits));
+  return `${factor(a)}·${factor(b)}`;
+}
+
 // "1 layer", "3 layers": a count with its noun agreeing.
 export function plural(n, one, many = `${one}s`) {
   return `${n} ${n === 1 ? one : many}`;

@@ -21,5 +21,8 @@ export function drawFlatten(figure, input) {
   if (r > 0) strip.push({ ...index((r - 1) * w + c), colour: NEIGHBOUR, width: 3 });
   if (r < h - 1) strip.push({ ...index((r + 1) * w + c), colour: NEIGHBOUR, width: 3 });
   heatmap(figure.vector, [input.flat()], { cell: Math.max(4, Math.floor(900 / (h * w))), outlines: strip, gray: true });
-  figure.caption.textContent = `the flattened vector: pixel (${r}, ${c}) is entry ${r * w + c}; its neighbours above and below (blue) are entries ${r > 0 ? (r - 1) * w + c : "–"} and ${r < h - 1 ? (r + 1) * w + c : "–"}, ${w} places away`;
+  const neighbours = [r > 0 ? (r - 1) * w + c : null, r < h - 1 ? (r + 1) * w + c : null].filter((i) => i !== null);
+  const which = neighbours.length === 2 ? "its neighbours above and below (blue) are entries" : `its neighbour ${r > 0 ? "above" : "below"} (blue) is entry`;
+  figure.caption.textContent = `the flattened vector: pixel (${r}, ${c}) is entry ${r * w + c}; `
+    + (neighbours.length ? `${which} ${neighbours.join(" and ")}, ${w} places away` : "it has no neighbour above or below");
 }

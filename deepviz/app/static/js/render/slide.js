@@ -1,6 +1,6 @@
 // The sliding-kernel figure: the padded input with the window under the kernel, the
 // kernel as laid, the products, the output filling in, and the formula with its numbers.
-import { fmt, plural } from "../format.js";
+import { fmt, plural, product } from "../format.js";
 import { numberTable } from "./table.js";
 
 // The input with its padding ring (zeros, shown grey) and the kernel's window marked.
@@ -54,14 +54,15 @@ export function droppedText(height, width) {
     parts.push(`S = ${height.stride} does not divide ${height.numerator}: ${last(n, "row")} ${n === 1 ? "is" : "are"} dropped`);
   }
   const lost = [];
-  if (width.dropped.length) lost.push(`columns ${width.dropped.join(", ")}`);
-  if (height.dropped.length) lost.push(`rows ${height.dropped.join(", ")}`);
+  const named = (list, one) => `${list.length === 1 ? one : `${one}s`} ${list.join(", ")}`; // "column 7", "columns 6, 7"
+  if (width.dropped.length) lost.push(named(width.dropped, "column"));
+  if (height.dropped.length) lost.push(named(height.dropped, "row"));
   if (lost.length) parts.push(`no window ever reads image ${lost.join(" and ")} (crossed out)`);
   return parts.length ? parts.join("; ") + "." : "Every pixel is read by some window.";
 }
 
 export function sumText(d) {
-  const terms = d.patch.flat().map((p, k) => `${fmt(p, 3)}·${fmt(d.weights.flat()[k], 3)}`);
+  const terms = d.patch.flat().map((p, k) => product(p, d.weights.flat()[k]));
   const shown = terms.length > 12 ? `${terms.slice(0, 12).join(" + ")} + …` : terms.join(" + ");
   return `out[${d.row}, ${d.col}] = ${shown} = ${fmt(d.total, 4)}, plus bias ${fmt(d.bias, 3)} = ${fmt(d.value, 4)}`;
 }

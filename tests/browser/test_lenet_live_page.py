@@ -44,8 +44,12 @@ def test_one_epoch_on_10000_digits_passes_95_percent_then_pause_and_test_a_drawi
     page.mouse.up()
     expect(page.locator("#shipped-prediction")).to_have_text(re.compile(r"^1 "))
     expect(page.locator("#live-prediction")).to_have_text(re.compile(r"^\d \("))
-    # paused (the frames that were on their way drawn): the network tested is the one shown
-    expect(page.locator("#test-step")).to_have_text(page.text_content("#step-count"))
+    # paused: once the frames that were on their way are drawn, the network tested is the one
+    # shown (both read in the same poll: the step shown may still move when the test answers)
+    page.wait_for_function(
+        "() => document.querySelector('#test-step').textContent !== ''"
+        " && document.querySelector('#test-step').textContent === document.querySelector('#step-count').textContent"
+    )
     expect(page.locator("#curves .main-svg").first).to_be_visible()
     expect(page.locator("#layers canvas").first).to_be_visible()
     screenshot(page, "lenet-live-trained")

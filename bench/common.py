@@ -71,15 +71,17 @@ def percentile_ms(samples: list[float], q: float) -> float:
 
 
 @contextlib.contextmanager
-def server(workers: int = 1, env: dict | None = None) -> Iterator[tuple[int, subprocess.Popen]]:
-    """``deepviz serve`` on a free loopback port, until the block ends: yielded once every
+def server(workers: int = 1, env: dict | None = None, uvicorn: bool = False) -> Iterator[tuple[int, subprocess.Popen]]:
+    """``deepviz serve`` (or, with ``uvicorn``, plain ``uvicorn deepviz.app.main:app``, as a
+    deployment may start it) on a free loopback port, until the block ends: yielded once every
     worker has started its app, not when the first answers. A worker still importing accepts
     no connection, so on a busy machine a hall that connected after the first /healthz all
     landed on one worker, and stayed there (WebSockets are long-lived)."""
     port = free_port()
     with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen([sys.executable, "-m", "deepviz", "serve", "--port", str(port), "--workers",
-                                    str(workers)], cwd=ROOT, env={**os.environ, **(env or {})},
+        command = ["uvicorn", "deepviz.app.main:app"] if uvicorn else ["deepviz", "serve"]
+        process = subprocess.Popen([sys.executable, "-m", *command, "--port", str(port), "--workers", str(workers)],
+                                   cwd=ROOT, env={**os.environ, **(env or {})},
                                    stdout=subprocess.DEVNULL, stderr=log)  # fmt: skip
         try:
             for _ in range(600):

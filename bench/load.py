@@ -192,13 +192,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--binary", action="store_true", help="binary frames: the page's own 28×28 in, binary out")
+    parser.add_argument(
+        "--uvicorn", action="store_true", help="start the server as plain `uvicorn deepviz.app.main:app`"
+    )
     args = parser.parse_args()
 
     # the whole hall comes from one address here (a campus NAT): the per-address caps raised as the
     # deployment notes say (deploy/nginx.conf), the per-worker cap to the hall
     room = str(args.clients + 10)
     env = {"DEEPVIZ_MAX_WS_CONNECTIONS": room, "DEEPVIZ_MAX_WS_PER_ADDRESS": room, "DEEPVIZ_MAX_WORK_PER_ADDRESS": "64"}
-    with server(args.workers, env) as (port, process):
+    with server(args.workers, env, uvicorn=args.uvicorn) as (port, process):
         time.sleep(1)
         before, server_cpu, client_cpu = rss_mb(process.pid), cpu_seconds(process.pid), time.process_time()
         computed = batches(port)
@@ -213,7 +216,8 @@ def main() -> None:
     served = len(ws_stats.latencies) / args.seconds
     kind = "binary" if args.binary else "JSON"
     print(f"{args.clients} drawing clients ({kind} frames) at {args.rate:g} frames/s each ({wanted:g} wanted/s), "
-          f"{args.http} HTTP clients at {args.http_rate:g}/s, {args.seconds:g} s, {args.workers} worker(s), "
+          f"{args.http} HTTP clients at {args.http_rate:g}/s, {args.seconds:g} s, {args.workers} worker(s) "
+          f"({'plain uvicorn' if args.uvicorn else 'deepviz serve'}), "
           "load generator on the same 2 cores")  # fmt: skip
     print(f"  frames served  {served:8.0f}/s   ({len(ws_stats.latencies)} in {elapsed:.0f} s; {ws_stats.sent} sent)")
     p50, p99 = percentile(ws_stats.latencies, 50), percentile(ws_stats.latencies, 99)

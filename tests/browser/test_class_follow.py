@@ -94,6 +94,14 @@ def test_a_followed_state_survives_a_reload_and_explore_alone_stops_following(ha
     assert ada.evaluate("window.__noReload") is True and "k=2" in ada.url
 
 
+def two_steps_each(students) -> None:
+    """Each student's own run takes two steps (a follow must not reset them)."""
+    for student in students:
+        for _ in range(2):
+            student.locator("#step").click()
+        expect(student.locator("#step-count")).to_have_text("2", timeout=WAIT)
+
+
 def test_a_followed_optimizer_is_set_live_on_each_students_own_run(hall):
     """/training: the training settings go to the student's run without a reset (the steps the
     student took stay); the run's description (its program) follows."""
@@ -108,10 +116,7 @@ def test_a_followed_optimizer_is_set_live_on_each_students_own_run(hall):
         ("#program", "torch.optim.Adam(", "torch.optim.SGD("),
     )
     go_to_start(teacher, students, optimizer)
-    for student in students:  # each student's own run: two steps
-        for _ in range(2):
-            student.locator("#step").click()
-        expect(student.locator("#step-count")).to_have_text("2", timeout=WAIT)
+    two_steps_each(students)
     for there in (True, False):
         took = follow_once(teacher, students, optimizer, there)
         print(f"\n{optimizer.name}: action to drawn " + ", ".join(f"{drawn:.0f} ms" for drawn, _ in took))
@@ -136,10 +141,7 @@ def test_the_live_lenets_settings_are_followed_on_each_students_own_run(hall):
         query=lambda there: "lr=0.001" if there else "lr=0.002",
     )
     go_to_start(teacher, students, lr)
-    for student in students:  # each student's own run: two steps
-        for _ in range(2):
-            student.locator("#step").click()
-        expect(student.locator("#step-count")).to_have_text("2", timeout=WAIT)
+    two_steps_each(students)
     for there in (True, False):
         took = follow_once(teacher, students, lr, there)
         print(f"\n{lr.name}: action to drawn " + ", ".join(f"{drawn:.0f} ms" for drawn, _ in took))

@@ -255,6 +255,18 @@ def actions(log) -> list[str]:
     return [t for t in log["page"] if t != "ack"]
 
 
+def play_then_pause(page, log) -> None:
+    """Play, then Pause: one message each, and every frame the server sent acknowledged once."""
+    log["page"].clear()
+    log["server"].clear()
+    page.click("#play")
+    expect(page.locator("#step-count")).not_to_have_text("0")
+    page.click("#play")
+    quiet(page, log)
+    assert actions(log) == ["play", "pause"], log
+    assert log["page"].count("ack") == log["server"].count("frame") > 0, log
+
+
 def test_training_messages_per_action(page):
     count_requests(page)
     log = stream_log(page, TRAIN_STREAM)
@@ -280,15 +292,7 @@ def test_training_messages_per_action(page):
     expect(page.locator("#program")).to_contain_text("torch.optim.RMSprop")
     quiet(page, log)
     assert actions(log) == ["set"] and requests(page)["started"] == ["/api/v1/train/program"]
-    # Play, then Pause: one message each; every frame the server sent acknowledged once
-    log["page"].clear()
-    log["server"].clear()
-    page.click("#play")
-    expect(page.locator("#step-count")).not_to_have_text("0")
-    page.click("#play")
-    quiet(page, log)
-    assert actions(log) == ["play", "pause"], log
-    assert log["page"].count("ack") == log["server"].count("frame") > 0, log
+    play_then_pause(page, log)
 
 
 def test_class_requests_per_action(page):
@@ -370,14 +374,7 @@ def test_lenet_live_messages_per_action(page):
         quiet(page, log)
         assert actions(log) == [sends], (field, log)
     assert "lr=0.001" in page.url and "batch=64" in page.url and "digits=600" in page.url
-    log["page"].clear()
-    log["server"].clear()
-    page.click("#play")
-    expect(page.locator("#step-count")).not_to_have_text("0")
-    page.click("#play")
-    quiet(page, log)
-    assert actions(log) == ["play", "pause"], log
-    assert log["page"].count("ack") == log["server"].count("frame") > 0, log
+    play_then_pause(page, log)
     log["page"].clear()
     log["server"].clear()
     page.locator("#pad").scroll_into_view_if_needed()

@@ -16,32 +16,19 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
-from fastapi.testclient import TestClient
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from deepviz.app.main import create_app
 from deepviz.app.questions import adversarial as adversarial_questions
 from deepviz.app.questions import conv_backward
 from deepviz.app.settings import Settings
 from deepviz.engine.arithmetic import conv_output_size
 from deepviz.lessons import adversarial
-from tests.classroom.conftest import Class
 from tests.engine.oracle import torch_lenet
 
 JS = Path(conv_backward.__file__).parents[1] / "static" / "js"
 NODE = shutil.which("node")
 
-
-@pytest.fixture(scope="module")
-def client():
-    with TestClient(create_app(Settings())) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def lesson(client):
-    return Class(client)
 
 
 def ask(lesson, page: str, **state: str):

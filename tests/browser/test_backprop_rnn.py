@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
+from tests.browser.test_backprop_page import MEASURE_GRAPH, overlap
 
 pytestmark = pytest.mark.browser
 
@@ -51,3 +52,41 @@ def test_a_link_with_T_builds_the_preset_at_the_end_of_the_backward_pass(page):
     expect(page.locator("#preset")).to_have_value("rnn")
     expect(page.locator("#rnn-steps")).to_have_value("3")
     expect(page.locator("#through-time-table td.norm")).to_have_text(["27", "9", "3", "1"])
+
+
+# What the graph prints for the edges of w and u, used at every time step (they fan out): the
+# current node's id, and each printed gradient's edge.
+FAN_LABELS = """() => {
+  const id = (label) => document.querySelector(`#graph g.node[data-label="${label}"]`).dataset.id;
+  const fans = [id("w"), id("u")];
+  const current = document.querySelector("#graph g.node.current")?.dataset.id ?? null;
+  const labels = [...document.querySelectorAll("#graph text.flow")]
+    .filter((t) => fans.includes(t.dataset.source)).map((t) => t.dataset.target);
+  const tips = [...document.querySelectorAll("#graph path.edge")]
+    .filter((p) => fans.includes(p.dataset.source) && p.querySelector("title")).length;
+  return { current, labels, tips };
+}"""
+
+
+def test_the_gradients_of_w_and_u_do_not_pile_up_where_they_fan_out(page):
+    """w and u feed every time step: their 12 edges' gradients, all printed, piled up between
+    the first columns, each far from its edge. They print at the step that sends them (the
+    edge's target's), and every edge that carries one says it in its tooltip."""
+    page.goto("/backprop?preset=rnn&T=6&phase=backward")
+    expect(page.locator("#step-counter")).to_contain_text("backward pass")
+    end = page.evaluate(FAN_LABELS)
+    assert end["labels"] == [] and end["tips"] == 12
+    graph = page.evaluate(MEASURE_GRAPH)
+    for i, label in enumerate(graph["labels"]):
+        for other in graph["labels"][i + 1 :]:
+            assert not overlap(label, other), f"labels {label['text']} and {other['text']} overlap"
+        for node in graph["nodes"]:
+            assert not overlap(label, node), f"label {label['text']} covers node {node['id']}"
+    screenshot(page, "backprop-rnn-fan-out")
+    shown = 0
+    for _ in range(40):  # back through the backward pass: each fan-out gradient at its own step
+        page.click("#back")
+        seen = page.evaluate(FAN_LABELS)
+        assert set(seen["labels"]) <= {seen["current"]}, seen
+        shown += len(seen["labels"])
+    assert shown >= 6  # u's six, at least, each at its step

@@ -138,6 +138,7 @@ function drawSlide(data, pos, count) {
       : data.mode === "convolution" ? laid.map((row) => row.slice().reverse()).reverse() : laid);
     editing = state.k;
   }
+  $("kernel-about").textContent = state.k === "custom" ? "Your own kernel" : kernels[state.k]?.description ?? state.k;
   const dropped = { rows: data.height.dropped, cols: data.width.dropped };
   $("slide-input").replaceChildren(paddedInput(data.input, Number(state.p), d, dropped));
   $("slide-kernel").replaceChildren(smallTable(d.weights, "kernel"));
@@ -179,7 +180,7 @@ function showOwn(text) {
 }
 
 function photoName() {
-  return uploaded ? own.name : $("photo").selectedOptions[0]?.textContent ?? state.photo;
+  return uploaded ? own.name : ($("photo").selectedOptions[0]?.title || state.photo);
 }
 
 // The last photograph's figures are not left under a failed one: they go, and the captions say why.
@@ -226,17 +227,22 @@ function known(key, names, fallback) {
   return false;
 }
 
+// A menu shows a kernel's or a photograph's short name, its description cut at `cut`, whole on
+// a phone (the Sobel kernel's full description was cut in its menu); the option's title, the
+// line over the weights and the figures' captions keep the rest.
+const choice = (x, cut) => el("option", { value: x.name, title: x.description }, x.description.split(cut)[0]);
+
 async function loadLists() {
   const answer = await lists();
   if (!answer) return;
   const [k, imgs] = answer.data;
   for (const kernel of k) kernels[kernel.name] = kernel;
   const square = k.filter((x) => x.values.length === 3);
-  $("kernel-preset").replaceChildren(...square.map((x) => el("option", { value: x.name }, x.description)), el("option", { value: "custom" }, "your own"));
-  $("photo-kernel").replaceChildren(...k.map((x) => el("option", { value: x.name }, x.description)),
+  $("kernel-preset").replaceChildren(...square.map((x) => choice(x, ": ")), el("option", { value: "custom" }, "your own"));
+  $("photo-kernel").replaceChildren(...k.map((x) => choice(x, ": ")),
     el("option", { value: "sigma" }, "Gaussian with σ (the slider)"));
   const photos = imgs.filter((x) => PHOTOS.includes(x.name));
-  $("photo").replaceChildren(...photos.map((x) => el("option", { value: x.name }, x.description)));
+  $("photo").replaceChildren(...photos.map((x) => choice(x, " (")));
   if (own && uploaded) showOwn();
   const slideOk = state.k === "custom" || known("k", square.map((x) => x.name), "sobel_x");
   const photoOk = known("photo", photos.map((x) => x.name), "chelsea");

@@ -4,6 +4,11 @@ import { fmt, rows } from "../format.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const CELL_W = 50, CELL_H = 16, PAD = 8, HEAD = 20, GAP_X = 84, GAP_Y = 22;
+// A value used this many times or more (an RNN's w and u, used at every time step) fans out:
+// its edges' gradients, all printed, piled up between the columns, each far from its edge.
+// Such an edge prints its gradient at the step that sends it (its target's), and always in
+// its tooltip.
+const FAN_OUT = 5;
 
 function svg(tag, attrs = {}, text) {
   const node = document.createElementNS(SVG, tag);
@@ -172,6 +177,8 @@ export function drawGraph(container, data, view) {
   root.append(defs);
 
   const place = ports(data.edges, boxes);
+  const uses = new Map();
+  for (const e of data.edges) uses.set(e.source, (uses.get(e.source) ?? 0) + 1);
   const taken = [...boxes.values()].map((b) => ({ x: b.x - 2, y: b.y - 2, w: b.w + 4, h: b.h + 4 }));
   const labels = [], paths = [], used = [];
   for (const e of data.edges) {
@@ -193,10 +200,15 @@ export function drawGraph(container, data, view) {
     const d = `M${x1},${y1} ` + curves.map((c) => `C${c[1]} ${c[2]} ${c[3]}`).join(" ");
     const flow = view.flows.get(`${e.source}>${e.target}#${e.slot}`);
     const active = view.current === e.target || view.current === e.source;
-    paths.push(svg("path", { d,
+    const path = svg("path", { d,
       class: `edge${flow !== undefined ? " carried" : ""}${active ? " active" : ""}`, "marker-end": "url(#arrow)",
-      "data-source": e.source, "data-target": e.target, "data-slot": e.slot }));
-    if (flow !== undefined && data.nodes[e.source].shape.length === 0) {
+      "data-source": e.source, "data-target": e.target, "data-slot": e.slot });
+    const fans = uses.get(e.source) >= FAN_OUT;
+    if (flow !== undefined && fans) {
+      path.append(svg("title", {}, `∂ ${fmt(flow)}, from ${data.nodes[e.target].label} to ${data.nodes[e.source].label}`));
+    }
+    paths.push(path);
+    if (flow !== undefined && data.nodes[e.source].shape.length === 0 && (!fans || view.current === e.target)) {
       const text = fmt(flow);
       const box = labelBox(curves.at(-1), text, taken, { width, height: height + 40 }) // in the last gap, before the target
         ?? (curves.length > 1 ? labelBox(curves[1], text, taken, { width, height: height + 40 }) : null);

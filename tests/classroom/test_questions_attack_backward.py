@@ -30,7 +30,6 @@ JS = Path(conv_backward.__file__).parents[1] / "static" / "js"
 NODE = shutil.which("node")
 
 
-
 def ask(lesson, page: str, **state: str):
     return lesson.client.post(f"{lesson.url}/questions", json={"page": page, "state": state}, headers=lesson.instructor)
 

@@ -98,8 +98,11 @@ class Stats:
         self.sent = 0
 
 
-async def draw(url: str, frames: list[str] | list[bytes], rate: float, until: float, stats: Stats,
+async def draw(url: str, frames: list[str] | list[bytes], rate: float, seconds: float, stats: Stats,
                offset: float) -> None:  # fmt: skip
+    """One drawing student for ``seconds`` from its connection: its drawing changes at ticks
+    1/rate apart (on the clock, so that the time a send takes does not slow the rate down), and
+    a change is sent at once when no frame is in flight, else when the answer comes back."""
     import websockets
 
     binary = isinstance(frames[0], bytes)
@@ -109,6 +112,8 @@ async def draw(url: str, frames: list[str] | list[bytes], rate: float, until: fl
                                       subprotocols=["deepviz.lenet.bin1"] if binary else None) as ws:  # fmt: skip
             sent_at: dict[int, float] = {}
             in_flight, dirty, next_id = False, False, 0
+            start = time.perf_counter()
+            until = start + seconds
 
             async def send() -> None:
                 nonlocal in_flight, dirty, next_id
@@ -137,12 +142,13 @@ async def draw(url: str, frames: list[str] | list[bytes], rate: float, until: fl
                         await send()
 
             receiver = asyncio.create_task(receive())
-            while time.perf_counter() < until:
+            for tick in range(int(seconds * rate)):
+                await asyncio.sleep(max(0.0, start + tick / rate - time.perf_counter()))
                 if in_flight:
                     dirty = True  # the drawing changed; sent when the answer comes back
                 else:
                     await send()
-                await asyncio.sleep(1 / rate)
+            await asyncio.sleep(max(0.0, until - time.perf_counter()))
             await asyncio.sleep(0.5)
             receiver.cancel()
     except Exception:
@@ -177,7 +183,9 @@ async def run(args, port: int) -> tuple[Stats, Stats]:
     until = time.perf_counter() + args.seconds
     ws_stats, http_stats = Stats(), Stats()
     url = f"ws://127.0.0.1:{port}/api/v1/lenet/stream"
-    tasks = [draw(url, frames, args.rate, until, ws_stats, i / max(args.clients, 1)) for i in range(args.clients)]
+    tasks = [
+        draw(url, frames, args.rate, args.seconds, ws_stats, i / max(args.clients, 1)) for i in range(args.clients)
+    ]
     tasks += [http_client(f"http://127.0.0.1:{port}", until, http_stats, args.http_rate) for _ in range(args.http)]
     await asyncio.gather(*tasks)
     return ws_stats, http_stats

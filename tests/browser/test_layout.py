@@ -89,6 +89,22 @@ def test_a_kernels_menu_is_its_short_name_and_the_weights_say_the_rest(screen):
     expect(page.locator("#photo-input-caption")).to_contain_text("input: Chelsea the cat (the course opens")
 
 
+def test_the_kernels_words_follow_lists_that_arrive_after_the_figures(page):
+    """On a slow first load the slide and the photograph can be drawn before the kernels' list
+    arrives: their words (named by description) are said again when it does."""
+    held = []
+    page.route("**/api/v1/kernels", lambda route: held.append(route))
+    page.goto("/convolution")
+    expect(page.locator("#slide-output table")).to_be_visible()
+    expect(page.locator("#photo-caption")).to_have_text("sobel_x: 85 × 128")  # drawn by name
+    expect(page.locator("#kernel-about")).to_have_text("sobel_x")
+    for route in held:
+        route.continue_()
+    expect(page.locator("#kernel-about")).to_have_text("Sobel x: horizontal change, finds vertical edges")
+    expect(page.locator("#photo-caption")).to_have_text("Sobel x: horizontal change, finds vertical edges: 85 × 128")
+    expect(page.locator("#photo-input-caption")).to_contain_text("input: Chelsea the cat (the course opens")
+
+
 def test_the_layers_table_shows_field_and_jump_on_a_phone(phone):
     """Its columns field r and jump j were only seen by scrolling the table sideways."""
     page = phone

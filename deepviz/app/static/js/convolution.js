@@ -50,6 +50,7 @@ if (state.k !== "custom") state.w = "";
 const PHOTOS = ["camera", "chelsea", "coins", "astronaut", "coffee"];
 const kernels = {}; // name -> {description, values}, once loaded
 let loaded = false; // the kernels and the images
+let photoShown = null; // the photograph's figure drawn: its kernel's size and output's shape, for the captions
 let geometry = null; // the last answer's output size
 let uploaded = null; // a data URL the student chose (not kept in the URL)
 let own = null; // the student's own image: {data, name}, an upload or a drawing, named in the Photograph menu
@@ -138,7 +139,7 @@ function drawSlide(data, pos, count) {
       : data.mode === "convolution" ? laid.map((row) => row.slice().reverse()).reverse() : laid);
     editing = state.k;
   }
-  $("kernel-about").textContent = state.k === "custom" ? "Your own kernel" : kernels[state.k]?.description ?? state.k;
+  describeKernel();
   const dropped = { rows: data.height.dropped, cols: data.width.dropped };
   $("slide-input").replaceChildren(paddedInput(data.input, Number(state.p), d, dropped));
   $("slide-kernel").replaceChildren(smallTable(d.weights, "kernel"));
@@ -203,14 +204,27 @@ async function refreshPhoto() {
   const answer = await convPhoto({ image: photoImage(), kernels: [kernel], padding: 1 });
   if (!answer) return;
   $("photo-error").hidden = answer.ok;
+  photoShown = null;
   if (!answer.ok) return noPhoto(errorText(answer.data));
-  $("photo-input-caption").textContent = `input: ${photoName()}`;
   const cell = Math.max(1, Math.floor(256 / Math.max(answer.data.input.length, answer.data.input[0].length)));
   heatmap($("photo-input"), answer.data.input, { cell, gray: true });
   heatmap($("photo-output"), answer.data.outputs[0], { cell });
-  const size = answer.data.kernels[0].length;
+  photoShown = { size: answer.data.kernels[0].length, shape: answer.data.output_shape.slice(1) };
+  captionPhoto();
+}
+
+// The words under the figures name the kernel and the photograph by their descriptions, which
+// come with the lists: said again when the lists arrive after the figures (a slow first load).
+function describeKernel() {
+  $("kernel-about").textContent = state.k === "custom" ? "Your own kernel" : kernels[state.k]?.description ?? state.k;
+}
+
+function captionPhoto() {
+  if (!photoShown) return;
+  const { size, shape } = photoShown;
+  $("photo-input-caption").textContent = `input: ${photoName()}`;
   const title = state.pk === "sigma" ? `Gaussian blur, σ = ${state.sigma} (${size}×${size})` : kernels[state.pk]?.description ?? state.pk;
-  $("photo-caption").textContent = `${title}: ${answer.data.output_shape.slice(1).join(" × ")}`;
+  $("photo-caption").textContent = `${title}: ${shape.join(" × ")}`;
 }
 
 // -- the kernels and images the menus list -------------------------------------------------
@@ -257,6 +271,8 @@ async function loadLists() {
   lastPhoto = state.photo;
   if (own && uploaded) $("photo").value = OWN;
   loaded = true;
+  if (geometry) describeKernel();
+  captionPhoto();
   if (!slideOk) refreshSlide();
   if (!photoOk || !photoKernelOk) refreshPhoto();
   else bank.refresh();

@@ -141,20 +141,13 @@ class Inference:
     targets: np.ndarray  # (N,) the class each saliency map is for
 
 
-# The frozen path wins where the engine's per-op overhead dominates: a drawing, a few at a
-# time. Past this many images the engine's chunked convolutions win (measured at 64: 0.27 vs
-# 0.11 ms an image; docs/perf/README.md), so a lecture hall's batch takes the general path.
-FROZEN_BATCH = 8
-
-
 def infer(model: LeNet5, pixels: np.ndarray, targets: np.ndarray | None = None) -> Inference:
     """Classify a batch of 28×28 images and explain each: every layer's activations, and
     the saliency map (the gradient of the target class's logit with respect to the input;
     the predicted class when no target is given). A frozen model (``load_pretrained``)
-    computes a few images on its ``FrozenLeNet``; any other model, or a larger batch, by the
-    engine's graph and backward pass."""
+    computes them on its ``FrozenLeNet``; any other by the engine's graph and backward pass."""
     x = np.asarray(pixels, dtype=np.float32).reshape(-1, 1, 28, 28)
-    if model.frozen is not None and len(x) <= FROZEN_BATCH:
+    if model.frozen is not None:
         acts = model.frozen.activations(x)
         targets = _targets(acts["fc3"], targets)
         saliency = model.frozen.saliency(acts, targets)
